@@ -1,0 +1,167 @@
+//! The checks. Each lives in its own file with its id, default severity,
+//! documentation and code; [`registry`] is the one list of them all.
+
+use crate::diagnostic::{Diagnostic, RuleName, Severity};
+use crate::rules::{Group, Rule, RuleFile, RuleKind, RuleSet};
+
+mod promql_syntax;
+mod rule_duplicate;
+mod structure_annotation_name;
+mod structure_duplicate_key;
+mod structure_duration;
+mod structure_expr;
+mod structure_group_name;
+mod structure_ignored_document;
+mod structure_label_name;
+mod structure_manifest;
+mod structure_record_fields;
+mod structure_record_name;
+mod structure_rule_kind;
+mod structure_template;
+mod structure_type;
+mod structure_unknown_field;
+mod yaml_empty;
+mod yaml_parse;
+
+/// What a check is, for `firedrill checks`, `explain` and the docs.
+#[derive(Debug)]
+pub struct CheckInfo {
+    /// Stable id, `family/name`.
+    pub id: &'static str,
+    pub severity: Severity,
+    /// One line.
+    pub summary: &'static str,
+    /// Markdown: *What it does*, *Why is this bad?*, *Example*.
+    pub docs: &'static str,
+}
+
+/// What every check sees.
+pub struct Context<'a> {
+    pub rules: &'a RuleSet,
+}
+
+pub trait Check: Sync {
+    fn info(&self) -> &'static CheckInfo;
+    /// Inspects one file (most checks are per file).
+    fn check_file(&self, _file: &RuleFile, _out: &mut Vec<Diagnostic>) {}
+    /// Inspects everything at once (checks that compare files).
+    fn check_set(&self, _ctx: &Context<'_>, _out: &mut Vec<Diagnostic>) {}
+}
+
+/// Every check, in the order `firedrill checks` lists them.
+pub fn registry() -> &'static [&'static dyn Check] {
+    &[
+        &yaml_parse::YamlParse,
+        &yaml_empty::YamlEmpty,
+        &structure_duplicate_key::DuplicateKey,
+        &structure_unknown_field::UnknownField,
+        &structure_type::WrongType,
+        &structure_duration::BadDuration,
+        &structure_manifest::Manifest,
+        &structure_ignored_document::IgnoredDocument,
+        &structure_group_name::GroupName,
+        &structure_rule_kind::RuleKindCheck,
+        &structure_expr::ExprRequired,
+        &structure_record_fields::RecordFields,
+        &structure_record_name::RecordName,
+        &structure_label_name::LabelName,
+        &structure_annotation_name::AnnotationName,
+        &structure_template::Template,
+        &promql_syntax::PromqlSyntax,
+        &rule_duplicate::RuleDuplicate,
+    ]
+}
+
+pub fn find(id: &str) -> Option<&'static dyn Check> {
+    registry().iter().copied().find(|c| c.info().id == id)
+}
+
+/// A diagnostic of `info`'s check at its default severity.
+pub(crate) fn report(info: &'static CheckInfo, file: &RuleFile, span: crate::source::Span, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(info.id, info.severity, &file.source, span, message)
+}
+
+/// The rule's name for a diagnostic.
+pub(crate) fn rule_name(rule: &Rule) -> Option<RuleName> {
+    match rule.kind() {
+        Some(RuleKind::Alert(t)) => Some(RuleName::Alert(t.value.clone())),
+        Some(RuleKind::Record(t)) => Some(RuleName::Record(t.value.clone())),
+        None => None,
+    }
+}
+
+/// Calls `f` for every group of every rule document in the file.
+pub(crate) fn groups(file: &RuleFile) -> impl Iterator<Item = &Group> {
+    file.documents.iter().flat_map(|d| d.groups.iter())
+}
+
+/// A diagnostic about one rule: tagged with its group and name.
+pub(crate) fn report_rule(
+    info: &'static CheckInfo,
+    file: &RuleFile,
+    group: &Group,
+    rule: &Rule,
+    span: crate::source::Span,
+    message: impl Into<String>,
+) -> Diagnostic {
+    report(info, file, span, message).group(group.name()).rule(rule_name(rule))
+}
+
+/// Suggests the known name closest to `word` (for typos like `annotation`).
+pub(crate) fn closest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (edit_distance(word, k), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let old = row[j + 1];
+            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(row[j + 1]) };
+            prev = old;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Table-driven check tests: rule text in, findings out.
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::rules::{load, LoadOptions};
+    use crate::source::SourceFile;
+
+    pub fn load_text(text: &str) -> RuleFile {
+        load(Arc::new(SourceFile::new("test.yaml", text.to_string())), LoadOptions::default())
+    }
+
+    /// Runs one check on `text` and returns `(check, line:col, message)` of its findings.
+    pub fn run(check: &dyn Check, text: &str) -> Vec<(String, String)> {
+        let file = load_text(text);
+        let mut out = Vec::new();
+        check.check_file(&file, &mut out);
+        let set = RuleSet { files: vec![file] };
+        check.check_set(&Context { rules: &set }, &mut out);
+        out.iter()
+            .map(|d| {
+                let lc = d.source.line_col(d.span.start);
+                (format!("{}:{}", lc.line, lc.column), d.message.clone())
+            })
+            .collect()
+    }
+
+    /// The `line:col` of each finding.
+    pub fn places(check: &dyn Check, text: &str) -> Vec<String> {
+        run(check, text).into_iter().map(|(p, _)| p).collect()
+    }
+}

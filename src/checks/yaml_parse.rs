@@ -1,0 +1,78 @@
+use super::{report, Check, CheckInfo};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::rules::{LoadProblem, RuleFile};
+
+pub struct YamlParse;
+
+static INFO: CheckInfo = CheckInfo {
+    id: "yaml/parse",
+    severity: Severity::Error,
+    summary: "The file is not valid YAML (or not UTF-8, or refused as too costly to load)",
+    docs: r#"## What it does
+Reports YAML that cannot be parsed: bad indentation, tabs used for indentation, unclosed quotes or
+brackets, bytes that are not UTF-8. Also refuses YAML built to exhaust memory: aliases that expand
+to more than 200,000 nodes (a "billion laughs" bomb) or collections nested deeper than 256 levels.
+
+## Why is this bad?
+Prometheus refuses to load the whole file, so none of its rules are evaluated, and the rule reload
+fails until someone fixes it.
+
+## Example
+```yaml
+groups:
+  - name: example
+    rules:
+      - alert: Down
+	expr: up == 0      # a tab: YAML forbids tabs for indentation
+```
+Use spaces:
+```yaml
+      - alert: Down
+        expr: up == 0
+```"#,
+};
+
+impl Check for YamlParse {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn check_file(&self, file: &RuleFile, out: &mut Vec<Diagnostic>) {
+        for problem in &file.problems {
+            if let LoadProblem::Yaml { message, span } = problem {
+                let mut span = *span;
+                // The scanner stops just after a tab; point at the tab itself.
+                let text = file.source.text.as_bytes();
+                while span.start > 0 && text.get(span.start - 1) == Some(&b'\t') {
+                    span = crate::source::Span::new(span.start - 1, span.end.max(span.start));
+                }
+                let mut d = report(&INFO, file, span, format!("invalid YAML: {message}"));
+                if message.contains("tab") {
+                    d = d.help("indent with spaces; YAML does not allow tabs for indentation");
+                }
+                out.push(d.label("here"));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::run;
+    use super::*;
+
+    #[test]
+    fn reports_malformed_yaml_with_position() {
+        let found = run(&YamlParse, "groups:\n  - name: a\n    rules: [\n");
+        assert_eq!(found.len(), 1);
+        assert!(found[0].1.starts_with("invalid YAML"));
+        assert!(run(&YamlParse, "groups: []\n").is_empty());
+    }
+
+    #[test]
+    fn tabs_get_a_hint() {
+        let found = run(&YamlParse, "groups:\n\t- name: a\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "2:1");
+    }
+}

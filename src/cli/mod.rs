@@ -1,0 +1,200 @@
+//! The command line: arguments, and the glue from them to the library.
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::checks;
+use crate::diagnostic::Severity;
+use crate::input;
+use crate::lint::{self, LintOptions, Selection};
+use crate::promql::ParseOptions;
+use crate::report::{self, Format, Style};
+use crate::rules::LoadOptions;
+
+/// Exit statuses, as documented in the README.
+pub mod exit {
+    pub const CLEAN: u8 = 0;
+    pub const FINDINGS: u8 = 1;
+    pub const USAGE: u8 = 2;
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "firedrill", version, about = "Lint Prometheus rules against promtool's rules and your runbook; replay their history", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check rule files and PrometheusRule manifests.
+    Lint(LintArgs),
+    /// List every check with its id, default severity and summary.
+    Checks,
+    /// Print a check's documentation.
+    Explain {
+        /// A check id, e.g. promql/syntax.
+        id: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Human,
+    Json,
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LintArgs {
+    /// Rule files, folders (every *.yaml/*.yml below) or - for standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    pub format: FormatArg,
+    /// Exit with status 1 when a finding is at least this severe.
+    #[arg(long, value_enum, default_value_t = SeverityArg::Error)]
+    pub fail_on: SeverityArg,
+    /// Run only these checks: comma-separated ids or prefixes (`structure,promql/syntax`).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub select: Vec<String>,
+    /// Skip these checks: comma-separated ids or prefixes.
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub ignore: Vec<String>,
+    /// Accept keys the rule format does not define (promtool's flag of the same name).
+    #[arg(long)]
+    pub ignore_unknown_fields: bool,
+    /// Prometheus feature flags that change what parses: promql-experimental-functions.
+    #[arg(long, value_delimiter = ',', value_name = "FEATURES")]
+    pub enable_feature: Vec<String>,
+    /// When to use colors in human output (NO_COLOR is honoured).
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+}
+
+const KNOWN_FEATURES: &[&str] = &["promql-experimental-functions"];
+
+/// Runs a parsed command line; returns the process exit status.
+pub fn run(cli: Cli) -> ExitCode {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let status = match cli.command {
+        Command::Lint(args) => run_lint(args, &mut out),
+        Command::Checks => list_checks(&mut out),
+        Command::Explain { id } => explain(&id, &mut out),
+    };
+    ExitCode::from(status)
+}
+
+fn fail(message: impl std::fmt::Display) -> u8 {
+    eprintln!("firedrill: error: {message}");
+    exit::USAGE
+}
+
+fn run_lint(args: LintArgs, out: &mut dyn Write) -> u8 {
+    for feature in &args.enable_feature {
+        if !KNOWN_FEATURES.contains(&feature.as_str()) {
+            return fail(format!("unknown feature {feature:?}; known: {}", KNOWN_FEATURES.join(", ")));
+        }
+    }
+    let selection = Selection { select: args.select.clone(), ignore: args.ignore.clone() };
+    if let Err(e) = selection.validate() {
+        return fail(e);
+    }
+    let options = LintOptions {
+        load: LoadOptions {
+            ignore_unknown_fields: args.ignore_unknown_fields,
+            promql: ParseOptions {
+                experimental_functions: args.enable_feature.iter().any(|f| f == "promql-experimental-functions"),
+            },
+        },
+        selection,
+    };
+    let inputs = match input::expand(&args.paths) {
+        Ok(inputs) => inputs,
+        Err(e) => return fail(e),
+    };
+    let result = match lint::lint(&inputs, &options) {
+        Ok(result) => result,
+        Err(e) => return fail(e),
+    };
+    let no_rule_files = result.rules.files.iter().all(|f| f.not_rules.is_some());
+    let format = match args.format {
+        FormatArg::Human => Format::Human,
+        FormatArg::Json => Format::Json,
+        FormatArg::Github => Format::Github,
+    };
+    let style = human_style(args.color);
+    if let Err(e) = report::write(&result, format, style, out) {
+        return fail(format!("writing the report: {e}"));
+    }
+    if no_rule_files {
+        let names: Vec<String> = result.rules.files.iter().map(|f| format!("{} ({})", f.source.name, f.not_rules.as_deref().unwrap_or(""))).collect();
+        return fail(format!("no rule files among the inputs: {}", names.join(", ")));
+    }
+    let threshold = match args.fail_on {
+        SeverityArg::Info => Severity::Info,
+        SeverityArg::Warning => Severity::Warning,
+        SeverityArg::Error => Severity::Error,
+    };
+    if result.worst().is_some_and(|w| w >= threshold) {
+        exit::FINDINGS
+    } else {
+        exit::CLEAN
+    }
+}
+
+fn human_style(color: ColorArg) -> Style {
+    let tty = io::stdout().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let color = match color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => tty && !no_color,
+    };
+    let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100);
+    Style { color, unicode: tty && !no_color, width }
+}
+
+fn list_checks(out: &mut dyn Write) -> u8 {
+    let mut text = String::new();
+    for check in checks::registry() {
+        let info = check.info();
+        text.push_str(&format!("{:<28} {:<8} {}\n", info.id, info.severity.as_str(), info.summary));
+    }
+    match out.write_all(text.as_bytes()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => fail(e),
+        _ => exit::CLEAN,
+    }
+}
+
+fn explain(id: &str, out: &mut dyn Write) -> u8 {
+    let Some(check) = checks::find(id) else {
+        let ids: Vec<&str> = checks::registry().iter().map(|c| c.info().id).collect();
+        let hint = checks::closest(id, &ids).map(|s| format!(" (did you mean {s:?}?)")).unwrap_or_default();
+        return fail(format!("no check named {id:?}{hint}; `firedrill checks` lists them"));
+    };
+    let info = check.info();
+    let text = format!("# {}\n\nDefault severity: {}. {}\n\n{}\n", info.id, info.severity.as_str(), info.summary, info.docs);
+    match out.write_all(text.as_bytes()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => fail(e),
+        _ => exit::CLEAN,
+    }
+}

@@ -1,0 +1,19 @@
+//! firedrill: lint Prometheus alerting and recording rules, check them
+//! against the team's runbook, and replay history through Prometheus's alert
+//! state machine.
+//!
+//! Data flows one way: [`input`] reads files, [`rules`] loads them into one
+//! model, [`checks`] inspect the model, [`lint`] runs the checks, and
+//! [`report`] renders the findings.
+
+pub mod checks;
+pub mod cli;
+pub mod diagnostic;
+pub mod input;
+pub mod lint;
+pub mod promql;
+pub mod report;
+pub mod rules;
+pub mod source;
+pub mod template;
+pub mod yaml;

@@ -1,0 +1,138 @@
+//! A lint run: load every input, run the selected checks, collect findings.
+
+use rayon::prelude::*;
+
+use crate::checks::{self, Check, Context};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::input::{self, Input, InputError};
+use crate::rules::{self, LoadOptions, RuleFile, RuleSet};
+
+/// Which checks run, as `--select`/`--ignore` say: ids or id prefixes.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+}
+
+/// A selector that names no check.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown check or check prefix {selector:?}{}", suggestion.as_ref().map(|s| format!(" (did you mean {s:?}?)")).unwrap_or_default())]
+pub struct UnknownSelector {
+    pub selector: String,
+    pub suggestion: Option<String>,
+}
+
+fn matches(selector: &str, id: &str) -> bool {
+    let selector = selector.trim_end_matches(['/', '*']);
+    id == selector || id.strip_prefix(selector).is_some_and(|rest| rest.starts_with('/'))
+}
+
+impl Selection {
+    /// Checks every selector names at least one check.
+    pub fn validate(&self) -> Result<(), UnknownSelector> {
+        let ids: Vec<&str> = checks::registry().iter().map(|c| c.info().id).collect();
+        for s in self.select.iter().chain(&self.ignore) {
+            if !ids.iter().any(|id| matches(s, id)) {
+                return Err(UnknownSelector { selector: s.clone(), suggestion: checks::closest(s, &ids).map(str::to_string) });
+            }
+        }
+        Ok(())
+    }
+
+    pub fn enabled(&self, id: &str) -> bool {
+        let selected = self.select.is_empty() || self.select.iter().any(|s| matches(s, id));
+        selected && !self.ignore.iter().any(|s| matches(s, id))
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LintOptions {
+    pub load: LoadOptions,
+    pub selection: Selection,
+}
+
+/// What a run found.
+#[derive(Debug)]
+pub struct LintResult {
+    pub rules: RuleSet,
+    /// Sorted by file and place.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl LintResult {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == severity).count()
+    }
+
+    pub fn worst(&self) -> Option<Severity> {
+        self.diagnostics.iter().map(|d| d.severity).max()
+    }
+
+    pub fn rule_count(&self) -> usize {
+        self.rules.files.iter().flat_map(|f| &f.documents).flat_map(|d| &d.groups).map(|g| g.rules.len()).sum()
+    }
+}
+
+/// Reads and loads inputs in parallel. Unreadable inputs stop the run.
+pub fn load_inputs(inputs: &[Input], options: LoadOptions) -> Result<RuleSet, InputError> {
+    let files: Vec<RuleFile> = inputs
+        .par_iter()
+        .map(|i| {
+            let read = input::read(i)?;
+            Ok(match read.invalid_utf8_at {
+                Some(at) => rules::not_utf8(read.source, at),
+                None => rules::load(read.source, options),
+            })
+        })
+        .collect::<Result<_, InputError>>()?;
+    Ok(RuleSet { files })
+}
+
+/// Runs the selected checks over a loaded rule set.
+pub fn check(rules: RuleSet, selection: &Selection) -> LintResult {
+    let active: Vec<&'static dyn Check> =
+        checks::registry().iter().copied().filter(|c| selection.enabled(c.info().id)).collect();
+    let mut diagnostics: Vec<Diagnostic> = rules
+        .files
+        .par_iter()
+        .flat_map_iter(|file| {
+            let mut out = Vec::new();
+            for check in &active {
+                check.check_file(file, &mut out);
+            }
+            out
+        })
+        .collect();
+    let ctx = Context { rules: &rules };
+    for check in &active {
+        check.check_set(&ctx, &mut diagnostics);
+    }
+    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    LintResult { rules, diagnostics }
+}
+
+/// Loads and checks, the whole `firedrill lint`.
+pub fn lint(inputs: &[Input], options: &LintOptions) -> Result<LintResult, InputError> {
+    let rules = load_inputs(inputs, options.load)?;
+    Ok(check(rules, &options.selection))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selectors_match_ids_and_families() {
+        assert!(matches("structure", "structure/type"));
+        assert!(matches("structure/", "structure/type"));
+        assert!(matches("promql/syntax", "promql/syntax"));
+        assert!(!matches("struct", "structure/type"));
+        let s = Selection { select: vec!["structure".into()], ignore: vec!["structure/type".into()] };
+        assert!(s.enabled("structure/expr"));
+        assert!(!s.enabled("structure/type"));
+        assert!(!s.enabled("promql/syntax"));
+        let bad = Selection { select: vec!["promql/syntx".into()], ignore: vec![] };
+        let e = bad.validate().unwrap_err();
+        assert_eq!(e.suggestion.as_deref(), Some("promql/syntax"));
+    }
+}

@@ -1,0 +1,171 @@
+//! Helpers over `promql-parser`: parsing with Prometheus's feature gates, and
+//! finding where in the expression an error is (the parser reports no
+//! positions, so we locate the offending token ourselves).
+
+mod locate;
+mod tokens;
+
+pub use promql_parser::parser::Expr;
+pub use tokens::{tokenize, Token, TokenKind};
+
+/// What the parser returned for an expression.
+pub type ParsedExpr = Result<Expr, PromqlError>;
+
+/// A PromQL error and the byte range of the expression text it is about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromqlError {
+    pub message: String,
+    pub start: usize,
+    pub end: usize,
+    /// A hint on how to fix it, when we know one.
+    pub help: Option<String>,
+}
+
+/// PromQL features that Prometheus gates behind `--enable-feature`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// `promql-experimental-functions`: `sort_by_label`, `limitk`, `info`, ...
+    pub experimental_functions: bool,
+}
+
+/// Parses `text` as Prometheus would for a rule's `expr`.
+pub fn parse(text: &str, options: ParseOptions) -> ParsedExpr {
+    // The parser's lexer and grammar work on arbitrary input, but a bug in a
+    // dependency must not take the whole run down: contain it and report it.
+    let result = std::panic::catch_unwind(|| promql_parser::parser::parse(text));
+    let parsed = match result {
+        Ok(Ok(expr)) => expr,
+        Ok(Err(message)) => return Err(locate::locate(text, &message)),
+        Err(_) => {
+            return Err(PromqlError {
+                message: "the PromQL parser failed on this expression (a bug in promql-parser)".into(),
+                start: 0,
+                end: text.len(),
+                help: None,
+            })
+        }
+    };
+    if !options.experimental_functions {
+        if let Some(error) = first_experimental(text, &parsed) {
+            return Err(error);
+        }
+    }
+    Ok(parsed)
+}
+
+/// Finds the first use of a feature Prometheus keeps behind
+/// `promql-experimental-functions` (promtool rejects it by default).
+fn first_experimental(text: &str, expr: &Expr) -> Option<PromqlError> {
+    let mut found: Option<String> = None;
+    walk(expr, &mut |e| {
+        if found.is_some() {
+            return;
+        }
+        match e {
+            Expr::Call(call) if call.func.experimental => found = Some(call.func.name.to_string()),
+            Expr::Aggregate(agg) => {
+                let op = agg.op.to_string();
+                if op == "limitk" || op == "limit_ratio" {
+                    found = Some(op);
+                }
+            }
+            _ => {}
+        }
+    });
+    let name = found?;
+    let (start, end) = tokenize(text)
+        .into_iter()
+        .find(|t| t.kind == TokenKind::Identifier && t.text(text) == name)
+        .map_or((0, text.len()), |t| (t.start, t.end));
+    Some(PromqlError {
+        message: format!("function \"{name}\" is experimental and not enabled"),
+        start,
+        end,
+        help: Some("Prometheus accepts it only with --enable-feature=promql-experimental-functions; pass the same to firedrill".into()),
+    })
+}
+
+/// Visits every node of the expression, parents before children, including
+/// the vector selectors inside range selectors and subqueries.
+pub fn walk<'a>(expr: &'a Expr, visit: &mut dyn FnMut(&'a Expr)) {
+    let mut stack = vec![expr];
+    while let Some(e) = stack.pop() {
+        visit(e);
+        match e {
+            Expr::Aggregate(a) => {
+                if let Some(p) = &a.param {
+                    stack.push(p);
+                }
+                stack.push(&a.expr);
+            }
+            Expr::Unary(u) => stack.push(&u.expr),
+            Expr::Binary(b) => {
+                stack.push(&b.rhs);
+                stack.push(&b.lhs);
+            }
+            Expr::Paren(p) => stack.push(&p.expr),
+            Expr::Subquery(s) => stack.push(&s.expr),
+            Expr::Call(c) => {
+                for arg in c.args.args.iter().rev() {
+                    stack.push(arg);
+                }
+            }
+            Expr::NumberLiteral(_)
+            | Expr::StringLiteral(_)
+            | Expr::VectorSelector(_)
+            | Expr::MatrixSelector(_)
+            | Expr::Extension(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_at(text: &str) -> (String, &str) {
+        let e = parse(text, ParseOptions::default()).unwrap_err();
+        (e.message.clone(), &text[e.start..e.end])
+    }
+
+    #[test]
+    fn valid_expressions_parse() {
+        for ok in ["up == 0", "sum by (job) (rate(x_total[5m])) > 0.05", "absent(up{job=\"a\"})", "vector(1)"] {
+            assert!(parse(ok, ParseOptions::default()).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn errors_point_at_the_offending_token() {
+        assert_eq!(error_at("rate(hi)").1, "rate(hi)");
+        assert_eq!(error_at("sum(x) by (job").1, "(");
+        assert_eq!(error_at("sum(x) )").1, ")");
+        assert_eq!(error_at("foo{a=\"b}").1, "\"b}");
+        assert_eq!(error_at("holt_winters(x[5m], 0.1, 0.2)").1, "holt_winters");
+        assert_eq!(error_at("x[1m * 2]").1, "*");
+        assert_eq!(error_at("foo bar").1, "bar");
+        assert_eq!(error_at("1 +* 2").1, "*");
+        assert_eq!(error_at("test +").1, "+");
+    }
+
+    #[test]
+    fn experimental_functions_need_the_feature() {
+        let (message, at) = error_at("sort_by_label(up, \"instance\")");
+        assert!(message.contains("experimental"));
+        assert_eq!(at, "sort_by_label");
+        let options = ParseOptions { experimental_functions: true };
+        assert!(parse("sort_by_label(up, \"instance\")", options).is_ok());
+    }
+
+    #[test]
+    fn walk_reaches_selectors_inside_functions() {
+        let expr = parse("sum(rate(a[5m])) / on(job) b", ParseOptions::default()).unwrap();
+        let mut n = 0;
+        walk(&expr, &mut |e| {
+            if matches!(e, Expr::MatrixSelector(_) | Expr::VectorSelector(_)) {
+                n += 1;
+            }
+        });
+        assert_eq!(n, 2);
+    }
+}

@@ -1,0 +1,38 @@
+//! Rendering findings. Every format reads the same [`LintResult`].
+
+pub mod github;
+pub mod human;
+pub mod json;
+
+use std::io::{self, Write};
+
+use crate::lint::LintResult;
+
+/// Output formats of `firedrill lint --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Github,
+}
+
+/// How the human format draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    pub color: bool,
+    pub unicode: bool,
+    pub width: usize,
+}
+
+/// Writes the result. A closed pipe (`firedrill lint | head`) is not an error.
+pub fn write(result: &LintResult, format: Format, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let written = match format {
+        Format::Human => human::write(result, style, out),
+        Format::Json => json::write(result, out),
+        Format::Github => github::write(result, out),
+    };
+    match written.and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}

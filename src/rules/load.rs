@@ -1,0 +1,367 @@
+//! Reads one file's YAML into the rule model, the way Prometheus's strict
+//! decoder reads it, but keeps going after a problem so that one run shows
+//! every problem with its place.
+
+use crate::promql::{self, ParseOptions};
+use crate::rules::duration::Duration;
+use crate::rules::expr_map::offsets_for;
+use crate::rules::model::*;
+use crate::source::{Source, Span};
+use crate::yaml::{self, parse_yaml_int, resolve_plain, Node, Resolved, Value};
+
+/// How strictly to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// promtool's `--ignore-unknown-fields`.
+    pub ignore_unknown_fields: bool,
+    pub promql: ParseOptions,
+}
+
+const GROUP_FIELDS: &[&str] = &["name", "interval", "query_offset", "limit", "rules", "labels"];
+/// The PrometheusRule CRD also knows Thanos's `partial_response_strategy`.
+const MANIFEST_GROUP_FIELDS: &[&str] =
+    &["name", "interval", "query_offset", "limit", "rules", "labels", "partial_response_strategy"];
+const RULE_FIELDS: &[&str] = &["record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations"];
+
+/// Loads a source. Never fails: what cannot be read becomes a [`LoadProblem`].
+pub fn load(source: Source, options: LoadOptions) -> RuleFile {
+    let mut loader = Loader { options, problems: Vec::new() };
+    let mut documents = Vec::new();
+    let mut not_rules = None;
+
+    let stream = yaml::parse_stream(&source.text);
+    for d in &stream.duplicate_keys {
+        loader.problems.push(LoadProblem::DuplicateKey { key: d.key.clone(), first: d.first, again: d.again });
+    }
+
+    let mut seen_document = false;
+    let mut skipped_reasons = Vec::new();
+    for (index, doc) in stream.documents.iter().enumerate() {
+        let root = &doc.root;
+        if root.is_null() {
+            continue;
+        }
+        seen_document = true;
+        match classify(root) {
+            DocKind::Manifest => {
+                if let Some(d) = loader.manifest(doc.start, root, &source) {
+                    documents.push(d);
+                }
+            }
+            DocKind::Other(reason) => skipped_reasons.push(reason),
+            DocKind::Plain => {
+                // Prometheus decodes one document of a plain rule file and
+                // silently ignores the rest.
+                if index > 0 && stream.documents[..index].iter().any(|d| !d.root.is_null()) {
+                    loader.problems.push(LoadProblem::IgnoredDocument { span: Span::empty(doc.start) });
+                    continue;
+                }
+                documents.push(loader.plain(doc.start, root, &source));
+            }
+        }
+    }
+    if let Some(error) = &stream.error {
+        loader.problems.push(LoadProblem::Yaml { message: error.message.clone(), span: error.span });
+    } else if !seen_document {
+        loader.problems.push(LoadProblem::EmptyFile);
+    } else if documents.is_empty() && !skipped_reasons.is_empty() {
+        skipped_reasons.dedup();
+        not_rules = Some(skipped_reasons.join(", "));
+    }
+
+    RuleFile { source, documents, problems: loader.problems, not_rules }
+}
+
+/// A file whose bytes are not UTF-8: nothing more can be read from it.
+pub fn not_utf8(source: Source, valid_up_to: usize) -> RuleFile {
+    let byte = source.text.as_bytes().get(valid_up_to).copied();
+    let message = match byte {
+        Some(_) => "the file is not valid UTF-8 text (is it binary?)".to_string(),
+        None => "the file ends inside a UTF-8 character".to_string(),
+    };
+    RuleFile {
+        source,
+        documents: Vec::new(),
+        problems: vec![LoadProblem::Yaml { message, span: Span::new(valid_up_to, valid_up_to + 1) }],
+        not_rules: None,
+    }
+}
+
+enum DocKind {
+    Plain,
+    Manifest,
+    Other(String),
+}
+
+fn classify(root: &Node) -> DocKind {
+    if root.as_map().is_none() {
+        return DocKind::Plain;
+    }
+    if let Some(kind) = root.get("kind").and_then(Node::as_str) {
+        return if kind == "PrometheusRule" {
+            DocKind::Manifest
+        } else {
+            DocKind::Other(format!("a Kubernetes {kind}"))
+        };
+    }
+    if root.get("groups").is_some() {
+        return DocKind::Plain;
+    }
+    if root.get("rule_files").is_some() && root.get("tests").is_some() {
+        return DocKind::Other("a promtool unit-test file".into());
+    }
+    if root.get("scrape_configs").is_some() || root.get("global").is_some() {
+        return DocKind::Other("a Prometheus configuration file".into());
+    }
+    DocKind::Plain
+}
+
+struct Loader {
+    options: LoadOptions,
+    problems: Vec<LoadProblem>,
+}
+
+impl Loader {
+    fn plain(&mut self, start: usize, root: &Node, source: &Source) -> RuleDocument {
+        let mut groups = Vec::new();
+        match &root.value {
+            Value::Map(pairs) => {
+                for pair in pairs {
+                    let key = key_of(&pair.key);
+                    if key == "groups" {
+                        groups = self.groups(&pair.value, GROUP_FIELDS, source);
+                    } else {
+                        self.unknown(key, "rule file", &["groups"], pair.key.span);
+                    }
+                }
+            }
+            _ => self.wrong_type("(document)", "a mapping with `groups:`", root),
+        }
+        RuleDocument { form: Form::Plain, start, groups }
+    }
+
+    fn manifest(&mut self, start: usize, root: &Node, source: &Source) -> Option<RuleDocument> {
+        let metadata = root.get("metadata");
+        let name = metadata.and_then(|m| m.get("name")).and_then(Node::as_str).map(str::to_string);
+        let namespace = metadata.and_then(|m| m.get("namespace")).and_then(Node::as_str).map(str::to_string);
+        let kind_span = root.get_pair("kind").map_or(Span::empty(start), |p| p.key.span);
+        match root.get("apiVersion").and_then(Node::as_str) {
+            Some(v) if v.starts_with("monitoring.coreos.com/") => {}
+            Some(v) => self.problems.push(LoadProblem::BadManifest {
+                message: format!("a PrometheusRule must have apiVersion monitoring.coreos.com/v1, not {v:?}"),
+                span: root.get("apiVersion").map_or(kind_span, |n| n.span),
+            }),
+            None => self.problems.push(LoadProblem::BadManifest {
+                message: "a PrometheusRule needs `apiVersion: monitoring.coreos.com/v1`".into(),
+                span: kind_span,
+            }),
+        }
+        let Some(spec) = root.get("spec").filter(|s| !s.is_null()) else {
+            self.problems.push(LoadProblem::BadManifest {
+                message: "this PrometheusRule has no `spec:`, so it defines no rules".into(),
+                span: kind_span,
+            });
+            return None;
+        };
+        let Some(pairs) = spec.as_map() else {
+            self.wrong_type("spec", "a mapping", spec);
+            return None;
+        };
+        let mut groups = Vec::new();
+        let mut saw_groups = false;
+        for pair in pairs {
+            let key = key_of(&pair.key);
+            if key == "groups" {
+                saw_groups = true;
+                groups = self.groups(&pair.value, MANIFEST_GROUP_FIELDS, source);
+            } else {
+                self.unknown(key, "PrometheusRule spec", &["groups"], pair.key.span);
+            }
+        }
+        if !saw_groups {
+            self.problems.push(LoadProblem::BadManifest {
+                message: "this PrometheusRule's spec has no `groups:`".into(),
+                span: root.get_pair("spec").map_or(kind_span, |p| p.key.span),
+            });
+        }
+        Some(RuleDocument { form: Form::Manifest { name, namespace }, start, groups })
+    }
+
+    fn groups(&mut self, node: &Node, fields: &'static [&'static str], source: &Source) -> Vec<Group> {
+        if node.is_null() {
+            return Vec::new();
+        }
+        let Some(items) = node.as_seq() else {
+            self.wrong_type("groups", "a list of groups", node);
+            return Vec::new();
+        };
+        items.iter().filter_map(|item| self.group(item, fields, source)).collect()
+    }
+
+    fn group(&mut self, node: &Node, fields: &'static [&'static str], source: &Source) -> Option<Group> {
+        let Some(pairs) = node.as_map() else {
+            self.wrong_type("groups[]", "a group mapping", node);
+            return None;
+        };
+        let mut group = Group {
+            name: None,
+            span: node.span,
+            interval: None,
+            query_offset: None,
+            limit: None,
+            labels: Vec::new(),
+            rules: Vec::new(),
+        };
+        for pair in pairs {
+            let key = key_of(&pair.key);
+            let value = &pair.value;
+            match key {
+                "name" => group.name = self.text("name", value),
+                "interval" => group.interval = self.duration("interval", value),
+                "query_offset" => group.query_offset = self.duration("query_offset", value),
+                "limit" => group.limit = self.int("limit", value),
+                "labels" => group.labels = self.entries("labels", value),
+                "rules" => group.rules = self.rules(value, source),
+                "partial_response_strategy" if fields.contains(&key) => {
+                    self.text(key, value);
+                }
+                _ => self.unknown(key, "group", fields, pair.key.span),
+            }
+        }
+        Some(group)
+    }
+
+    fn rules(&mut self, node: &Node, source: &Source) -> Vec<Rule> {
+        if node.is_null() {
+            return Vec::new();
+        }
+        let Some(items) = node.as_seq() else {
+            self.wrong_type("rules", "a list of rules", node);
+            return Vec::new();
+        };
+        items.iter().filter_map(|item| self.rule(item, source)).collect()
+    }
+
+    fn rule(&mut self, node: &Node, source: &Source) -> Option<Rule> {
+        let Some(pairs) = node.as_map() else {
+            self.wrong_type("rules[]", "a rule mapping", node);
+            return None;
+        };
+        let mut rule = Rule {
+            alert: None,
+            record: None,
+            expr: None,
+            for_: None,
+            keep_firing_for: None,
+            labels: Vec::new(),
+            annotations: Vec::new(),
+            span: node.span,
+            head: pairs.first().map_or(node.span, |p| p.key.span),
+        };
+        for pair in pairs {
+            let key = key_of(&pair.key);
+            let value = &pair.value;
+            match key {
+                "alert" => rule.alert = self.text("alert", value),
+                "record" => rule.record = self.text("record", value),
+                "expr" => {
+                    rule.expr = self.text("expr", value).map(|text| {
+                        let offsets = offsets_for(&source.text, &text);
+                        let parsed = if text.value.trim().is_empty() {
+                            Err(promql::PromqlError { message: String::new(), start: 0, end: 0, help: None })
+                        } else {
+                            promql::parse(&text.value, self.options.promql)
+                        };
+                        RuleExpr { text, offsets, parsed }
+                    })
+                }
+                "for" => rule.for_ = self.duration("for", value),
+                "keep_firing_for" => rule.keep_firing_for = self.duration("keep_firing_for", value),
+                "labels" => rule.labels = self.entries("labels", value),
+                "annotations" => rule.annotations = self.entries("annotations", value),
+                _ => self.unknown(key, "rule", RULE_FIELDS, pair.key.span),
+            }
+        }
+        Some(rule)
+    }
+
+    /// A string field. go-yaml puts any scalar's text into a string, and
+    /// null leaves it empty; collections are a type error.
+    fn text(&mut self, field: &str, node: &Node) -> Option<Text> {
+        match &node.value {
+            Value::Scalar(s) if node.is_null() => Some(Text { value: String::new(), span: node.span, style: s.style }),
+            Value::Scalar(s) => Some(Text { value: s.text.clone(), span: node.span, style: s.style }),
+            _ => {
+                self.wrong_type(field, "a string", node);
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, field: &str, node: &Node) -> Option<Spanned<Duration>> {
+        if node.is_null() {
+            return None;
+        }
+        let text = self.text(field, node)?;
+        match Duration::parse(&text.value) {
+            Ok(value) => Some(Spanned { value, span: node.span }),
+            Err(message) => {
+                self.problems.push(LoadProblem::BadDuration { field: field.to_string(), message, span: node.span });
+                None
+            }
+        }
+    }
+
+    fn int(&mut self, field: &str, node: &Node) -> Option<Spanned<i64>> {
+        if node.is_null() {
+            return None;
+        }
+        let value = node
+            .as_scalar()
+            .filter(|s| resolve_plain(s, node.tag.as_deref()) == Resolved::Int)
+            .and_then(|s| parse_yaml_int(&s.text));
+        match value {
+            Some(value) => Some(Spanned { value, span: node.span }),
+            None => {
+                self.wrong_type(field, "an integer", node);
+                None
+            }
+        }
+    }
+
+    fn entries(&mut self, field: &str, node: &Node) -> Vec<Entry> {
+        if node.is_null() {
+            return Vec::new();
+        }
+        let Some(pairs) = node.as_map() else {
+            self.wrong_type(field, "a mapping of names to strings", node);
+            return Vec::new();
+        };
+        let mut entries = Vec::new();
+        for pair in pairs {
+            let Some(key) = self.text(field, &pair.key) else { continue };
+            let Some(value) = self.text(&format!("{field}.{}", key.value), &pair.value) else { continue };
+            entries.push(Entry { key, value });
+        }
+        entries
+    }
+
+    fn unknown(&mut self, key: &str, owner: &'static str, known: &'static [&'static str], span: Span) {
+        if !self.options.ignore_unknown_fields {
+            self.problems.push(LoadProblem::UnknownField { field: key.to_string(), owner, known, span });
+        }
+    }
+
+    fn wrong_type(&mut self, field: &str, expected: &'static str, node: &Node) {
+        self.problems.push(LoadProblem::WrongType {
+            field: field.to_string(),
+            expected,
+            found: node.kind_name(),
+            span: node.span,
+        });
+    }
+}
+
+fn key_of(node: &Node) -> &str {
+    node.as_scalar().map_or("", |s| s.text.as_str())
+}
