@@ -107,11 +107,11 @@ fn classify(root: &Node) -> DocKind {
     if root.get("groups").is_some() {
         return DocKind::Plain;
     }
-    if root.get("rule_files").is_some() && root.get("tests").is_some() {
-        return DocKind::Other("a promtool unit-test file".into());
-    }
-    if root.get("scrape_configs").is_some() || root.get("global").is_some() {
+    if ["scrape_configs", "global", "alerting", "remote_write"].iter().any(|k| root.get(k).is_some()) {
         return DocKind::Other("a Prometheus configuration file".into());
+    }
+    if ["tests", "rule_files", "evaluation_interval"].iter().any(|k| root.get(k).is_some()) {
+        return DocKind::Other("a promtool unit-test file".into());
     }
     DocKind::Plain
 }

@@ -1,0 +1,275 @@
+//! End-to-end behaviour of `firedrill lint` as a user runs it: inputs,
+//! formats, selection, exit statuses, and bad input of every kind.
+
+mod common;
+
+use std::io::Write;
+
+use common::*;
+
+fn fixture(name: &str) -> String {
+    fixtures().join(name).display().to_string()
+}
+
+fn temp_file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::File::create(&path).unwrap().write_all(bytes).unwrap();
+    (dir, path.display().to_string())
+}
+
+const GOOD: &str = "groups:\n- name: g\n  rules:\n  - alert: Up\n    expr: up == 0\n    for: 5m\n";
+
+#[test]
+fn clean_file_exits_zero_with_summary() {
+    let (_d, path) = temp_file("good.yaml", GOOD.as_bytes());
+    let out = firedrill(&["lint", &path]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("All checks passed: 1 file (1 rule)."));
+}
+
+#[test]
+fn multi_document_helm_output_loads_every_prometheusrule() {
+    let (code, json) = lint_json(&[&fixture("lint/helm-template-output.yaml")]);
+    assert_eq!(code, 1);
+    assert_eq!(json["summary"]["rules"], 2, "both PrometheusRule documents, not the ConfigMap");
+    assert_eq!(findings(&json), [("promql/syntax".to_string(), 41, 17)]);
+    assert_eq!(json["diagnostics"][0]["alertname"], "AppSlow");
+    assert_eq!(json["diagnostics"][0]["group"], "latency.rules");
+}
+
+#[test]
+fn stdin_is_named_stdin() {
+    let text = std::fs::read(fixture("lint/helm-template-output.yaml")).unwrap();
+    let out = firedrill_stdin(&["lint", "--format", "json", "-"], Some(&text));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["diagnostics"][0]["file"], "<stdin>");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn crlf_folded_expression_error_points_at_the_token() {
+    let (_, json) = lint_json(&[&fixture("lint/crlf-folded-expr.yaml")]);
+    assert_eq!(findings(&json), [("promql/syntax".to_string(), 8, 18)]);
+}
+
+#[test]
+fn json_schema_has_the_documented_fields() {
+    let (_, json) = lint_json(&[&corpus().join("promtool-testdata/rules-bad.yml").display().to_string()]);
+    assert_eq!(json["version"], 1);
+    let d = &json["diagnostics"][0];
+    for key in ["check", "severity", "message", "file", "line", "column", "end_line", "end_column", "group", "alertname"] {
+        assert!(d.get(key).is_some(), "missing {key} in {d}");
+    }
+    assert_eq!(d["check"], "structure/template");
+    assert_eq!(d["severity"], "error");
+    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(12), Some(33)));
+    for key in ["files", "rules", "errors", "warnings", "infos"] {
+        assert!(json["summary"].get(key).is_some(), "summary lacks {key}");
+    }
+}
+
+#[test]
+fn github_format_emits_workflow_commands() {
+    let path = corpus().join("prometheus-rulefmt-testdata/bad_field.bad.yaml").display().to_string();
+    let out = firedrill(&["lint", "--format", "github", &path]);
+    let text = stdout(&out);
+    let line = text.lines().next().unwrap();
+    assert!(line.starts_with(&format!("::error file={path},line=8,col=9,")), "{line}");
+    assert!(line.contains("title=firedrill structure/unknown-field::"), "{line}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn human_output_has_snippet_and_caret_without_color() {
+    let path = corpus().join("prometheus-rulefmt-testdata/bad_expr.bad.yaml").display().to_string();
+    let out = firedrill(&["lint", &path]);
+    let text = stdout(&out);
+    assert!(text.contains(&format!("{path}:5:15")), "{text}");
+    assert!(text.contains("expr: rate(hi)"), "{text}");
+    assert!(text.contains("^^^^"), "{text}");
+    assert!(!text.contains('\u{1b}'), "NO_COLOR must give plain output");
+}
+
+#[test]
+fn select_and_ignore_take_ids_and_prefixes() {
+    let path = corpus().join("prometheus-rulefmt-testdata").display().to_string();
+    let (_, all) = lint_json(&[&path]);
+    let (_, only) = lint_json(&["--select", "structure,promql/syntax", &path]);
+    let (_, ignored) = lint_json(&["--ignore", "structure", &path]);
+    let checks = |j: &serde_json::Value| findings(j).into_iter().map(|f| f.0).collect::<Vec<_>>();
+    assert!(checks(&all).iter().any(|c| c == "rule/duplicate"));
+    assert!(checks(&only).iter().all(|c| c.starts_with("structure/") || c == "promql/syntax"));
+    assert!(!checks(&only).is_empty());
+    assert!(checks(&ignored).iter().all(|c| !c.starts_with("structure/")));
+    let out = firedrill(&["lint", "--select", "promql/syntx", &path]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("did you mean \"promql/syntax\""), "{}", stderr(&out));
+}
+
+#[test]
+fn fail_on_warning_turns_warnings_into_exit_one() {
+    let path = corpus().join("promtool-testdata/rules_duplicates.yml").display().to_string();
+    assert_eq!(firedrill(&["lint", &path]).status.code(), Some(0));
+    assert_eq!(firedrill(&["lint", "--fail-on", "warning", &path]).status.code(), Some(1));
+}
+
+#[test]
+fn checks_and_explain_come_from_the_registry() {
+    let out = firedrill(&["checks"]);
+    let text = stdout(&out);
+    for id in ["yaml/parse", "structure/unknown-field", "promql/syntax", "rule/duplicate"] {
+        assert!(text.contains(id), "{id} missing from `firedrill checks`");
+    }
+    let out = firedrill(&["explain", "promql/syntax"]);
+    let text = stdout(&out);
+    assert!(text.contains("## What it does") && text.contains("## Why is this bad?") && text.contains("## Example"));
+    assert_eq!(firedrill(&["explain", "nope/nope"]).status.code(), Some(2));
+}
+
+// ---- bad input: a clear message with file:line:col, exit 1 or 2, never a panic or hang ----
+
+fn assert_no_panic(out: &std::process::Output) {
+    let err = stderr(out);
+    assert!(!err.contains("panicked"), "panic: {err}");
+}
+
+#[test]
+fn empty_file_is_an_error() {
+    let (_d, path) = temp_file("empty.yaml", b"");
+    let (code, json) = lint_json(&[&path]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&json), [("yaml/empty".to_string(), 1, 1)]);
+}
+
+#[test]
+fn directory_without_rule_files_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("README.md"), "no rules").unwrap();
+    let out = firedrill(&["lint", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no *.yaml or *.yml files"), "{}", stderr(&out));
+}
+
+#[test]
+fn missing_path_is_a_usage_error() {
+    let out = firedrill(&["lint", "/nonexistent/rules.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("/nonexistent/rules.yaml: no such file"));
+}
+
+#[test]
+fn only_non_rule_documents_is_a_usage_error() {
+    let (_d, path) = temp_file("cm.yaml", b"apiVersion: v1\nkind: ConfigMap\ndata: {}\n");
+    let out = firedrill(&["lint", &path]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no rule files among the inputs"), "{}", stderr(&out));
+}
+
+#[test]
+fn binary_garbage_and_invalid_utf8_are_reported_at_their_byte() {
+    let mut bytes = b"groups:\n- name: x\n  rules: []\n# caf".to_vec();
+    bytes.extend_from_slice(&[0xff, 0xfe, 0x00, 0x01]);
+    let (_d, path) = temp_file("bad.yaml", &bytes);
+    let (code, json) = lint_json(&[&path]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&json), [("yaml/parse".to_string(), 4, 6)]);
+    assert!(json["diagnostics"][0]["message"].as_str().unwrap().contains("UTF-8"));
+
+    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let (_d2, path) = temp_file("garbage.yaml", &garbage);
+    let out = firedrill(&["lint", &path]);
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn nul_bytes_are_a_yaml_error() {
+    let (_d, path) = temp_file("nul.yaml", b"groups:\n- name: \0x\n  rules: []\n");
+    let out = firedrill(&["lint", &path]);
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn alias_bomb_is_refused_quickly() {
+    let mut text = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..12 {
+        let p = format!("*a{}", i - 1);
+        text.push_str(&format!("a{i}: &a{i} [{}]\n", vec![p.as_str(); 9].join(", ")));
+    }
+    text.push_str("groups: []\n");
+    let (_d, path) = temp_file("bomb.yaml", text.as_bytes());
+    let (code, json) = lint_json(&[&path]);
+    assert_eq!(code, 1);
+    let d = &json["diagnostics"][0];
+    assert_eq!(d["check"], "yaml/parse");
+    assert!(d["message"].as_str().unwrap().contains("alias bomb"));
+}
+
+#[test]
+fn deep_nesting_is_refused() {
+    let text = format!("groups: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+    let (_d, path) = temp_file("deep.yaml", text.as_bytes());
+    let (code, json) = lint_json(&[&path]);
+    assert_eq!(code, 1);
+    assert_eq!(json["diagnostics"][0]["check"], "yaml/parse");
+}
+
+#[test]
+fn wrong_types_point_at_the_value() {
+    let text = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n    for: [1]\n";
+    let (_d, path) = temp_file("types.yaml", text.as_bytes());
+    let (code, json) = lint_json(&[&path]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&json), [("structure/type".to_string(), 6, 10)]);
+}
+
+#[test]
+fn tabs_for_indentation_are_reported_at_the_tab() {
+    let text = "groups:\n- name: g\n  rules:\n\t- alert: A\n";
+    let (_d, path) = temp_file("tabs.yaml", text.as_bytes());
+    let (code, json) = lint_json(&[&path]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&json), [("yaml/parse".to_string(), 4, 1)]);
+}
+
+#[test]
+fn liquid_template_gets_a_clear_error() {
+    let out = firedrill(&["lint", &fixture("lint/liquid-template.yml")]);
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("liquid-template.yml:4:2"), "{text}");
+    assert!(text.contains("looks like a template"), "{text}");
+}
+
+#[test]
+fn fifty_megabyte_file_is_linted() {
+    let mut text = String::from("groups:\n- name: big\n  rules:\n");
+    let mut i = 0;
+    while text.len() < 50 * 1024 * 1024 {
+        text.push_str(&format!("  - record: job:big_{i}:sum\n    expr: sum by (job) (rate(big_{i}_total[5m]))\n"));
+        i += 1;
+    }
+    let (_d, path) = temp_file("big.yaml", text.as_bytes());
+    let (code, json) = lint_json(&[&path]);
+    assert_eq!(code, 0, "{:?}", json["diagnostics"].as_array().map(|a| a.len()));
+    assert_eq!(json["summary"]["rules"], i);
+}
+
+#[test]
+fn broken_pipe_is_not_a_crash() {
+    use std::process::{Command, Stdio};
+    let path = corpus().join("promtool-testdata").display().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .args(["lint", &path])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away, like `| head -0`
+    let out = child.wait_with_output().unwrap();
+    assert_no_panic(&out);
+    assert!(matches!(out.status.code(), Some(0) | Some(1)), "{:?}", out.status);
+}

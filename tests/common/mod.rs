@@ -1,0 +1,62 @@
+//! Helpers shared by the end-to-end tests: run the real binary.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+}
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+pub fn firedrill(args: &[&str]) -> Output {
+    firedrill_stdin(args, None)
+}
+
+pub fn firedrill_stdin(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run firedrill");
+    if let Some(bytes) = stdin {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `lint --format json` on the paths, parsed.
+pub fn lint_json(args: &[&str]) -> (i32, serde_json::Value) {
+    let mut all = vec!["lint", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = firedrill(&all);
+    let code = out.status.code().expect("exit code");
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("bad JSON ({e}); stdout: {} stderr: {}", stdout(&out), stderr(&out)));
+    (code, json)
+}
+
+/// `(check, line, column)` of every diagnostic.
+pub fn findings(json: &serde_json::Value) -> Vec<(String, u64, u64)> {
+    json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["check"].as_str().unwrap().to_string(), d["line"].as_u64().unwrap(), d["column"].as_u64().unwrap()))
+        .collect()
+}
