@@ -56,7 +56,13 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(check: &'static str, severity: Severity, source: &Source, span: Span, message: impl Into<String>) -> Self {
+    pub fn new(
+        check: &'static str,
+        severity: Severity,
+        source: &Source,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             check,
             severity,

@@ -30,7 +30,10 @@ pub enum InputError {
     #[error("{path}: no such file or directory")]
     NotFound { path: String },
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: no *.yaml or *.yml files in this directory")]
     EmptyDirectory { path: String },
     #[error("{path}: file is larger than {limit} MiB; refusing to read it")]
@@ -53,7 +56,10 @@ pub fn expand(paths: &[String]) -> Result<Vec<Input>, InputError> {
         let path = Path::new(raw);
         let meta = fs::metadata(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => InputError::NotFound { path: raw.clone() },
-            _ => InputError::Io { path: raw.clone(), source: e },
+            _ => InputError::Io {
+                path: raw.clone(),
+                source: e,
+            },
         })?;
         if meta.is_dir() {
             let before = out.len();
@@ -69,8 +75,14 @@ pub fn expand(paths: &[String]) -> Result<Vec<Input>, InputError> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<Input>) -> Result<(), InputError> {
-    let io = |e| InputError::Io { path: dir.display().to_string(), source: e };
-    let mut entries: Vec<_> = fs::read_dir(dir).map_err(io)?.collect::<Result<_, _>>().map_err(io)?;
+    let io = |e| InputError::Io {
+        path: dir.display().to_string(),
+        source: e,
+    };
+    let mut entries: Vec<_> = fs::read_dir(dir)
+        .map_err(io)?
+        .collect::<Result<_, _>>()
+        .map_err(io)?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let path = entry.path();
@@ -104,20 +116,32 @@ pub fn read(input: &Input) -> Result<ReadInput, InputError> {
                 .lock()
                 .take(MAX_FILE_MIB * 1024 * 1024 + 1)
                 .read_to_end(&mut buf)
-                .map_err(|e| InputError::Io { path: name.clone(), source: e })?;
+                .map_err(|e| InputError::Io {
+                    path: name.clone(),
+                    source: e,
+                })?;
             buf
         }
         Input::File(path) => {
-            let io = |e| InputError::Io { path: name.clone(), source: e };
+            let io = |e| InputError::Io {
+                path: name.clone(),
+                source: e,
+            };
             let len = fs::metadata(path).map_err(io)?.len();
             if len > MAX_FILE_MIB * 1024 * 1024 {
-                return Err(InputError::TooLarge { path: name, limit: MAX_FILE_MIB });
+                return Err(InputError::TooLarge {
+                    path: name,
+                    limit: MAX_FILE_MIB,
+                });
             }
             fs::read(path).map_err(io)?
         }
     };
     if bytes.len() as u64 > MAX_FILE_MIB * 1024 * 1024 {
-        return Err(InputError::TooLarge { path: name, limit: MAX_FILE_MIB });
+        return Err(InputError::TooLarge {
+            path: name,
+            limit: MAX_FILE_MIB,
+        });
     }
     Ok(from_bytes(name, bytes))
 }
@@ -125,13 +149,19 @@ pub fn read(input: &Input) -> Result<ReadInput, InputError> {
 /// Wraps bytes as a source (used for stdin, files and tests).
 pub fn from_bytes(name: String, bytes: Vec<u8>) -> ReadInput {
     match String::from_utf8(bytes) {
-        Ok(text) => ReadInput { source: Arc::new(SourceFile::new(name, text)), invalid_utf8_at: None },
+        Ok(text) => ReadInput {
+            source: Arc::new(SourceFile::new(name, text)),
+            invalid_utf8_at: None,
+        },
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
             // Lossy decoding keeps the valid prefix byte for byte, so `at`
             // still points at the first bad byte.
-            ReadInput { source: Arc::new(SourceFile::new(name, text)), invalid_utf8_at: Some(at) }
+            ReadInput {
+                source: Arc::new(SourceFile::new(name, text)),
+                invalid_utf8_at: Some(at),
+            }
         }
     }
 }

@@ -24,7 +24,10 @@ pub struct UnknownSelector {
 
 fn matches(selector: &str, id: &str) -> bool {
     let selector = selector.trim_end_matches(['/', '*']);
-    id == selector || id.strip_prefix(selector).is_some_and(|rest| rest.starts_with('/'))
+    id == selector
+        || id
+            .strip_prefix(selector)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 impl Selection {
@@ -33,7 +36,10 @@ impl Selection {
         let ids: Vec<&str> = checks::registry().iter().map(|c| c.info().id).collect();
         for s in self.select.iter().chain(&self.ignore) {
             if !ids.iter().any(|id| matches(s, id)) {
-                return Err(UnknownSelector { selector: s.clone(), suggestion: checks::closest(s, &ids).map(str::to_string) });
+                return Err(UnknownSelector {
+                    selector: s.clone(),
+                    suggestion: checks::closest(s, &ids).map(str::to_string),
+                });
             }
         }
         Ok(())
@@ -61,7 +67,10 @@ pub struct LintResult {
 
 impl LintResult {
     pub fn count(&self, severity: Severity) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == severity).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
     }
 
     pub fn worst(&self) -> Option<Severity> {
@@ -69,7 +78,13 @@ impl LintResult {
     }
 
     pub fn rule_count(&self) -> usize {
-        self.rules.files.iter().flat_map(|f| &f.documents).flat_map(|d| &d.groups).map(|g| g.rules.len()).sum()
+        self.rules
+            .files
+            .iter()
+            .flat_map(|f| &f.documents)
+            .flat_map(|d| &d.groups)
+            .map(|g| g.rules.len())
+            .sum()
     }
 }
 
@@ -90,8 +105,11 @@ pub fn load_inputs(inputs: &[Input], options: LoadOptions) -> Result<RuleSet, In
 
 /// Runs the selected checks over a loaded rule set.
 pub fn check(rules: RuleSet, selection: &Selection) -> LintResult {
-    let active: Vec<&'static dyn Check> =
-        checks::registry().iter().copied().filter(|c| selection.enabled(c.info().id)).collect();
+    let active: Vec<&'static dyn Check> = checks::registry()
+        .iter()
+        .copied()
+        .filter(|c| selection.enabled(c.info().id))
+        .collect();
     let mut diagnostics: Vec<Diagnostic> = rules
         .files
         .par_iter()
@@ -127,11 +145,17 @@ mod tests {
         assert!(matches("structure/", "structure/type"));
         assert!(matches("promql/syntax", "promql/syntax"));
         assert!(!matches("struct", "structure/type"));
-        let s = Selection { select: vec!["structure".into()], ignore: vec!["structure/type".into()] };
+        let s = Selection {
+            select: vec!["structure".into()],
+            ignore: vec!["structure/type".into()],
+        };
         assert!(s.enabled("structure/expr"));
         assert!(!s.enabled("structure/type"));
         assert!(!s.enabled("promql/syntax"));
-        let bad = Selection { select: vec!["promql/syntx".into()], ignore: vec![] };
+        let bad = Selection {
+            select: vec!["promql/syntx".into()],
+            ignore: vec![],
+        };
         let e = bad.validate().unwrap_err();
         assert_eq!(e.suggestion.as_deref(), Some("promql/syntax"));
     }

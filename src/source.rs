@@ -32,7 +32,10 @@ pub struct Span {
 
 impl Span {
     pub fn new(start: usize, end: usize) -> Self {
-        Span { start, end: end.max(start) }
+        Span {
+            start,
+            end: end.max(start),
+        }
     }
     pub fn empty(at: usize) -> Self {
         Span { start: at, end: at }
@@ -48,8 +51,17 @@ impl Span {
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: String) -> Self {
         let mut line_starts = vec![0];
-        line_starts.extend(text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1));
-        SourceFile { name: name.into(), text, line_starts }
+        line_starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+        }
     }
 
     /// Line and column of a byte offset (clamped to the text, and to a char boundary).
@@ -64,7 +76,10 @@ impl SourceFile {
         };
         let line_start = self.line_starts[line_index];
         let column = self.text[line_start..offset].chars().count() + 1;
-        LineCol { line: line_index + 1, column }
+        LineCol {
+            line: line_index + 1,
+            column,
+        }
     }
 
     /// Byte offset of the start of a 1-based line.
@@ -113,7 +128,10 @@ impl<'a> CharToByte<'a> {
                     return self.text.len();
                 };
                 let rest = char_index % CHECKPOINT_EVERY;
-                self.text[base..].char_indices().nth(rest).map_or(self.text.len(), |(b, _)| base + b)
+                self.text[base..]
+                    .char_indices()
+                    .nth(rest)
+                    .map_or(self.text.len(), |(b, _)| base + b)
             }
         }
     }
@@ -130,12 +148,17 @@ mod tests {
         assert_eq!(src.line_col(3), LineCol { line: 2, column: 1 });
         // 'x' is after three 2-byte letters and a space.
         assert_eq!(src.line_col(3 + 7), LineCol { line: 2, column: 5 });
-        assert_eq!(src.line_col(src.text.len() - 1), LineCol { line: 3, column: 1 });
+        assert_eq!(
+            src.line_col(src.text.len() - 1),
+            LineCol { line: 3, column: 1 }
+        );
     }
 
     #[test]
     fn char_to_byte_matches_char_indices() {
-        let text: String = (0..500).map(|i| if i % 7 == 0 { 'é' } else { 'a' }).collect();
+        let text: String = (0..500)
+            .map(|i| if i % 7 == 0 { 'é' } else { 'a' })
+            .collect();
         let map = CharToByte::new(&text);
         for (n, (byte, _)) in text.char_indices().enumerate() {
             assert_eq!(map.byte(n), byte);

@@ -14,7 +14,10 @@ fn fixture(name: &str) -> String {
 fn temp_file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
-    std::fs::File::create(&path).unwrap().write_all(bytes).unwrap();
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(bytes)
+        .unwrap();
     (dir, path.display().to_string())
 }
 
@@ -32,7 +35,10 @@ fn clean_file_exits_zero_with_summary() {
 fn multi_document_helm_output_loads_every_prometheusrule() {
     let (code, json) = lint_json(&[&fixture("lint/helm-template-output.yaml")]);
     assert_eq!(code, 1);
-    assert_eq!(json["summary"]["rules"], 2, "both PrometheusRule documents, not the ConfigMap");
+    assert_eq!(
+        json["summary"]["rules"], 2,
+        "both PrometheusRule documents, not the ConfigMap"
+    );
     assert_eq!(findings(&json), [("promql/syntax".to_string(), 41, 17)]);
     assert_eq!(json["diagnostics"][0]["alertname"], "AppSlow");
     assert_eq!(json["diagnostics"][0]["group"], "latency.rules");
@@ -55,15 +61,32 @@ fn crlf_folded_expression_error_points_at_the_token() {
 
 #[test]
 fn json_schema_has_the_documented_fields() {
-    let (_, json) = lint_json(&[&corpus().join("promtool-testdata/rules-bad.yml").display().to_string()]);
+    let (_, json) = lint_json(&[&corpus()
+        .join("promtool-testdata/rules-bad.yml")
+        .display()
+        .to_string()]);
     assert_eq!(json["version"], 1);
     let d = &json["diagnostics"][0];
-    for key in ["check", "severity", "message", "file", "line", "column", "end_line", "end_column", "group", "alertname"] {
+    for key in [
+        "check",
+        "severity",
+        "message",
+        "file",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "group",
+        "alertname",
+    ] {
         assert!(d.get(key).is_some(), "missing {key} in {d}");
     }
     assert_eq!(d["check"], "structure/template");
     assert_eq!(d["severity"], "error");
-    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(12), Some(33)));
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(12), Some(33))
+    );
     for key in ["files", "rules", "errors", "warnings", "infos"] {
         assert!(json["summary"].get(key).is_some(), "summary lacks {key}");
     }
@@ -71,18 +94,30 @@ fn json_schema_has_the_documented_fields() {
 
 #[test]
 fn github_format_emits_workflow_commands() {
-    let path = corpus().join("prometheus-rulefmt-testdata/bad_field.bad.yaml").display().to_string();
+    let path = corpus()
+        .join("prometheus-rulefmt-testdata/bad_field.bad.yaml")
+        .display()
+        .to_string();
     let out = firedrill(&["lint", "--format", "github", &path]);
     let text = stdout(&out);
     let line = text.lines().next().unwrap();
-    assert!(line.starts_with(&format!("::error file={path},line=8,col=9,")), "{line}");
-    assert!(line.contains("title=firedrill structure/unknown-field::"), "{line}");
+    assert!(
+        line.starts_with(&format!("::error file={path},line=8,col=9,")),
+        "{line}"
+    );
+    assert!(
+        line.contains("title=firedrill structure/unknown-field::"),
+        "{line}"
+    );
     assert_eq!(out.status.code(), Some(1));
 }
 
 #[test]
 fn human_output_has_snippet_and_caret_without_color() {
-    let path = corpus().join("prometheus-rulefmt-testdata/bad_expr.bad.yaml").display().to_string();
+    let path = corpus()
+        .join("prometheus-rulefmt-testdata/bad_expr.bad.yaml")
+        .display()
+        .to_string();
     let out = firedrill(&["lint", &path]);
     let text = stdout(&out);
     assert!(text.contains(&format!("{path}:5:15")), "{text}");
@@ -93,37 +128,65 @@ fn human_output_has_snippet_and_caret_without_color() {
 
 #[test]
 fn select_and_ignore_take_ids_and_prefixes() {
-    let path = corpus().join("prometheus-rulefmt-testdata").display().to_string();
+    let path = corpus()
+        .join("prometheus-rulefmt-testdata")
+        .display()
+        .to_string();
     let (_, all) = lint_json(&[&path]);
     let (_, only) = lint_json(&["--select", "structure,promql/syntax", &path]);
     let (_, ignored) = lint_json(&["--ignore", "structure", &path]);
     let checks = |j: &serde_json::Value| findings(j).into_iter().map(|f| f.0).collect::<Vec<_>>();
     assert!(checks(&all).iter().any(|c| c == "rule/duplicate"));
-    assert!(checks(&only).iter().all(|c| c.starts_with("structure/") || c == "promql/syntax"));
+    assert!(checks(&only)
+        .iter()
+        .all(|c| c.starts_with("structure/") || c == "promql/syntax"));
     assert!(!checks(&only).is_empty());
-    assert!(checks(&ignored).iter().all(|c| !c.starts_with("structure/")));
+    assert!(checks(&ignored)
+        .iter()
+        .all(|c| !c.starts_with("structure/")));
     let out = firedrill(&["lint", "--select", "promql/syntx", &path]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("did you mean \"promql/syntax\""), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("did you mean \"promql/syntax\""),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn fail_on_warning_turns_warnings_into_exit_one() {
-    let path = corpus().join("promtool-testdata/rules_duplicates.yml").display().to_string();
+    let path = corpus()
+        .join("promtool-testdata/rules_duplicates.yml")
+        .display()
+        .to_string();
     assert_eq!(firedrill(&["lint", &path]).status.code(), Some(0));
-    assert_eq!(firedrill(&["lint", "--fail-on", "warning", &path]).status.code(), Some(1));
+    assert_eq!(
+        firedrill(&["lint", "--fail-on", "warning", &path])
+            .status
+            .code(),
+        Some(1)
+    );
 }
 
 #[test]
 fn checks_and_explain_come_from_the_registry() {
     let out = firedrill(&["checks"]);
     let text = stdout(&out);
-    for id in ["yaml/parse", "structure/unknown-field", "promql/syntax", "rule/duplicate"] {
+    for id in [
+        "yaml/parse",
+        "structure/unknown-field",
+        "promql/syntax",
+        "rule/duplicate",
+    ] {
         assert!(text.contains(id), "{id} missing from `firedrill checks`");
     }
     let out = firedrill(&["explain", "promql/syntax"]);
     let text = stdout(&out);
-    assert!(text.contains("## What it does") && text.contains("## Why is this bad?") && text.contains("## Example"));
+    assert!(
+        text.contains("## What it does")
+            && text.contains("## Why is this bad?")
+            && text.contains("## Example")
+    );
     assert_eq!(firedrill(&["explain", "nope/nope"]).status.code(), Some(2));
 }
 
@@ -148,7 +211,11 @@ fn directory_without_rule_files_is_a_usage_error() {
     std::fs::write(dir.path().join("README.md"), "no rules").unwrap();
     let out = firedrill(&["lint", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("no *.yaml or *.yml files"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no *.yaml or *.yml files"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -163,7 +230,11 @@ fn only_non_rule_documents_is_a_usage_error() {
     let (_d, path) = temp_file("cm.yaml", b"apiVersion: v1\nkind: ConfigMap\ndata: {}\n");
     let out = firedrill(&["lint", &path]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("no rule files among the inputs"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no rule files among the inputs"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -174,9 +245,14 @@ fn binary_garbage_and_invalid_utf8_are_reported_at_their_byte() {
     let (code, json) = lint_json(&[&path]);
     assert_eq!(code, 1);
     assert_eq!(findings(&json), [("yaml/parse".to_string(), 4, 6)]);
-    assert!(json["diagnostics"][0]["message"].as_str().unwrap().contains("UTF-8"));
+    assert!(json["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("UTF-8"));
 
-    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     let (_d2, path) = temp_file("garbage.yaml", &garbage);
     let out = firedrill(&["lint", &path]);
     assert_no_panic(&out);
@@ -196,7 +272,7 @@ fn alias_bomb_is_refused_quickly() {
     let mut text = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
     for i in 1..12 {
         let p = format!("*a{}", i - 1);
-        text.push_str(&format!("a{i}: &a{i} [{}]\n", vec![p.as_str(); 9].join(", ")));
+        text.push_str(&format!("a{i}: &a{i} [{}]\n", [p.as_str(); 9].join(", ")));
     }
     text.push_str("groups: []\n");
     let (_d, path) = temp_file("bomb.yaml", text.as_bytes());
@@ -249,12 +325,19 @@ fn fifty_megabyte_file_is_linted() {
     let mut text = String::from("groups:\n- name: big\n  rules:\n");
     let mut i = 0;
     while text.len() < 50 * 1024 * 1024 {
-        text.push_str(&format!("  - record: job:big_{i}:sum\n    expr: sum by (job) (rate(big_{i}_total[5m]))\n"));
+        text.push_str(&format!(
+            "  - record: job:big_{i}:sum\n    expr: sum by (job) (rate(big_{i}_total[5m]))\n"
+        ));
         i += 1;
     }
     let (_d, path) = temp_file("big.yaml", text.as_bytes());
     let (code, json) = lint_json(&[&path]);
-    assert_eq!(code, 0, "{:?}", json["diagnostics"].as_array().map(|a| a.len()));
+    assert_eq!(
+        code,
+        0,
+        "{:?}",
+        json["diagnostics"].as_array().map(|a| a.len())
+    );
     assert_eq!(json["summary"]["rules"], i);
 }
 
@@ -271,5 +354,9 @@ fn broken_pipe_is_not_a_crash() {
     drop(child.stdout.take()); // the reader goes away, like `| head -0`
     let out = child.wait_with_output().unwrap();
     assert_no_panic(&out);
-    assert!(matches!(out.status.code(), Some(0) | Some(1)), "{:?}", out.status);
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(1)),
+        "{:?}",
+        out.status
+    );
 }

@@ -32,14 +32,29 @@ fn cases(folder: &str) -> Vec<Case> {
             .or_else(|| get("expect_without_feature_flags"))
             .or_else(|| get("expect"))
             .unwrap();
-        out.push(Case { file: file.clone(), flags: vec![], expect: default, why: why.clone() });
+        out.push(Case {
+            file: file.clone(),
+            flags: vec![],
+            expect: default,
+            why: why.clone(),
+        });
         if let Some(v) = get("expect_with_ignore_unknown_fields") {
-            out.push(Case { file: file.clone(), flags: vec!["--ignore-unknown-fields"], expect: v, why: why.clone() });
+            out.push(Case {
+                file: file.clone(),
+                flags: vec!["--ignore-unknown-fields"],
+                expect: v,
+                why: why.clone(),
+            });
         }
         // promtool --lint-fatal turns the duplicate-rules warning into failure;
         // firedrill's equivalent is --fail-on warning.
         if let Some(v) = get("expect_lint_fatal") {
-            out.push(Case { file: file.clone(), flags: vec!["--fail-on", "warning"], expect: v, why: why.clone() });
+            out.push(Case {
+                file: file.clone(),
+                flags: vec!["--fail-on", "warning"],
+                expect: v,
+                why: why.clone(),
+            });
         }
     }
     assert!(!out.is_empty(), "no rule files in {folder}");
@@ -60,10 +75,19 @@ fn verdicts_match(folder: &str) {
             other => panic!("{}: exit {other:?}: {}", case.file, stderr(&out)),
         };
         if verdict != case.expect {
-            mismatches.push(format!("{} {:?}: firedrill {verdict}, promtool {} ({})", case.file, case.flags, case.expect, case.why));
+            mismatches.push(format!(
+                "{} {:?}: firedrill {verdict}, promtool {} ({})",
+                case.file, case.flags, case.expect, case.why
+            ));
         }
     }
-    assert!(mismatches.is_empty(), "{} of {} verdicts differ:\n{}", mismatches.len(), all.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} verdicts differ:\n{}",
+        mismatches.len(),
+        all.len(),
+        mismatches.join("\n")
+    );
 }
 
 #[test]
@@ -92,7 +116,12 @@ fn real_world_rule_sets_load_with_zero_errors() {
     ] {
         let path = corpus().join(folder).display().to_string();
         let (code, json) = lint_json(&[&path]);
-        let errors: Vec<_> = json["diagnostics"].as_array().unwrap().iter().filter(|d| d["severity"] == "error").collect();
+        let errors: Vec<_> = json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["severity"] == "error")
+            .collect();
         assert!(errors.is_empty(), "{folder}: {errors:#?}");
         assert_eq!(code, 0, "{folder}");
         assert_eq!(json["summary"]["files"], files, "{folder}: rule files");
@@ -104,9 +133,15 @@ fn real_world_rule_sets_load_with_zero_errors() {
 /// disjoint selectors); promtool's duplicate-rules lint flags them, so do we.
 #[test]
 fn kube_prometheus_duplicates_are_warnings_like_promtool() {
-    let path = corpus().join("kube-prometheus/kubernetesControlPlane-prometheusRule.yaml").display().to_string();
+    let path = corpus()
+        .join("kube-prometheus/kubernetesControlPlane-prometheusRule.yaml")
+        .display()
+        .to_string();
     let (_, json) = lint_json(&[&path]);
-    let dups: Vec<_> = findings(&json).into_iter().filter(|f| f.0 == "rule/duplicate").collect();
+    let dups: Vec<_> = findings(&json)
+        .into_iter()
+        .filter(|f| f.0 == "rule/duplicate")
+        .collect();
     assert_eq!(dups.len(), 3, "{dups:?}");
     for d in json["diagnostics"].as_array().unwrap() {
         assert_eq!(d["record"], "code_verb:apiserver_request_total:increase1h");

@@ -77,7 +77,12 @@ pub fn find(id: &str) -> Option<&'static dyn Check> {
 }
 
 /// A diagnostic of `info`'s check at its default severity.
-pub(crate) fn report(info: &'static CheckInfo, file: &RuleFile, span: crate::source::Span, message: impl Into<String>) -> Diagnostic {
+pub(crate) fn report(
+    info: &'static CheckInfo,
+    file: &RuleFile,
+    span: crate::source::Span,
+    message: impl Into<String>,
+) -> Diagnostic {
     Diagnostic::new(info.id, info.severity, &file.source, span, message)
 }
 
@@ -104,7 +109,9 @@ pub(crate) fn report_rule(
     span: crate::source::Span,
     message: impl Into<String>,
 ) -> Diagnostic {
-    report(info, file, span, message).group(group.name()).rule(rule_name(rule))
+    report(info, file, span, message)
+        .group(group.name())
+        .rule(rule_name(rule))
 }
 
 /// Suggests the known name closest to `word` (for typos like `annotation`).
@@ -125,7 +132,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let old = row[j + 1];
-            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(row[j + 1]) };
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(row[j]).min(row[j + 1])
+            };
             prev = old;
         }
     }
@@ -142,7 +153,10 @@ pub(crate) mod testing {
     use crate::source::SourceFile;
 
     pub fn load_text(text: &str) -> RuleFile {
-        load(Arc::new(SourceFile::new("test.yaml", text.to_string())), LoadOptions::default())
+        load(
+            Arc::new(SourceFile::new("test.yaml", text.to_string())),
+            LoadOptions::default(),
+        )
     }
 
     /// Runs one check on `text` and returns `(check, line:col, message)` of its findings.

@@ -38,8 +38,15 @@ impl Check for PromqlSyntax {
                     continue; // an empty expr is structure/expr's finding
                 }
                 let span = expr.file_span(error.start, error.end);
-                let mut d = report_rule(&INFO, file, group, rule, span, format!("could not parse expression: {}", error.message))
-                    .label(error.message.clone());
+                let mut d = report_rule(
+                    &INFO,
+                    file,
+                    group,
+                    rule,
+                    span,
+                    format!("could not parse expression: {}", error.message),
+                )
+                .label(error.message.clone());
                 if let Some(help) = &error.help {
                     d = d.help(help.clone());
                 }
@@ -62,9 +69,12 @@ mod tests {
 
     #[test]
     fn points_into_quoted_and_crlf_files() {
-        let text = "groups:\r\n- name: a\r\n  rules:\r\n  - record: r\r\n    expr: \"rate(hi)\"\r\n";
+        let text =
+            "groups:\r\n- name: a\r\n  rules:\r\n  - record: r\r\n    expr: \"rate(hi)\"\r\n";
         assert_eq!(places(&PromqlSyntax, text), ["5:12"]);
-        assert!(run(&PromqlSyntax, text)[0].1.contains("expected type matrix"));
+        assert!(run(&PromqlSyntax, text)[0]
+            .1
+            .contains("expected type matrix"));
     }
 
     #[test]

@@ -32,10 +32,16 @@ after an edit to the other.
 Give one of them a distinguishing label, or delete it."#,
 };
 
-fn key(rule: &Rule) -> (String, Vec<(String, String)>) {
-    let mut labels: Vec<_> = rule.labels.iter().map(|e| (e.key.value.clone(), e.value.value.clone())).collect();
-    labels.sort();
-    (rule.name().to_string(), labels)
+type Key<'a> = (&'a str, Vec<(&'a str, &'a str)>);
+
+fn key(rule: &Rule) -> Key<'_> {
+    let mut labels: Vec<_> = rule
+        .labels
+        .iter()
+        .map(|e| (e.key.value.as_str(), e.value.value.as_str()))
+        .collect();
+    labels.sort_unstable();
+    (rule.name(), labels)
 }
 
 impl Check for RuleDuplicate {
@@ -44,14 +50,19 @@ impl Check for RuleDuplicate {
     }
 
     fn check_file(&self, file: &RuleFile, out: &mut Vec<Diagnostic>) {
-        let mut seen: HashMap<(String, Vec<(String, String)>), Span> = HashMap::new();
+        let mut seen: HashMap<Key<'_>, Span> =
+            HashMap::with_capacity(groups(file).map(|g| g.rules.len()).sum());
         for group in groups(file) {
             for rule in group.rules.iter().filter(|r| !r.name().is_empty()) {
                 let k = key(rule);
                 match seen.get(&k) {
                     Some(first) => {
                         let line = file.source.line_col(first.start).line;
-                        let what = if rule.is_alert() { "alert" } else { "recording rule" };
+                        let what = if rule.is_alert() {
+                            "alert"
+                        } else {
+                            "recording rule"
+                        };
                         out.push(
                             report_rule(
                                 &INFO,

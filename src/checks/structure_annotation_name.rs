@@ -30,7 +30,14 @@ impl Check for AnnotationName {
         for group in groups(file) {
             for rule in &group.rules {
                 for entry in rule.annotations.iter().filter(|e| e.key.value.is_empty()) {
-                    out.push(report_rule(&INFO, file, group, rule, entry.key.span, "invalid annotation name: the name is empty"));
+                    out.push(report_rule(
+                        &INFO,
+                        file,
+                        group,
+                        rule,
+                        entry.key.span,
+                        "invalid annotation name: the name is empty",
+                    ));
                 }
             }
         }

@@ -34,9 +34,14 @@ impl Check for DuplicateKey {
             if let LoadProblem::DuplicateKey { key, first, again } = problem {
                 let line = file.source.line_col(first.start).line;
                 out.push(
-                    report(&INFO, file, *again, format!("mapping key {key:?} already defined at line {line}"))
-                        .label("defined again here")
-                        .related(*first, "first defined here"),
+                    report(
+                        &INFO,
+                        file,
+                        *again,
+                        format!("mapping key {key:?} already defined at line {line}"),
+                    )
+                    .label("defined again here")
+                    .related(*first, "first defined here"),
                 );
             }
         }

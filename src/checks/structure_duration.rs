@@ -30,7 +30,12 @@ impl Check for BadDuration {
 
     fn check_file(&self, file: &RuleFile, out: &mut Vec<Diagnostic>) {
         for problem in &file.problems {
-            if let LoadProblem::BadDuration { field, message, span } = problem {
+            if let LoadProblem::BadDuration {
+                field,
+                message,
+                span,
+            } = problem
+            {
                 out.push(
                     report(&INFO, file, *span, format!("`{field}`: {message}"))
                         .label("not a Prometheus duration")

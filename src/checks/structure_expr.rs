@@ -29,12 +29,22 @@ impl Check for ExprRequired {
     fn check_file(&self, file: &RuleFile, out: &mut Vec<Diagnostic>) {
         for group in groups(file) {
             for rule in &group.rules {
-                let empty = rule.expr.as_ref().is_none_or(|e| e.text.value.trim().is_empty());
+                let empty = rule
+                    .expr
+                    .as_ref()
+                    .is_none_or(|e| e.text.value.trim().is_empty());
                 if empty {
                     let span = rule.expr.as_ref().map_or(rule.anchor(), |e| e.text.span);
                     out.push(
-                        report_rule(&INFO, file, group, rule, span, "field 'expr' must be set in rule")
-                            .label("no expression"),
+                        report_rule(
+                            &INFO,
+                            file,
+                            group,
+                            rule,
+                            span,
+                            "field 'expr' must be set in rule",
+                        )
+                        .label("no expression"),
                     );
                 }
             }

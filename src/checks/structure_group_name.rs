@@ -39,16 +39,27 @@ impl Check for GroupName {
             let mut seen: HashMap<&str, Span> = HashMap::new();
             for group in &document.groups {
                 let Some(name) = group.name.as_ref().filter(|n| !n.value.is_empty()) else {
-                    let span = group.name.as_ref().map_or(Span::empty(group.span.start), |n| n.span);
-                    out.push(report(&INFO, file, span, "group name must not be empty").label("this group has no name"));
+                    let span = group
+                        .name
+                        .as_ref()
+                        .map_or(Span::empty(group.span.start), |n| n.span);
+                    out.push(
+                        report(&INFO, file, span, "group name must not be empty")
+                            .label("this group has no name"),
+                    );
                     continue;
                 };
                 if let Some(first) = seen.get(name.value.as_str()) {
                     out.push(
-                        report(&INFO, file, name.span, format!("group name {:?} is repeated in the same file", name.value))
-                            .label("repeated")
-                            .related(*first, "first used here")
-                            .group(&name.value),
+                        report(
+                            &INFO,
+                            file,
+                            name.span,
+                            format!("group name {:?} is repeated in the same file", name.value),
+                        )
+                        .label("repeated")
+                        .related(*first, "first used here")
+                        .group(&name.value),
                     );
                 } else {
                     seen.insert(&name.value, name.span);
@@ -67,6 +78,10 @@ mod tests {
     fn reports_missing_and_repeated_names() {
         let text = "groups:\n- name: a\n  rules: []\n- rules: []\n- name: a\n  rules: []\n";
         assert_eq!(places(&GroupName, text), ["4:3", "5:9"]);
-        assert!(places(&GroupName, "groups:\n- name: a\n  rules: []\n- name: b\n  rules: []\n").is_empty());
+        assert!(places(
+            &GroupName,
+            "groups:\n- name: a\n  rules: []\n- name: b\n  rules: []\n"
+        )
+        .is_empty());
     }
 }

@@ -22,7 +22,13 @@ labels:
 ```"#,
 };
 
-fn check_entries(file: &RuleFile, entries: &[Entry], group: &str, rule: Option<crate::diagnostic::RuleName>, out: &mut Vec<Diagnostic>) {
+fn check_entries(
+    file: &RuleFile,
+    entries: &[Entry],
+    group: &str,
+    rule: Option<crate::diagnostic::RuleName>,
+    out: &mut Vec<Diagnostic>,
+) {
     for entry in entries {
         let name = entry.key.value.as_str();
         let problem = if name.is_empty() {
@@ -32,7 +38,11 @@ fn check_entries(file: &RuleFile, entries: &[Entry], group: &str, rule: Option<c
         } else {
             continue;
         };
-        out.push(report(&INFO, file, entry.key.span, problem).group(group).rule(rule.clone()));
+        out.push(
+            report(&INFO, file, entry.key.span, problem)
+                .group(group)
+                .rule(rule.clone()),
+        );
     }
 }
 

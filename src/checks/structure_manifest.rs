@@ -48,9 +48,11 @@ mod tests {
 
     #[test]
     fn reports_manifests_without_spec_groups() {
-        let text = "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: x}\n";
+        let text =
+            "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: x}\n";
         assert_eq!(places(&Manifest, text), ["2:1"]);
-        let good = "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nspec:\n  groups: []\n";
+        let good =
+            "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nspec:\n  groups: []\n";
         assert!(places(&Manifest, good).is_empty());
         let other = "apiVersion: v1\nkind: ConfigMap\ndata: {}\n";
         assert!(places(&Manifest, other).is_empty());

@@ -47,9 +47,16 @@ impl Check for RecordFields {
                 }
                 for (field, span) in bad {
                     out.push(
-                        report_rule(&INFO, file, group, rule, span, format!("invalid field '{field}' in recording rule"))
-                            .label("only alerting rules have this")
-                            .help("remove it, or make this an alerting rule with `alert:`"),
+                        report_rule(
+                            &INFO,
+                            file,
+                            group,
+                            rule,
+                            span,
+                            format!("invalid field '{field}' in recording rule"),
+                        )
+                        .label("only alerting rules have this")
+                        .help("remove it, or make this an alerting rule with `alert:`"),
                     );
                 }
             }

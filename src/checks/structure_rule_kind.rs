@@ -35,11 +35,21 @@ impl Check for RuleKindCheck {
                 let alert = rule.alert.as_ref().filter(|t| !t.value.is_empty());
                 let record = rule.record.as_ref().filter(|t| !t.value.is_empty());
                 let d = match (alert, record) {
-                    (Some(a), Some(r)) => report(&INFO, file, r.span, "only one of 'record' and 'alert' must be set")
-                        .label("record")
-                        .related(a.span, "alert"),
-                    (None, None) => report(&INFO, file, rule.head, "one of 'record' or 'alert' must be set")
-                        .label("this rule has neither"),
+                    (Some(a), Some(r)) => report(
+                        &INFO,
+                        file,
+                        r.span,
+                        "only one of 'record' and 'alert' must be set",
+                    )
+                    .label("record")
+                    .related(a.span, "alert"),
+                    (None, None) => report(
+                        &INFO,
+                        file,
+                        rule.head,
+                        "one of 'record' or 'alert' must be set",
+                    )
+                    .label("this rule has neither"),
                     _ => continue,
                 };
                 out.push(d.group(group.name()));

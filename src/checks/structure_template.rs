@@ -36,7 +36,11 @@ impl Check for Template {
     fn check_file(&self, file: &RuleFile, out: &mut Vec<Diagnostic>) {
         for group in groups(file) {
             for rule in group.rules.iter().filter(|r| r.is_alert()) {
-                let entries = rule.labels.iter().map(|e| ("label", e)).chain(rule.annotations.iter().map(|e| ("annotation", e)));
+                let entries = rule
+                    .labels
+                    .iter()
+                    .map(|e| ("label", e))
+                    .chain(rule.annotations.iter().map(|e| ("annotation", e)));
                 for (what, entry) in entries {
                     let analysis = template::analyze(&entry.value.value);
                     if analysis.errors.is_empty() {
@@ -56,7 +60,9 @@ impl Check for Template {
                         )
                         .label(error.message.clone());
                         if error.message.contains("\"$label\"") {
-                            d = d.help("the alert's labels are `$labels`, e.g. {{ $labels.instance }}");
+                            d = d.help(
+                                "the alert's labels are `$labels`, e.g. {{ $labels.instance }}",
+                            );
                         }
                         out.push(d);
                     }
@@ -75,7 +81,9 @@ mod tests {
     fn reports_template_errors_at_their_place() {
         let text = "groups:\n- name: a\n  rules:\n  - alert: A\n    expr: up\n    annotations:\n      summary: \"Instance {{ $label.foo }} down\"\n";
         assert_eq!(places(&Template, text), ["7:29"]);
-        assert!(run(&Template, text)[0].1.contains("undefined variable \"$label\""));
+        assert!(run(&Template, text)[0]
+            .1
+            .contains("undefined variable \"$label\""));
     }
 
     #[test]

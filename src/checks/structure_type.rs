@@ -31,10 +31,21 @@ impl Check for WrongType {
 
     fn check_file(&self, file: &RuleFile, out: &mut Vec<Diagnostic>) {
         for problem in &file.problems {
-            if let LoadProblem::WrongType { field, expected, found, span } = problem {
+            if let LoadProblem::WrongType {
+                field,
+                expected,
+                found,
+                span,
+            } = problem
+            {
                 out.push(
-                    report(&INFO, file, *span, format!("`{field}` must be {expected}, found {found}"))
-                        .label(format!("expected {expected}")),
+                    report(
+                        &INFO,
+                        file,
+                        *span,
+                        format!("`{field}` must be {expected}, found {found}"),
+                    )
+                    .label(format!("expected {expected}")),
                 );
             }
         }
@@ -52,7 +63,9 @@ mod tests {
         let found = run(&WrongType, text);
         assert_eq!(found.len(), 2, "{found:?}");
         assert_eq!(found[1].0, "7:10");
-        assert!(found[1].1.contains("`for` must be a string, found a sequence"));
+        assert!(found[1]
+            .1
+            .contains("`for` must be a string, found a sequence"));
         assert!(run(&WrongType, "groups:\n- name: a\n  limit: 10\n  rules: []\n").is_empty());
     }
 }

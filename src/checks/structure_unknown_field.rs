@@ -34,9 +34,20 @@ impl Check for UnknownField {
 
     fn check_file(&self, file: &RuleFile, out: &mut Vec<Diagnostic>) {
         for problem in &file.problems {
-            if let LoadProblem::UnknownField { field, owner, known, span } = problem {
-                let mut d = report(&INFO, file, *span, format!("field {field:?} is not valid in a {owner}"))
-                    .label("unknown field");
+            if let LoadProblem::UnknownField {
+                field,
+                owner,
+                known,
+                span,
+            } = problem
+            {
+                let mut d = report(
+                    &INFO,
+                    file,
+                    *span,
+                    format!("field {field:?} is not valid in a {owner}"),
+                )
+                .label("unknown field");
                 d = match closest(field, known) {
                     Some(k) => d.help(format!("did you mean `{k}`?")),
                     None => d.help(format!("a {owner} may have: {}", known.join(", "))),

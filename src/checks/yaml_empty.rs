@@ -28,7 +28,12 @@ impl Check for YamlEmpty {
 
     fn check_file(&self, file: &RuleFile, out: &mut Vec<Diagnostic>) {
         if file.problems.contains(&LoadProblem::EmptyFile) {
-            out.push(report(&INFO, file, Span::empty(0), "the file is empty: it defines no rule groups"));
+            out.push(report(
+                &INFO,
+                file,
+                Span::empty(0),
+                "the file is empty: it defines no rule groups",
+            ));
         }
     }
 }

@@ -47,7 +47,9 @@ impl Check for YamlParse {
                     span = crate::source::Span::new(span.start - 1, span.end.max(span.start));
                 }
                 let mut d = report(&INFO, file, span, format!("invalid YAML: {message}"));
-                let line_start = file.source.text[..span.start.min(file.source.text.len())].rfind('\n').map_or(0, |i| i + 1);
+                let line_start = file.source.text[..span.start.min(file.source.text.len())]
+                    .rfind('\n')
+                    .map_or(0, |i| i + 1);
                 let line = file.source.text[line_start..].trim_start();
                 if line.starts_with("{%") || line.starts_with("{{") {
                     d = d.help("this looks like a template (Liquid, Jinja, Helm): lint its rendered output, e.g. `helm template . | firedrill lint -`");

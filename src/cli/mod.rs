@@ -111,10 +111,16 @@ fn fail(message: impl std::fmt::Display) -> u8 {
 fn run_lint(args: LintArgs, out: &mut dyn Write) -> u8 {
     for feature in &args.enable_feature {
         if !KNOWN_FEATURES.contains(&feature.as_str()) {
-            return fail(format!("unknown feature {feature:?}; known: {}", KNOWN_FEATURES.join(", ")));
+            return fail(format!(
+                "unknown feature {feature:?}; known: {}",
+                KNOWN_FEATURES.join(", ")
+            ));
         }
     }
-    let selection = Selection { select: args.select.clone(), ignore: args.ignore.clone() };
+    let selection = Selection {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+    };
     if let Err(e) = selection.validate() {
         return fail(e);
     }
@@ -122,7 +128,10 @@ fn run_lint(args: LintArgs, out: &mut dyn Write) -> u8 {
         load: LoadOptions {
             ignore_unknown_fields: args.ignore_unknown_fields,
             promql: ParseOptions {
-                experimental_functions: args.enable_feature.iter().any(|f| f == "promql-experimental-functions"),
+                experimental_functions: args
+                    .enable_feature
+                    .iter()
+                    .any(|f| f == "promql-experimental-functions"),
             },
         },
         selection,
@@ -146,8 +155,22 @@ fn run_lint(args: LintArgs, out: &mut dyn Write) -> u8 {
         return fail(format!("writing the report: {e}"));
     }
     if no_rule_files {
-        let names: Vec<String> = result.rules.files.iter().map(|f| format!("{} ({})", f.source.name, f.not_rules.as_deref().unwrap_or(""))).collect();
-        return fail(format!("no rule files among the inputs: {}", names.join(", ")));
+        let names: Vec<String> = result
+            .rules
+            .files
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} ({})",
+                    f.source.name,
+                    f.not_rules.as_deref().unwrap_or("")
+                )
+            })
+            .collect();
+        return fail(format!(
+            "no rule files among the inputs: {}",
+            names.join(", ")
+        ));
     }
     let threshold = match args.fail_on {
         SeverityArg::Info => Severity::Info,
@@ -169,15 +192,27 @@ fn human_style(color: ColorArg) -> Style {
         ColorArg::Never => false,
         ColorArg::Auto => tty && !no_color,
     };
-    let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100);
-    Style { color, unicode: tty && !no_color, width }
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100);
+    Style {
+        color,
+        unicode: tty && !no_color,
+        width,
+    }
 }
 
 fn list_checks(out: &mut dyn Write) -> u8 {
     let mut text = String::new();
     for check in checks::registry() {
         let info = check.info();
-        text.push_str(&format!("{:<28} {:<8} {}\n", info.id, info.severity.as_str(), info.summary));
+        text.push_str(&format!(
+            "{:<28} {:<8} {}\n",
+            info.id,
+            info.severity.as_str(),
+            info.summary
+        ));
     }
     match out.write_all(text.as_bytes()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => fail(e),
@@ -188,11 +223,21 @@ fn list_checks(out: &mut dyn Write) -> u8 {
 fn explain(id: &str, out: &mut dyn Write) -> u8 {
     let Some(check) = checks::find(id) else {
         let ids: Vec<&str> = checks::registry().iter().map(|c| c.info().id).collect();
-        let hint = checks::closest(id, &ids).map(|s| format!(" (did you mean {s:?}?)")).unwrap_or_default();
-        return fail(format!("no check named {id:?}{hint}; `firedrill checks` lists them"));
+        let hint = checks::closest(id, &ids)
+            .map(|s| format!(" (did you mean {s:?}?)"))
+            .unwrap_or_default();
+        return fail(format!(
+            "no check named {id:?}{hint}; `firedrill checks` lists them"
+        ));
     };
     let info = check.info();
-    let text = format!("# {}\n\nDefault severity: {}. {}\n\n{}\n", info.id, info.severity.as_str(), info.summary, info.docs);
+    let text = format!(
+        "# {}\n\nDefault severity: {}. {}\n\n{}\n",
+        info.id,
+        info.severity.as_str(),
+        info.summary,
+        info.docs
+    );
     match out.write_all(text.as_bytes()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => fail(e),
         _ => exit::CLEAN,

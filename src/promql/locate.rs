@@ -12,18 +12,26 @@ pub(super) fn locate(text: &str, message: &str) -> PromqlError {
     let tokens = tokenize(text);
     let (start, end, help) = find(text, &tokens, message).unwrap_or((0, text.len(), None));
     let message = if message == "invalid promql query" {
-        describe_generic(text, &tokens, start).unwrap_or_else(|| "invalid PromQL expression".to_string())
+        describe_generic(text, &tokens, start)
+            .unwrap_or_else(|| "invalid PromQL expression".to_string())
     } else {
         message.to_string()
     };
-    PromqlError { message, start, end, help }
+    PromqlError {
+        message,
+        start,
+        end,
+        help,
+    }
 }
 
 type Place = (usize, usize, Option<String>);
 
 fn find(text: &str, tokens: &[Token], message: &str) -> Option<Place> {
     if message.starts_with("unterminated quoted string") {
-        let t = tokens.iter().find(|t| t.kind == TokenKind::UnterminatedString)?;
+        let t = tokens
+            .iter()
+            .find(|t| t.kind == TokenKind::UnterminatedString)?;
         return Some((t.start, t.end, None));
     }
     if message.contains("unclosed left parenthesis") {
@@ -38,15 +46,21 @@ fn find(text: &str, tokens: &[Token], message: &str) -> Option<Place> {
     if message.contains("unexpected right parenthesis") {
         return unmatched_close(tokens, TokenKind::LeftParen, TokenKind::RightParen);
     }
-    if let Some(name) = between(message, "function '", "'").or_else(|| between(message, "function \"", "\"")) {
+    if let Some(name) =
+        between(message, "function '", "'").or_else(|| between(message, "function \"", "\""))
+    {
         return call_of(text, tokens, name, message.starts_with("unknown function"));
     }
     if message.starts_with("illegal regex") || message.contains("regex") {
-        let t = tokens.iter().find(|t| t.kind == TokenKind::String && is_regex_value(text, tokens, t))?;
+        let t = tokens
+            .iter()
+            .find(|t| t.kind == TokenKind::String && is_regex_value(text, tokens, t))?;
         return Some((t.start, t.end, None));
     }
     if message.contains("duration must be greater than 0") {
-        let t = tokens.iter().find(|t| t.kind == TokenKind::Number && is_zero_duration(t.text(text)))?;
+        let t = tokens
+            .iter()
+            .find(|t| t.kind == TokenKind::Number && is_zero_duration(t.text(text)))?;
         return Some((t.start, t.end, None));
     }
     if message.contains("end of input") {
@@ -70,12 +84,18 @@ fn find(text: &str, tokens: &[Token], message: &str) -> Option<Place> {
 /// The grammar failed somewhere: find the first token that cannot follow
 /// the one before it, or a dangling operator at the end.
 fn generic(text: &str, tokens: &[Token]) -> Option<Place> {
-    let tokens: Vec<&Token> = tokens.iter().filter(|t| t.kind != TokenKind::Comment).collect();
+    let tokens: Vec<&Token> = tokens
+        .iter()
+        .filter(|t| t.kind != TokenKind::Comment)
+        .collect();
     for pair in tokens.windows(2) {
         let (a, b) = (pair[0], pair[1]);
         let a_ends_operand = ends_operand(text, a);
         let b_starts_operand = starts_operand(text, b);
-        if a_ends_operand && b_starts_operand && !(a.kind == TokenKind::Identifier && b.kind == TokenKind::LeftParen) {
+        if a_ends_operand
+            && b_starts_operand
+            && !(a.kind == TokenKind::Identifier && b.kind == TokenKind::LeftParen)
+        {
             return Some((b.start, b.end, None));
         }
         let a_is_binary = is_binary(text, a);
@@ -102,9 +122,16 @@ fn generic(text: &str, tokens: &[Token]) -> Option<Place> {
 fn describe_generic(text: &str, tokens: &[Token], start: usize) -> Option<String> {
     let t = tokens.iter().find(|t| t.start == start)?;
     let word = t.text(text);
-    let is_last = tokens.iter().rev().find(|t| t.kind != TokenKind::Comment).map(|l| l.start) == Some(start);
+    let is_last = tokens
+        .iter()
+        .rev()
+        .find(|t| t.kind != TokenKind::Comment)
+        .map(|l| l.start)
+        == Some(start);
     if is_last && (is_binary(text, t) || t.kind == TokenKind::At || t.kind == TokenKind::Comma) {
-        return Some(format!("the expression ends after `{word}`: an operand is missing"));
+        return Some(format!(
+            "the expression ends after `{word}`: an operand is missing"
+        ));
     }
     if t.kind == TokenKind::Unknown {
         return Some(format!("unexpected character `{word}`"));
@@ -115,7 +142,11 @@ fn describe_generic(text: &str, tokens: &[Token], start: usize) -> Option<String
 fn ends_operand(text: &str, t: &Token) -> bool {
     match t.kind {
         TokenKind::Identifier => !is_keyword(t.text(text)),
-        TokenKind::Number | TokenKind::String | TokenKind::RightParen | TokenKind::RightBrace | TokenKind::RightBracket => true,
+        TokenKind::Number
+        | TokenKind::String
+        | TokenKind::RightParen
+        | TokenKind::RightBrace
+        | TokenKind::RightBracket => true,
         _ => false,
     }
 }
@@ -132,7 +163,10 @@ fn is_binary(text: &str, t: &Token) -> bool {
     match t.kind {
         TokenKind::Operator => t.text(text) != "=~" && t.text(text) != "!~" && t.text(text) != "=",
         TokenKind::Identifier => {
-            matches!(t.text(text).to_ascii_lowercase().as_str(), "and" | "or" | "unless" | "atan2")
+            matches!(
+                t.text(text).to_ascii_lowercase().as_str(),
+                "and" | "or" | "unless" | "atan2"
+            )
         }
         _ => false,
     }
@@ -169,11 +203,15 @@ fn unmatched_close(tokens: &[Token], open: TokenKind, close: TokenKind) -> Optio
 /// The call `name(...)`: the name alone for an unknown function, else the
 /// whole call up to its closing parenthesis.
 fn call_of(text: &str, tokens: &[Token], name: &str, name_only: bool) -> Option<Place> {
-    let index = tokens.iter().position(|t| t.kind == TokenKind::Identifier && t.text(text) == name)?;
+    let index = tokens
+        .iter()
+        .position(|t| t.kind == TokenKind::Identifier && t.text(text) == name)?;
     let head = &tokens[index];
     if name_only {
         let help = match name {
-            "holt_winters" => Some("Prometheus 3 renamed holt_winters to double_exponential_smoothing".to_string()),
+            "holt_winters" => Some(
+                "Prometheus 3 renamed holt_winters to double_exponential_smoothing".to_string(),
+            ),
             _ => None,
         };
         return Some((head.start, head.end, help));

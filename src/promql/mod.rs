@@ -38,7 +38,8 @@ pub fn parse(text: &str, options: ParseOptions) -> ParsedExpr {
         Ok(Err(message)) => return Err(locate::locate(text, &message)),
         Err(_) => {
             return Err(PromqlError {
-                message: "the PromQL parser failed on this expression (a bug in promql-parser)".into(),
+                message: "the PromQL parser failed on this expression (a bug in promql-parser)"
+                    .into(),
                 start: 0,
                 end: text.len(),
                 help: None,
@@ -130,7 +131,12 @@ mod tests {
 
     #[test]
     fn valid_expressions_parse() {
-        for ok in ["up == 0", "sum by (job) (rate(x_total[5m])) > 0.05", "absent(up{job=\"a\"})", "vector(1)"] {
+        for ok in [
+            "up == 0",
+            "sum by (job) (rate(x_total[5m])) > 0.05",
+            "absent(up{job=\"a\"})",
+            "vector(1)",
+        ] {
             assert!(parse(ok, ParseOptions::default()).is_ok(), "{ok}");
         }
     }
@@ -153,7 +159,9 @@ mod tests {
         let (message, at) = error_at("sort_by_label(up, \"instance\")");
         assert!(message.contains("experimental"));
         assert_eq!(at, "sort_by_label");
-        let options = ParseOptions { experimental_functions: true };
+        let options = ParseOptions {
+            experimental_functions: true,
+        };
         assert!(parse("sort_by_label(up, \"instance\")", options).is_ok());
     }
 

@@ -82,7 +82,9 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                 }
             }
             b'0'..=b'9' | b'.' => {
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.' || bytes[i] == b'_') {
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.' || bytes[i] == b'_')
+                {
                     // An exponent sign belongs to the number: 1e-3.
                     if (bytes[i] == b'e' || bytes[i] == b'E')
                         && i + 1 < bytes.len()
@@ -96,7 +98,9 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                 TokenKind::Number
             }
             c if c.is_ascii_alphabetic() || c == b'_' => {
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b':') {
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b':')
+                {
                     i += 1;
                 }
                 TokenKind::Identifier
@@ -124,7 +128,11 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                 TokenKind::Unknown
             }
         };
-        tokens.push(Token { kind, start, end: i });
+        tokens.push(Token {
+            kind,
+            start,
+            end: i,
+        });
     }
     tokens
 }
@@ -138,8 +146,23 @@ fn single(i: &mut usize, kind: TokenKind) -> TokenKind {
 pub fn is_keyword(word: &str) -> bool {
     matches!(
         word.to_ascii_lowercase().as_str(),
-        "and" | "or" | "unless" | "atan2" | "by" | "without" | "on" | "ignoring" | "group_left" | "group_right"
-            | "offset" | "bool" | "start" | "end" | "fill" | "fill_left" | "fill_right"
+        "and"
+            | "or"
+            | "unless"
+            | "atan2"
+            | "by"
+            | "without"
+            | "on"
+            | "ignoring"
+            | "group_left"
+            | "group_right"
+            | "offset"
+            | "bool"
+            | "start"
+            | "end"
+            | "fill"
+            | "fill_left"
+            | "fill_right"
     )
 }
 

@@ -8,7 +8,9 @@ use crate::lint::LintResult;
 
 /// Escapes a message (data) as the workflow-command parser expects.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a property value, which also may not contain `:` or `,`.
@@ -30,13 +32,21 @@ pub fn write(result: &LintResult, out: &mut dyn Write) -> io::Result<()> {
             message.push_str("\nhelp: ");
             message.push_str(help);
         }
-        let mut props = format!("file={},line={},col={}", escape_property(&d.source.name), start.line, start.column);
+        let mut props = format!(
+            "file={},line={},col={}",
+            escape_property(&d.source.name),
+            start.line,
+            start.column
+        );
         if end.line == start.line && end.column > start.column {
             props.push_str(&format!(",endColumn={}", end.column));
         } else if end.line > start.line {
             props.push_str(&format!(",endLine={}", end.line));
         }
-        props.push_str(&format!(",title={}", escape_property(&format!("firedrill {}", d.check))));
+        props.push_str(&format!(
+            ",title={}",
+            escape_property(&format!("firedrill {}", d.check))
+        ));
         writeln!(out, "::{command} {props}::{}", escape_data(&message))?;
     }
     Ok(())

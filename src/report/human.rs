@@ -4,8 +4,8 @@ use std::fmt;
 use std::io::{self, Write};
 
 use miette::{
-    Diagnostic as MietteDiagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
-    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
+    Diagnostic as MietteDiagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan,
+    MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
 use super::Style;
@@ -70,7 +70,10 @@ impl MietteDiagnostic for Report<'_> {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.d.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.d
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -83,8 +86,13 @@ impl MietteDiagnostic for Report<'_> {
             let start = start.min(text_len);
             SourceSpan::from((start, len.min(text_len - start)))
         };
-        let primary = LabeledSpan::new_primary_with_span(self.d.label.clone(), clamp(self.d.span.start, self.d.span.len()));
-        let related = self.d.related.iter().map(move |(span, text)| LabeledSpan::new_with_span(Some(text.clone()), clamp(span.start, span.len())));
+        let primary = LabeledSpan::new_primary_with_span(
+            self.d.label.clone(),
+            clamp(self.d.span.start, self.d.span.len()),
+        );
+        let related = self.d.related.iter().map(move |(span, text)| {
+            LabeledSpan::new_with_span(Some(text.clone()), clamp(span.start, span.len()))
+        });
         Some(Box::new(std::iter::once(primary).chain(related)))
     }
 }
@@ -96,7 +104,10 @@ pub fn write(result: &LintResult, style: Style, out: &mut dyn Write) -> io::Resu
         (false, true) => GraphicalTheme::ascii(),
         (false, false) => GraphicalTheme::none(),
     };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(style.width).with_links(false).with_context_lines(1);
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(style.width)
+        .with_links(false)
+        .with_context_lines(1);
     for d in &result.diagnostics {
         let at = d.source.line_col(d.span.start);
         let mut context = String::new();
@@ -106,10 +117,19 @@ pub fn write(result: &LintResult, style: Style, out: &mut dyn Write) -> io::Resu
                 crate::diagnostic::RuleName::Record(n) => format!(" [record {n}]"),
             };
         }
-        let title = format!("{}:{}:{}: {}{}", d.source.name, at.line, at.column, d.message, context);
-        let report = Report { d, source: NamedText(&d.source), title };
+        let title = format!(
+            "{}:{}:{}: {}{}",
+            d.source.name, at.line, at.column, d.message, context
+        );
+        let report = Report {
+            d,
+            source: NamedText(&d.source),
+            title,
+        };
         let mut text = String::new();
-        handler.render_report(&mut text, &report).map_err(io::Error::other)?;
+        handler
+            .render_report(&mut text, &report)
+            .map_err(io::Error::other)?;
         out.write_all(text.as_bytes())?;
         out.write_all(b"\n")?;
     }
@@ -118,9 +138,18 @@ pub fn write(result: &LintResult, style: Style, out: &mut dyn Write) -> io::Resu
 
 /// "Found 2 errors and 1 warning in 3 files (40 rules)." or "All checks passed ...".
 pub fn summary_line(result: &LintResult) -> String {
-    let files = result.rules.files.iter().filter(|f| f.not_rules.is_none()).count();
+    let files = result
+        .rules
+        .files
+        .iter()
+        .filter(|f| f.not_rules.is_none())
+        .count();
     let rules = result.rule_count();
-    let (e, w, i) = (result.count(Severity::Error), result.count(Severity::Warning), result.count(Severity::Info));
+    let (e, w, i) = (
+        result.count(Severity::Error),
+        result.count(Severity::Warning),
+        result.count(Severity::Info),
+    );
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let scope = format!("{} ({})", plural(files, "file"), plural(rules, "rule"));
     if e + w + i == 0 {

@@ -79,7 +79,12 @@ pub fn write(result: &LintResult, out: &mut dyn Write) -> io::Result<()> {
         version: SCHEMA_VERSION,
         diagnostics,
         summary: Summary {
-            files: result.rules.files.iter().filter(|f| f.not_rules.is_none()).count(),
+            files: result
+                .rules
+                .files
+                .iter()
+                .filter(|f| f.not_rules.is_none())
+                .count(),
             rules: result.rule_count(),
             errors: result.count(Severity::Error),
             warnings: result.count(Severity::Warning),

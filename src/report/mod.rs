@@ -25,7 +25,12 @@ pub struct Style {
 }
 
 /// Writes the result. A closed pipe (`firedrill lint | head`) is not an error.
-pub fn write(result: &LintResult, format: Format, style: Style, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(
+    result: &LintResult,
+    format: Format,
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let written = match format {
         Format::Human => human::write(result, style, out),
         Format::Json => json::write(result, out),

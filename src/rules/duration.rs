@@ -25,7 +25,9 @@ impl Duration {
     pub const ZERO: Duration = Duration { millis: 0 };
 
     pub fn from_secs(secs: u64) -> Self {
-        Duration { millis: secs * 1000 }
+        Duration {
+            millis: secs * 1000,
+        }
     }
 
     pub fn is_zero(&self) -> bool {
@@ -72,7 +74,9 @@ impl Duration {
                 .filter(|&v| v <= MAX_MILLIS)
                 .ok_or_else(|| format!("duration out of range: {text:?}"))?;
         }
-        Ok(Duration { millis: total as u64 })
+        Ok(Duration {
+            millis: total as u64,
+        })
     }
 }
 
@@ -114,10 +118,23 @@ mod tests {
 
     #[test]
     fn rejects_what_prometheus_rejects() {
-        for bad in ["", "5", "1.5m", "m", "5m1h", "1h1h", "-5m", "5 m", "1mo", "99999999999999999999y"] {
+        for bad in [
+            "",
+            "5",
+            "1.5m",
+            "m",
+            "5m1h",
+            "1h1h",
+            "-5m",
+            "5 m",
+            "1mo",
+            "99999999999999999999y",
+        ] {
             assert!(Duration::parse(bad).is_err(), "{bad} should be rejected");
         }
-        assert!(Duration::parse("300y").unwrap_err().contains("out of range"));
+        assert!(Duration::parse("300y")
+            .unwrap_err()
+            .contains("out of range"));
     }
 
     #[test]

@@ -70,7 +70,11 @@ mod tests {
         let stream = parse_stream(file);
         let node = stream.documents[0].root.get(key).unwrap().clone();
         let s = node.as_scalar().unwrap();
-        let text = Text { value: s.text.clone(), span: node.span, style: s.style };
+        let text = Text {
+            value: s.text.clone(),
+            span: node.span,
+            style: s.style,
+        };
         let offsets = offsets_for(file, &text);
         &file[offsets[a]..offsets[b - 1] + 1]
     }

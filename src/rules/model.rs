@@ -53,7 +53,10 @@ pub enum Form {
     /// A plain rule file: top-level `groups:`.
     Plain,
     /// A `monitoring.coreos.com/v1` PrometheusRule: `spec.groups`.
-    Manifest { name: Option<String>, namespace: Option<String> },
+    Manifest {
+        name: Option<String>,
+        namespace: Option<String>,
+    },
 }
 
 #[derive(Debug)]
@@ -153,7 +156,11 @@ impl RuleExpr {
     pub fn file_span(&self, start: usize, end: usize) -> Span {
         let at = |i: usize| self.offsets[i.min(self.offsets.len() - 1)];
         let start_byte = at(start);
-        let end_byte = if end > start { at(end - 1) + 1 } else { start_byte };
+        let end_byte = if end > start {
+            at(end - 1) + 1
+        } else {
+            start_byte
+        };
         Span::new(start_byte, end_byte.max(start_byte))
     }
 }
@@ -167,13 +174,31 @@ pub enum LoadProblem {
     /// The file holds no YAML document at all.
     EmptyFile,
     /// A mapping key appears twice.
-    DuplicateKey { key: String, first: Span, again: Span },
+    DuplicateKey {
+        key: String,
+        first: Span,
+        again: Span,
+    },
     /// A key that Prometheus's strict decoder rejects.
-    UnknownField { field: String, owner: &'static str, known: &'static [&'static str], span: Span },
+    UnknownField {
+        field: String,
+        owner: &'static str,
+        known: &'static [&'static str],
+        span: Span,
+    },
     /// A value of the wrong YAML type.
-    WrongType { field: String, expected: &'static str, found: &'static str, span: Span },
+    WrongType {
+        field: String,
+        expected: &'static str,
+        found: &'static str,
+        span: Span,
+    },
     /// A duration that does not parse.
-    BadDuration { field: String, message: String, span: Span },
+    BadDuration {
+        field: String,
+        message: String,
+        span: Span,
+    },
     /// A document Prometheus does not read (plain rule files: only the first).
     IgnoredDocument { span: Span },
     /// A PrometheusRule manifest without the parts that carry rules.

@@ -30,13 +30,54 @@ const PREDEFINED: &[&str] = &["$", "$labels", "$externalLabels", "$externalURL",
 /// Functions available to alert templates: Go's builtins plus Prometheus's.
 const FUNCTIONS: &[&str] = &[
     // text/template builtins
-    "and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf", "println", "urlquery",
-    "eq", "ge", "gt", "le", "lt", "ne",
+    "and",
+    "call",
+    "html",
+    "index",
+    "slice",
+    "js",
+    "len",
+    "not",
+    "or",
+    "print",
+    "printf",
+    "println",
+    "urlquery",
+    "eq",
+    "ge",
+    "gt",
+    "le",
+    "lt",
+    "ne",
     // Prometheus template functions
-    "query", "first", "label", "value", "strvalue", "args", "reReplaceAll", "safeHtml", "match", "title",
-    "toUpper", "toLower", "graphLink", "tableLink", "sortByLabel", "stripPort", "stripDomain", "humanize",
-    "humanize1024", "humanizeDuration", "humanizePercentage", "humanizeTimestamp", "toTime", "toDuration",
-    "now", "pathPrefix", "externalURL", "parseDuration",
+    "query",
+    "first",
+    "label",
+    "value",
+    "strvalue",
+    "args",
+    "reReplaceAll",
+    "safeHtml",
+    "match",
+    "title",
+    "toUpper",
+    "toLower",
+    "graphLink",
+    "tableLink",
+    "sortByLabel",
+    "stripPort",
+    "stripDomain",
+    "humanize",
+    "humanize1024",
+    "humanizeDuration",
+    "humanizePercentage",
+    "humanizeTimestamp",
+    "toTime",
+    "toDuration",
+    "now",
+    "pathPrefix",
+    "externalURL",
+    "parseDuration",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +121,10 @@ pub fn analyze(text: &str) -> Analysis {
     while let Some(found) = text[pos..].find("{{") {
         let open = pos + found;
         let mut body_start = open + 2;
-        if text[body_start..].starts_with("- ") || text[body_start..].starts_with("-\t") || text[body_start..].starts_with("-\n") {
+        if text[body_start..].starts_with("- ")
+            || text[body_start..].starts_with("-\t")
+            || text[body_start..].starts_with("-\n")
+        {
             body_start += 1;
         }
         if text[body_start..].trim_start().starts_with("/*") {
@@ -91,9 +135,13 @@ pub fn analyze(text: &str) -> Analysis {
             let after = body_start + close + 2;
             let rest = &text[after..];
             let trimmed = rest.trim_start_matches([' ', '\t', '\n', '\r']);
-            let rest = trimmed.strip_prefix('-').map(|r| r.trim_start_matches([' ', '\t', '\n', '\r'])).unwrap_or(trimmed);
+            let rest = trimmed
+                .strip_prefix('-')
+                .map(|r| r.trim_start_matches([' ', '\t', '\n', '\r']))
+                .unwrap_or(trimmed);
             if !rest.starts_with("}}") {
-                out.errors.push(err("comment ends before closing delimiter", open, after));
+                out.errors
+                    .push(err("comment ends before closing delimiter", open, after));
                 return out;
             }
             pos = text.len() - rest.len() + 2;
@@ -107,20 +155,36 @@ pub fn analyze(text: &str) -> Analysis {
             }
         };
         let action_end = close_at + 2;
-        action(text, &tokens, open, action_end, &mut scope, &mut blocks, &mut out);
+        action(
+            text,
+            &tokens,
+            open,
+            action_end,
+            &mut scope,
+            &mut blocks,
+            &mut out,
+        );
         if out.errors.len() > 20 {
             break;
         }
         pos = action_end;
     }
     if let Some(b) = blocks.last() {
-        out.errors.push(err(&format!("unexpected EOF: {{{{{}}}}} has no {{{{end}}}}", b.keyword), b.start, b.end));
+        out.errors.push(err(
+            &format!("unexpected EOF: {{{{{}}}}} has no {{{{end}}}}", b.keyword),
+            b.start,
+            b.end,
+        ));
     }
     out
 }
 
 fn err(message: &str, start: usize, end: usize) -> TemplateError {
-    TemplateError { message: message.to_string(), start, end }
+    TemplateError {
+        message: message.to_string(),
+        start,
+        end,
+    }
 }
 
 /// Lexes an action body starting at `start`; returns its tokens and the
@@ -137,7 +201,10 @@ fn lex_action(text: &str, start: usize) -> Result<(Vec<Token>, usize), TemplateE
         let kind = match c {
             b' ' | b'\t' | b'\r' | b'\n' => {
                 // " -}}" trims the following text; "-" alone is not special.
-                if text[i..].trim_start_matches([' ', '\t', '\r', '\n']).starts_with("-}}") {
+                if text[i..]
+                    .trim_start_matches([' ', '\t', '\r', '\n'])
+                    .starts_with("-}}")
+                {
                     let dash = i + text[i..].find('-').unwrap_or(0);
                     return Ok((tokens, dash + 1));
                 }
@@ -151,7 +218,9 @@ fn lex_action(text: &str, start: usize) -> Result<(Vec<Token>, usize), TemplateE
                     match bytes.get(i) {
                         None => return Err(err("unterminated quoted string", s, text.len())),
                         Some(b'\\') if c != b'`' => i += 2,
-                        Some(b'\n') if c != b'`' => return Err(err("unterminated quoted string", s, i)),
+                        Some(b'\n') if c != b'`' => {
+                            return Err(err("unterminated quoted string", s, i))
+                        }
                         Some(&q) if q == c => {
                             i += 1;
                             break;
@@ -187,31 +256,44 @@ fn lex_action(text: &str, start: usize) -> Result<(Vec<Token>, usize), TemplateE
             }
             b'$' => {
                 i += 1;
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] >= 0x80) {
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] >= 0x80)
+                {
                     i += 1;
                 }
                 Tok::Variable
             }
             b'.' if !bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
                 i += 1;
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'.' || bytes[i] >= 0x80) {
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric()
+                        || bytes[i] == b'_'
+                        || bytes[i] == b'.'
+                        || bytes[i] >= 0x80)
+                {
                     i += 1;
                 }
                 Tok::Field
             }
             b'0'..=b'9' | b'+' | b'-' | b'.' => {
                 i += 1;
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'.' | b'_' | b'+' | b'-')) {
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric()
+                        || matches!(bytes[i], b'.' | b'_' | b'+' | b'-'))
+                {
                     i += 1;
                 }
                 Tok::Literal
             }
             c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] >= 0x80) {
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] >= 0x80)
+                {
                     i += 1;
                 }
                 match &text[s..i] {
-                    "if" | "else" | "end" | "range" | "with" | "define" | "template" | "block" | "break" | "continue" => Tok::Keyword,
+                    "if" | "else" | "end" | "range" | "with" | "define" | "template" | "block"
+                    | "break" | "continue" => Tok::Keyword,
                     "true" | "false" | "nil" => Tok::Literal,
                     _ => Tok::Identifier,
                 }
@@ -221,7 +303,11 @@ fn lex_action(text: &str, start: usize) -> Result<(Vec<Token>, usize), TemplateE
                 Tok::Bad
             }
         };
-        tokens.push(Token { kind, start: s, end: i });
+        tokens.push(Token {
+            kind,
+            start: s,
+            end: i,
+        });
     }
 }
 
@@ -252,16 +338,26 @@ fn action(
             }
             "else" => {
                 match blocks.last_mut() {
-                    Some(b) if !b.seen_else || rest.first().is_some_and(|t| word(t) == "if" || word(t) == "with") => {
+                    Some(b)
+                        if !b.seen_else
+                            || rest
+                                .first()
+                                .is_some_and(|t| word(t) == "if" || word(t) == "with") =>
+                    {
                         if rest.is_empty() {
                             b.seen_else = true;
                         }
                         scope.truncate(b.scope_len);
                     }
-                    Some(_) => out.errors.push(err("expected end; found {{else}}", open, end)),
+                    Some(_) => out
+                        .errors
+                        .push(err("expected end; found {{else}}", open, end)),
                     None => out.errors.push(err("unexpected {{else}}", open, end)),
                 }
-                if rest.first().is_some_and(|t| word(t) == "if" || word(t) == "with") {
+                if rest
+                    .first()
+                    .is_some_and(|t| word(t) == "if" || word(t) == "with")
+                {
                     rest = &rest[1..];
                 } else {
                     return;
@@ -276,9 +372,16 @@ fn action(
                     _ => "block",
                 };
                 if rest.is_empty() {
-                    out.errors.push(err(&format!("missing value for {keyword}"), open, end));
+                    out.errors
+                        .push(err(&format!("missing value for {keyword}"), open, end));
                 }
-                blocks.push(Block { keyword, start: open, end, scope_len: scope.len(), seen_else: false });
+                blocks.push(Block {
+                    keyword,
+                    start: open,
+                    end,
+                    scope_len: scope.len(),
+                    seen_else: false,
+                });
                 if keyword == "define" {
                     return;
                 }
@@ -291,7 +394,11 @@ fn action(
             }
             "break" | "continue" => {
                 if !blocks.iter().any(|b| b.keyword == "range") {
-                    out.errors.push(err(&format!("{{{{{}}}}} outside {{{{range}}}}", word(first)), open, end));
+                    out.errors.push(err(
+                        &format!("{{{{{}}}}} outside {{{{range}}}}", word(first)),
+                        open,
+                        end,
+                    ));
                 }
                 return;
             }
@@ -302,18 +409,35 @@ fn action(
 }
 
 /// Checks `[$a[, $b] :=|=] command (| command)*` and records references.
-fn pipeline(text: &str, tokens: &[Token], open: usize, end: usize, scope: &mut Vec<String>, out: &mut Analysis) {
+fn pipeline(
+    text: &str,
+    tokens: &[Token],
+    open: usize,
+    end: usize,
+    scope: &mut Vec<String>,
+    out: &mut Analysis,
+) {
     let word = |t: &Token| &text[t.start..t.end];
     let mut body = tokens;
     // Declarations: `$x :=`, `$i, $e :=`, or assignments `$x =`.
-    if let Some(op) = tokens.iter().position(|t| t.kind == Tok::Declare || t.kind == Tok::Assign) {
+    if let Some(op) = tokens
+        .iter()
+        .position(|t| t.kind == Tok::Declare || t.kind == Tok::Assign)
+    {
         let head = &tokens[..op];
-        let is_decl_list = !head.is_empty() && head.iter().all(|t| t.kind == Tok::Variable || t.kind == Tok::Comma);
+        let is_decl_list = !head.is_empty()
+            && head
+                .iter()
+                .all(|t| t.kind == Tok::Variable || t.kind == Tok::Comma);
         if is_decl_list {
             for v in head.iter().filter(|t| t.kind == Tok::Variable) {
                 let name = word(v).to_string();
                 if tokens[op].kind == Tok::Assign && !scope.contains(&name) {
-                    out.errors.push(err(&format!("undefined variable \"{name}\""), v.start, v.end));
+                    out.errors.push(err(
+                        &format!("undefined variable \"{name}\""),
+                        v.start,
+                        v.end,
+                    ));
                 }
                 scope.push(name);
             }
@@ -335,23 +459,30 @@ fn pipeline(text: &str, tokens: &[Token], open: usize, end: usize, scope: &mut V
             Tok::Close => {
                 depth -= 1;
                 if depth < 0 {
-                    out.errors.push(err("unexpected right paren", t.start, t.end));
+                    out.errors
+                        .push(err("unexpected right paren", t.start, t.end));
                     return;
                 }
             }
             Tok::Pipe => {
                 if expect_operand && k > 0 && body[k - 1].kind != Tok::Close {
-                    out.errors.push(err("missing command before `|`", t.start, t.end));
+                    out.errors
+                        .push(err("missing command before `|`", t.start, t.end));
                 }
                 if k + 1 == body.len() {
-                    out.errors.push(err("missing command after `|`", t.start, t.end));
+                    out.errors
+                        .push(err("missing command after `|`", t.start, t.end));
                 }
                 expect_operand = true;
             }
             Tok::Identifier => {
                 let name = word(t);
                 if !FUNCTIONS.contains(&name) {
-                    out.errors.push(err(&format!("function \"{name}\" not defined"), t.start, t.end));
+                    out.errors.push(err(
+                        &format!("function \"{name}\" not defined"),
+                        t.start,
+                        t.end,
+                    ));
                 }
                 expect_operand = false;
             }
@@ -360,13 +491,20 @@ fn pipeline(text: &str, tokens: &[Token], open: usize, end: usize, scope: &mut V
                 let name = full.split('.').next().unwrap_or(full);
                 // `$labels.instance` lexes as `$labels` then field `.instance`.
                 if !scope.iter().any(|v| v == name) {
-                    out.errors.push(err(&format!("undefined variable \"{name}\""), t.start, t.end));
+                    out.errors.push(err(
+                        &format!("undefined variable \"{name}\""),
+                        t.start,
+                        t.end,
+                    ));
                 }
                 if name == "$value" {
                     out.uses_value = true;
                 }
                 if name == "$labels" {
-                    if let Some(next) = body.get(k + 1).filter(|n| n.kind == Tok::Field && n.start == t.end) {
+                    if let Some(next) = body
+                        .get(k + 1)
+                        .filter(|n| n.kind == Tok::Field && n.start == t.end)
+                    {
                         let label = word(next).trim_start_matches('.');
                         let label = label.split('.').next().unwrap_or(label);
                         out.label_refs.push((label.to_string(), t.start, next.end));
@@ -382,15 +520,27 @@ fn pipeline(text: &str, tokens: &[Token], open: usize, end: usize, scope: &mut V
             }
             Tok::Literal => expect_operand = false,
             Tok::Keyword => {
-                out.errors.push(err(&format!("unexpected <{}> in command", word(t)), t.start, t.end));
+                out.errors.push(err(
+                    &format!("unexpected <{}> in command", word(t)),
+                    t.start,
+                    t.end,
+                ));
                 return;
             }
             Tok::Declare | Tok::Assign | Tok::Comma => {
-                out.errors.push(err(&format!("unexpected \"{}\" in command", word(t)), t.start, t.end));
+                out.errors.push(err(
+                    &format!("unexpected \"{}\" in command", word(t)),
+                    t.start,
+                    t.end,
+                ));
                 return;
             }
             Tok::Bad => {
-                out.errors.push(err(&format!("unexpected bad character {:?} in command", word(t)), t.start, t.end));
+                out.errors.push(err(
+                    &format!("unexpected bad character {:?} in command", word(t)),
+                    t.start,
+                    t.end,
+                ));
                 return;
             }
         }
@@ -405,7 +555,11 @@ mod tests {
     use super::*;
 
     fn errors(text: &str) -> Vec<String> {
-        analyze(text).errors.into_iter().map(|e| e.message).collect()
+        analyze(text)
+            .errors
+            .into_iter()
+            .map(|e| e.message)
+            .collect()
     }
 
     #[test]
@@ -428,14 +582,26 @@ mod tests {
 
     #[test]
     fn rejects_what_go_rejects() {
-        assert_eq!(errors("{{ $label.foo }}"), vec!["undefined variable \"$label\""]);
-        assert_eq!(errors("{{ nosuch $value }}"), vec!["function \"nosuch\" not defined"]);
+        assert_eq!(
+            errors("{{ $label.foo }}"),
+            vec!["undefined variable \"$label\""]
+        );
+        assert_eq!(
+            errors("{{ nosuch $value }}"),
+            vec!["function \"nosuch\" not defined"]
+        );
         assert_eq!(errors("{{ $labels.x "), vec!["unclosed action"]);
-        assert_eq!(errors("{{ if $value }}x"), vec!["unexpected EOF: {{if}} has no {{end}}"]);
+        assert_eq!(
+            errors("{{ if $value }}x"),
+            vec!["unexpected EOF: {{if}} has no {{end}}"]
+        );
         assert_eq!(errors("{{ end }}"), vec!["unexpected {{end}}"]);
         assert_eq!(errors("{{ }}"), vec!["missing value for command"]);
         assert_eq!(errors("{{ \"abc }}"), vec!["unterminated quoted string"]);
-        assert_eq!(errors("{{ (humanize $value }}"), vec!["unclosed left paren"]);
+        assert_eq!(
+            errors("{{ (humanize $value }}"),
+            vec!["unclosed left paren"]
+        );
     }
 
     #[test]

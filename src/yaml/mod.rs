@@ -94,7 +94,9 @@ impl Node {
 
     /// The scalar's text, unless it is null.
     pub fn as_str(&self) -> Option<&str> {
-        self.as_scalar().filter(|_| !self.is_null()).map(|s| s.text.as_str())
+        self.as_scalar()
+            .filter(|_| !self.is_null())
+            .map(|s| s.text.as_str())
     }
 
     pub fn as_map(&self) -> Option<&[Pair]> {
@@ -118,7 +120,8 @@ impl Node {
                 if let Some(tag) = &self.tag {
                     return tag == "tag:yaml.org,2002:null";
                 }
-                s.style == Style::Plain && matches!(s.text.as_str(), "" | "~" | "null" | "Null" | "NULL")
+                s.style == Style::Plain
+                    && matches!(s.text.as_str(), "" | "~" | "null" | "Null" | "NULL")
             }
             _ => false,
         }
@@ -130,7 +133,9 @@ impl Node {
     }
 
     pub fn get_pair(&self, key: &str) -> Option<&Pair> {
-        self.as_map()?.iter().find(|p| p.key.as_scalar().is_some_and(|s| s.text == key))
+        self.as_map()?
+            .iter()
+            .find(|p| p.key.as_scalar().is_some_and(|s| s.text == key))
     }
 
     /// What kind of node this is, in go-yaml's words (for type errors).
@@ -202,8 +207,13 @@ pub fn resolve_plain(s: &Scalar, tag: Option<&str>) -> Resolved {
         return Resolved::Float;
     }
     if !body.is_empty()
-        && body.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-' | '_'))
-        && body.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '.')
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-' | '_'))
+        && body
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || c == '.')
         && body.parse::<f64>().is_ok()
     {
         return Resolved::Float;
@@ -234,15 +244,37 @@ pub fn parse_yaml_int(t: &str) -> Option<i64> {
 /// Parses every document of `text`. Never panics; a malformed stream keeps
 /// the documents before the error and reports the error.
 pub fn parse_stream(text: &str) -> Stream {
-    Builder::new(text).run()
+    Builder::new(text, None).run()
+}
+
+/// Like [`parse_stream`], and calls `on_value` with every scalar that is the
+/// value of a mapping key named `key`, as soon as it is read. This lets a
+/// caller start work on those values (parsing PromQL) while the rest of the
+/// stream is still being scanned.
+pub fn parse_stream_watching(text: &str, key: &str, on_value: &mut dyn FnMut(&Node)) -> Stream {
+    Builder::new(text, Some((key, on_value))).run()
 }
 
 enum Open {
-    Seq { items: Vec<Node>, start: usize, anchor: usize, tag: Option<String> },
-    Map { pairs: Vec<Pair>, pending_key: Option<Node>, start: usize, anchor: usize, tag: Option<String> },
+    Seq {
+        items: Vec<Node>,
+        start: usize,
+        anchor: usize,
+        tag: Option<String>,
+    },
+    Map {
+        pairs: Vec<Pair>,
+        pending_key: Option<Node>,
+        start: usize,
+        anchor: usize,
+        tag: Option<String>,
+    },
 }
 
+type Watch<'a> = Option<(&'a str, &'a mut dyn FnMut(&Node))>;
+
 struct Builder<'a> {
+    watch: Watch<'a>,
     text: &'a str,
     chars: CharToByte<'a>,
     stack: Vec<Open>,
@@ -253,8 +285,9 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn new(text: &'a str) -> Self {
+    fn new(text: &'a str, watch: Watch<'a>) -> Self {
         Builder {
+            watch,
             text,
             chars: CharToByte::new(text),
             stack: Vec::new(),
@@ -266,7 +299,10 @@ impl<'a> Builder<'a> {
     }
 
     fn span(&self, s: saphyr_parser::Span) -> Span {
-        Span::new(self.chars.byte(s.start.index()), self.chars.byte(s.end.index()))
+        Span::new(
+            self.chars.byte(s.start.index()),
+            self.chars.byte(s.end.index()),
+        )
     }
 
     fn run(mut self) -> Stream {
@@ -277,7 +313,10 @@ impl<'a> Builder<'a> {
                 Some(Ok(e)) => e,
                 Some(Err(e)) => {
                     let at = self.chars.byte(e.marker().index());
-                    self.out.error = Some(YamlError { message: e.info().to_string(), span: Span::empty(at) });
+                    self.out.error = Some(YamlError {
+                        message: e.info().to_string(),
+                        span: Span::empty(at),
+                    });
                     break;
                 }
             };
@@ -306,7 +345,10 @@ impl<'a> Builder<'a> {
                     ScalarStyle::Folded => Style::Folded,
                 };
                 let node = Node {
-                    value: Value::Scalar(Scalar { text: text.into_owned(), style }),
+                    value: Value::Scalar(Scalar {
+                        text: text.into_owned(),
+                        style,
+                    }),
                     span,
                     tag: tag.map(|t| tag_name(&t.handle, &t.suffix)),
                 };
@@ -314,7 +356,10 @@ impl<'a> Builder<'a> {
             }
             Event::Alias(id) => {
                 let Some(Some(target)) = self.anchors.get(id) else {
-                    return Err(YamlError { message: "alias refers to an unknown anchor".into(), span });
+                    return Err(YamlError {
+                        message: "alias refers to an unknown anchor".into(),
+                        span,
+                    });
                 };
                 let cost = target.count();
                 if cost > self.alias_budget {
@@ -334,25 +379,61 @@ impl<'a> Builder<'a> {
             Event::SequenceStart(anchor, tag) => {
                 self.check_depth(span)?;
                 let tag = tag.map(|t| tag_name(&t.handle, &t.suffix));
-                self.stack.push(Open::Seq { items: Vec::new(), start: span.start, anchor, tag });
+                self.stack.push(Open::Seq {
+                    items: Vec::new(),
+                    start: span.start,
+                    anchor,
+                    tag,
+                });
             }
             Event::MappingStart(anchor, tag) => {
                 self.check_depth(span)?;
                 let tag = tag.map(|t| tag_name(&t.handle, &t.suffix));
-                self.stack.push(Open::Map { pairs: Vec::new(), pending_key: None, start: span.start, anchor, tag });
+                self.stack.push(Open::Map {
+                    pairs: Vec::new(),
+                    pending_key: None,
+                    start: span.start,
+                    anchor,
+                    tag,
+                });
             }
             Event::SequenceEnd => {
-                if let Some(Open::Seq { items, start, anchor, tag }) = self.stack.pop() {
-                    let end = items.last().map_or(span.end.max(start), |n| n.span.end.max(span.end));
-                    let node = Node { value: Value::Seq(items), span: Span::new(start, end), tag };
+                if let Some(Open::Seq {
+                    items,
+                    start,
+                    anchor,
+                    tag,
+                }) = self.stack.pop()
+                {
+                    let end = items
+                        .last()
+                        .map_or(span.end.max(start), |n| n.span.end.max(span.end));
+                    let node = Node {
+                        value: Value::Seq(items),
+                        span: Span::new(start, end),
+                        tag,
+                    };
                     self.finish(node, anchor)?;
                 }
             }
             Event::MappingEnd => {
-                if let Some(Open::Map { pairs, start, anchor, tag, .. }) = self.stack.pop() {
-                    let end = pairs.last().map_or(span.end.max(start), |p| p.value.span.end.max(p.key.span.end));
+                if let Some(Open::Map {
+                    pairs,
+                    start,
+                    anchor,
+                    tag,
+                    ..
+                }) = self.stack.pop()
+                {
+                    let end = pairs.last().map_or(span.end.max(start), |p| {
+                        p.value.span.end.max(p.key.span.end)
+                    });
                     let pairs = self.merge(pairs)?;
-                    let node = Node { value: Value::Map(pairs), span: Span::new(start, end), tag };
+                    let node = Node {
+                        value: Value::Map(pairs),
+                        span: Span::new(start, end),
+                        tag,
+                    };
                     self.finish(node, anchor)?;
                 }
             }
@@ -363,7 +444,9 @@ impl<'a> Builder<'a> {
     fn check_depth(&self, span: Span) -> Result<(), YamlError> {
         if self.stack.len() >= MAX_DEPTH {
             return Err(YamlError {
-                message: format!("collections nest deeper than {MAX_DEPTH} levels; refusing to load"),
+                message: format!(
+                    "collections nest deeper than {MAX_DEPTH} levels; refusing to load"
+                ),
                 span,
             });
         }
@@ -380,15 +463,28 @@ impl<'a> Builder<'a> {
         }
         match self.stack.last_mut() {
             None => {
-                self.out.documents.push(Document { root: node, start: self.doc_start.min(self.text.len()) });
+                self.out.documents.push(Document {
+                    root: node,
+                    start: self.doc_start.min(self.text.len()),
+                });
             }
             Some(Open::Seq { items, .. }) => items.push(node),
-            Some(Open::Map { pairs, pending_key, .. }) => match pending_key.take() {
+            Some(Open::Map {
+                pairs, pending_key, ..
+            }) => match pending_key.take() {
                 None => *pending_key = Some(node),
                 Some(key) => {
+                    if let Some((watched, on_value)) = &mut self.watch {
+                        if matches!(node.value, Value::Scalar(_))
+                            && key_text(&key) == Some(*watched)
+                        {
+                            on_value(&node);
+                        }
+                    }
                     if let Some(k) = key_text(&key) {
                         if k != "<<" {
-                            if let Some(first) = pairs.iter().find(|p| key_text(&p.key) == Some(k)) {
+                            if let Some(first) = pairs.iter().find(|p| key_text(&p.key) == Some(k))
+                            {
                                 self.out.duplicate_keys.push(DuplicateKey {
                                     key: k.to_string(),
                                     first: first.key.span,
@@ -422,7 +518,8 @@ impl<'a> Builder<'a> {
                 Value::Seq(items) => items,
                 _ => {
                     return Err(YamlError {
-                        message: "a `<<` merge key needs a mapping or a sequence of mappings".into(),
+                        message: "a `<<` merge key needs a mapping or a sequence of mappings"
+                            .into(),
                         span: pair.value.span,
                     })
                 }
@@ -430,13 +527,17 @@ impl<'a> Builder<'a> {
             for source in sources {
                 let Value::Map(source_pairs) = source.value else {
                     return Err(YamlError {
-                        message: "a `<<` merge key needs a mapping or a sequence of mappings".into(),
+                        message: "a `<<` merge key needs a mapping or a sequence of mappings"
+                            .into(),
                         span: source.span,
                     });
                 };
                 for p in source_pairs {
                     let k = key_text(&p.key).map(str::to_string);
-                    if merged.iter().any(|m| key_text(&m.key).map(str::to_string) == k) {
+                    if merged
+                        .iter()
+                        .any(|m| key_text(&m.key).map(str::to_string) == k)
+                    {
                         continue;
                     }
                     merged.push(p);
@@ -445,7 +546,10 @@ impl<'a> Builder<'a> {
         }
         for p in merged {
             let k = key_text(&p.key).map(str::to_string);
-            if !own.iter().any(|o| key_text(&o.key).map(str::to_string) == k) {
+            if !own
+                .iter()
+                .any(|o| key_text(&o.key).map(str::to_string) == k)
+            {
                 own.push(p);
             }
         }
@@ -454,7 +558,9 @@ impl<'a> Builder<'a> {
 }
 
 fn is_merge_key(p: &Pair) -> bool {
-    p.key.as_scalar().is_some_and(|s| s.style == Style::Plain && s.text == "<<")
+    p.key
+        .as_scalar()
+        .is_some_and(|s| s.style == Style::Plain && s.text == "<<")
 }
 
 fn key_text(node: &Node) -> Option<&str> {
@@ -510,7 +616,10 @@ mod tests {
     fn duplicate_keys_are_reported_and_first_kept() {
         let stream = parse_stream("a: 1\na: 2\n");
         assert_eq!(stream.duplicate_keys.len(), 1);
-        assert_eq!(stream.documents[0].root.get("a").unwrap().as_str(), Some("1"));
+        assert_eq!(
+            stream.documents[0].root.get("a").unwrap().as_str(),
+            Some("1")
+        );
     }
 
     #[test]
@@ -536,11 +645,23 @@ mod tests {
 
     #[test]
     fn plain_scalars_resolve_like_the_core_schema() {
-        let s = |t: &str| Scalar { text: t.into(), style: Style::Plain };
+        let s = |t: &str| Scalar {
+            text: t.into(),
+            style: Style::Plain,
+        };
         assert_eq!(resolve_plain(&s("10"), None), Resolved::Int);
         assert_eq!(resolve_plain(&s("1.5"), None), Resolved::Float);
         assert_eq!(resolve_plain(&s("true"), None), Resolved::Bool);
         assert_eq!(resolve_plain(&s("5m"), None), Resolved::Str);
-        assert_eq!(resolve_plain(&Scalar { text: "10".into(), style: Style::DoubleQuoted }, None), Resolved::Str);
+        assert_eq!(
+            resolve_plain(
+                &Scalar {
+                    text: "10".into(),
+                    style: Style::DoubleQuoted
+                },
+                None
+            ),
+            Resolved::Str
+        );
     }
 }

@@ -21,7 +21,11 @@ pub fn firedrill_stdin(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_firedrill"))
         .args(args)
         .env("NO_COLOR", "1")
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -46,8 +50,13 @@ pub fn lint_json(args: &[&str]) -> (i32, serde_json::Value) {
     all.extend_from_slice(args);
     let out = firedrill(&all);
     let code = out.status.code().expect("exit code");
-    let json = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("bad JSON ({e}); stdout: {} stderr: {}", stdout(&out), stderr(&out)));
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "bad JSON ({e}); stdout: {} stderr: {}",
+            stdout(&out),
+            stderr(&out)
+        )
+    });
     (code, json)
 }
 
@@ -57,6 +66,12 @@ pub fn findings(json: &serde_json::Value) -> Vec<(String, u64, u64)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (d["check"].as_str().unwrap().to_string(), d["line"].as_u64().unwrap(), d["column"].as_u64().unwrap()))
+        .map(|d| {
+            (
+                d["check"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+                d["column"].as_u64().unwrap(),
+            )
+        })
         .collect()
 }
