@@ -360,3 +360,29 @@ fn broken_pipe_is_not_a_crash() {
         out.status
     );
 }
+
+#[test]
+fn readme_check_table_is_generated_from_the_registry() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("<!-- checks:start -->\n")
+        .expect("start marker")
+        + "<!-- checks:start -->\n".len();
+    let end = readme.find("<!-- checks:end -->").expect("end marker");
+    assert_eq!(
+        readme[start..end].trim(),
+        firedrill::checks::markdown_table().trim(),
+        "README's check table is stale: regenerate it with `firedrill checks --markdown`"
+    );
+}
+
+#[test]
+fn shipped_example_is_clean() {
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+    let (code, json) = lint_json(&[rules]);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["summary"]["files"], 8);
+    assert_eq!(json["summary"]["rules"], 15);
+    assert!(json["diagnostics"].as_array().unwrap().is_empty());
+}

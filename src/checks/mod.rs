@@ -72,6 +72,22 @@ pub fn registry() -> &'static [&'static dyn Check] {
     ]
 }
 
+/// The README's table of checks, generated from the registry
+/// (`firedrill checks --markdown`; a test keeps the README in step).
+pub fn markdown_table() -> String {
+    let mut out = String::from("| id | severity | what it catches |\n| --- | --- | --- |\n");
+    for check in registry() {
+        let info = check.info();
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            info.id,
+            info.severity.as_str(),
+            info.summary
+        ));
+    }
+    out
+}
+
 pub fn find(id: &str) -> Option<&'static dyn Check> {
     registry().iter().copied().find(|c| c.info().id == id)
 }

@@ -32,7 +32,11 @@ pub enum Command {
     /// Check rule files and PrometheusRule manifests.
     Lint(LintArgs),
     /// List every check with its id, default severity and summary.
-    Checks,
+    Checks {
+        /// Print the list as the Markdown table the README carries.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Print a check's documentation.
     Explain {
         /// A check id, e.g. promql/syntax.
@@ -97,7 +101,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let mut out = stdout.lock();
     let status = match cli.command {
         Command::Lint(args) => run_lint(args, &mut out),
-        Command::Checks => list_checks(&mut out),
+        Command::Checks { markdown } => list_checks(markdown, &mut out),
         Command::Explain { id } => explain(&id, &mut out),
     };
     ExitCode::from(status)
@@ -203,9 +207,12 @@ fn human_style(color: ColorArg) -> Style {
     }
 }
 
-fn list_checks(out: &mut dyn Write) -> u8 {
+fn list_checks(markdown: bool, out: &mut dyn Write) -> u8 {
     let mut text = String::new();
-    for check in checks::registry() {
+    if markdown {
+        text = checks::markdown_table();
+    }
+    for check in checks::registry().iter().filter(|_| !markdown) {
         let info = check.info();
         text.push_str(&format!(
             "{:<28} {:<8} {}\n",
