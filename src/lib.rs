@@ -14,6 +14,7 @@ pub mod lint;
 pub mod promql;
 pub mod report;
 pub mod rules;
+pub mod runbook;
 pub mod source;
 pub mod template;
 pub mod yaml;

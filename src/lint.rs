@@ -6,11 +6,14 @@ use crate::checks::{self, Check, Context};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::input::{self, Input, InputError};
 use crate::rules::{self, LoadOptions, RuleFile, RuleSet};
+use crate::runbook::{RunbookError, RunbookSet};
 
 /// Which checks run, as `--select`/`--ignore` say: ids or id prefixes.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     pub select: Vec<String>,
+    /// Added to the default set (turns on checks that are off by default).
+    pub extend_select: Vec<String>,
     pub ignore: Vec<String>,
 }
 
@@ -34,7 +37,12 @@ impl Selection {
     /// Checks every selector names at least one check.
     pub fn validate(&self) -> Result<(), UnknownSelector> {
         let ids: Vec<&str> = checks::registry().iter().map(|c| c.info().id).collect();
-        for s in self.select.iter().chain(&self.ignore) {
+        for s in self
+            .select
+            .iter()
+            .chain(&self.extend_select)
+            .chain(&self.ignore)
+        {
             if !ids.iter().any(|id| matches(s, id)) {
                 return Err(UnknownSelector {
                     selector: s.clone(),
@@ -45,9 +53,15 @@ impl Selection {
         Ok(())
     }
 
-    pub fn enabled(&self, id: &str) -> bool {
-        let selected = self.select.is_empty() || self.select.iter().any(|s| matches(s, id));
-        selected && !self.ignore.iter().any(|s| matches(s, id))
+    pub fn enabled(&self, info: &checks::CheckInfo) -> bool {
+        let id = info.id;
+        let selected = if self.select.is_empty() {
+            info.default_enabled
+        } else {
+            self.select.iter().any(|s| matches(s, id))
+        };
+        let extended = self.extend_select.iter().any(|s| matches(s, id));
+        (selected || extended) && !self.ignore.iter().any(|s| matches(s, id))
     }
 }
 
@@ -55,12 +69,28 @@ impl Selection {
 pub struct LintOptions {
     pub load: LoadOptions,
     pub selection: Selection,
+    /// `--runbook` pages or folders.
+    pub runbooks: Vec<String>,
+    /// `--runbook-map URL_PREFIX=PATH`.
+    pub runbook_maps: Vec<String>,
+    /// Only some of the rule files are given (pre-commit).
+    pub partial: bool,
+}
+
+/// Why a run could not start (exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Runbook(#[from] RunbookError),
 }
 
 /// What a run found.
 #[derive(Debug)]
 pub struct LintResult {
     pub rules: RuleSet,
+    pub runbooks: RunbookSet,
     /// Sorted by file and place.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -104,11 +134,16 @@ pub fn load_inputs(inputs: &[Input], options: LoadOptions) -> Result<RuleSet, In
 }
 
 /// Runs the selected checks over a loaded rule set.
-pub fn check(rules: RuleSet, selection: &Selection) -> LintResult {
+pub fn check(
+    rules: RuleSet,
+    runbooks: RunbookSet,
+    selection: &Selection,
+    partial: bool,
+) -> LintResult {
     let active: Vec<&'static dyn Check> = checks::registry()
         .iter()
         .copied()
-        .filter(|c| selection.enabled(c.info().id))
+        .filter(|c| selection.enabled(c.info()))
         .collect();
     let mut diagnostics: Vec<Diagnostic> = rules
         .files
@@ -121,18 +156,27 @@ pub fn check(rules: RuleSet, selection: &Selection) -> LintResult {
             out
         })
         .collect();
-    let ctx = Context { rules: &rules };
+    let ctx = Context {
+        rules: &rules,
+        runbooks: &runbooks,
+        partial,
+    };
     for check in &active {
         check.check_set(&ctx, &mut diagnostics);
     }
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    LintResult { rules, diagnostics }
+    LintResult {
+        rules,
+        runbooks,
+        diagnostics,
+    }
 }
 
 /// Loads and checks, the whole `firedrill lint`.
-pub fn lint(inputs: &[Input], options: &LintOptions) -> Result<LintResult, InputError> {
+pub fn lint(inputs: &[Input], options: &LintOptions) -> Result<LintResult, RunError> {
+    let runbooks = RunbookSet::load(&options.runbooks, &options.runbook_maps)?;
     let rules = load_inputs(inputs, options.load)?;
-    Ok(check(rules, &options.selection))
+    Ok(check(rules, runbooks, &options.selection, options.partial))
 }
 
 #[cfg(test)]
@@ -148,13 +192,22 @@ mod tests {
         let s = Selection {
             select: vec!["structure".into()],
             ignore: vec!["structure/type".into()],
+            ..Selection::default()
         };
-        assert!(s.enabled("structure/expr"));
-        assert!(!s.enabled("structure/type"));
-        assert!(!s.enabled("promql/syntax"));
+        let info = |id| checks::find(id).unwrap().info();
+        assert!(s.enabled(info("structure/expr")));
+        assert!(!s.enabled(info("structure/type")));
+        assert!(!s.enabled(info("promql/syntax")));
+        assert!(!Selection::default().enabled(info("runbook/url-missing")));
+        let extended = Selection {
+            extend_select: vec!["runbook/url-missing".into()],
+            ..Selection::default()
+        };
+        assert!(extended.enabled(info("runbook/url-missing")));
+        assert!(extended.enabled(info("promql/syntax")));
         let bad = Selection {
             select: vec!["promql/syntx".into()],
-            ignore: vec![],
+            ..Selection::default()
         };
         let e = bad.validate().unwrap_err();
         assert_eq!(e.suggestion.as_deref(), Some("promql/syntax"));

@@ -3,9 +3,15 @@
 
 use crate::diagnostic::{Diagnostic, RuleName, Severity};
 use crate::rules::{Group, Rule, RuleFile, RuleKind, RuleSet};
+use crate::runbook::RunbookSet;
 
 mod promql_syntax;
 mod rule_duplicate;
+mod runbook_broken_link;
+mod runbook_missing;
+mod runbook_stale;
+mod runbook_url_missing;
+mod runbook_url_unresolved;
 mod structure_annotation_name;
 mod structure_duplicate_key;
 mod structure_duration;
@@ -29,6 +35,8 @@ pub struct CheckInfo {
     /// Stable id, `family/name`.
     pub id: &'static str,
     pub severity: Severity,
+    /// Off unless selected by id (`--select`/`--extend-select`).
+    pub default_enabled: bool,
     /// One line.
     pub summary: &'static str,
     /// Markdown: *What it does*, *Why is this bad?*, *Example*.
@@ -38,6 +46,11 @@ pub struct CheckInfo {
 /// What every check sees.
 pub struct Context<'a> {
     pub rules: &'a RuleSet,
+    /// The runbook, when `--runbook`/`--runbook-map` named one.
+    pub runbooks: &'a RunbookSet,
+    /// Only some of the team's rule files were given (pre-commit): checks
+    /// that need the whole set to be right stay quiet.
+    pub partial: bool,
 }
 
 pub trait Check: Sync {
@@ -69,6 +82,11 @@ pub fn registry() -> &'static [&'static dyn Check] {
         &structure_template::Template,
         &promql_syntax::PromqlSyntax,
         &rule_duplicate::RuleDuplicate,
+        &runbook_missing::RunbookMissing,
+        &runbook_broken_link::BrokenLink,
+        &runbook_url_unresolved::UrlUnresolved,
+        &runbook_stale::Stale,
+        &runbook_url_missing::UrlMissing,
     ]
 }
 
@@ -78,11 +96,14 @@ pub fn markdown_table() -> String {
     let mut out = String::from("| id | severity | what it catches |\n| --- | --- | --- |\n");
     for check in registry() {
         let info = check.info();
+        let severity = if info.default_enabled {
+            info.severity.as_str().to_string()
+        } else {
+            format!("{} (off by default)", info.severity.as_str())
+        };
         out.push_str(&format!(
             "| `{}` | {} | {} |\n",
-            info.id,
-            info.severity.as_str(),
-            info.summary
+            info.id, severity, info.summary
         ));
     }
     out
@@ -109,6 +130,18 @@ pub(crate) fn rule_name(rule: &Rule) -> Option<RuleName> {
         Some(RuleKind::Record(t)) => Some(RuleName::Record(t.value.clone())),
         None => None,
     }
+}
+
+/// Every alerting rule of the set, with its file and group.
+pub(crate) fn alerts(set: &RuleSet) -> impl Iterator<Item = (&RuleFile, &Group, &Rule)> {
+    set.files.iter().flat_map(|f| {
+        groups(f).flat_map(move |g| {
+            g.rules
+                .iter()
+                .filter(|r| r.is_alert())
+                .map(move |r| (f, g, r))
+        })
+    })
 }
 
 /// Calls `f` for every group of every rule document in the file.
@@ -181,11 +214,59 @@ pub(crate) mod testing {
         let mut out = Vec::new();
         check.check_file(&file, &mut out);
         let set = RuleSet { files: vec![file] };
-        check.check_set(&Context { rules: &set }, &mut out);
+        check.check_set(
+            &Context {
+                rules: &set,
+                runbooks: &RunbookSet::default(),
+                partial: false,
+            },
+            &mut out,
+        );
         out.iter()
             .map(|d| {
                 let lc = d.source.line_col(d.span.start);
                 (format!("{}:{}", lc.line, lc.column), d.message.clone())
+            })
+            .collect()
+    }
+
+    /// Runs a check with a runbook page given as text.
+    pub fn run_with_runbook(
+        check: &dyn Check,
+        rules: &str,
+        runbook: &str,
+        maps: &[&str],
+    ) -> Vec<(String, String)> {
+        let mut runbooks = RunbookSet::default();
+        runbooks.push(
+            Arc::new(SourceFile::new("runbook.md", runbook.to_string())),
+            "runbook.md".into(),
+            true,
+        );
+        for m in maps {
+            runbooks
+                .maps
+                .push(crate::runbook::UrlMap::parse(m).unwrap());
+        }
+        let set = RuleSet {
+            files: vec![load_text(rules)],
+        };
+        let mut out = Vec::new();
+        check.check_set(
+            &Context {
+                rules: &set,
+                runbooks: &runbooks,
+                partial: false,
+            },
+            &mut out,
+        );
+        out.iter()
+            .map(|d| {
+                let lc = d.source.line_col(d.span.start);
+                (
+                    format!("{}:{}:{}", d.source.name, lc.line, lc.column),
+                    d.message.clone(),
+                )
             })
             .collect()
     }

@@ -10,6 +10,7 @@ pub struct RuleDuplicate;
 static INFO: CheckInfo = CheckInfo {
     id: "rule/duplicate",
     severity: Severity::Warning,
+    default_enabled: true,
     summary: "Two rules in one file with the same name and the same labels",
     docs: r#"## What it does
 Reports a rule whose name (`alert` or `record`) and static `labels` equal those of an earlier rule

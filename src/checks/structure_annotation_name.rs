@@ -7,6 +7,7 @@ pub struct AnnotationName;
 static INFO: CheckInfo = CheckInfo {
     id: "structure/annotation-name",
     severity: Severity::Error,
+    default_enabled: true,
     summary: "An annotation with an empty name",
     docs: r#"## What it does
 Checks that annotation names are not empty. Prometheus 3 accepts any other UTF-8 name.

@@ -7,6 +7,7 @@ pub struct ExprRequired;
 static INFO: CheckInfo = CheckInfo {
     id: "structure/expr",
     severity: Severity::Error,
+    default_enabled: true,
     summary: "A rule without an `expr`",
     docs: r#"## What it does
 Checks that every rule has a non-empty `expr:`.

@@ -7,6 +7,7 @@ pub struct IgnoredDocument;
 static INFO: CheckInfo = CheckInfo {
     id: "structure/ignored-document",
     severity: Severity::Warning,
+    default_enabled: true,
     summary: "A second YAML document in a plain rule file, which Prometheus ignores",
     docs: r#"## What it does
 Reports YAML documents after the first in a plain rule file (one with top-level `groups:`).

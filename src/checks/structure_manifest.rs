@@ -7,6 +7,7 @@ pub struct Manifest;
 static INFO: CheckInfo = CheckInfo {
     id: "structure/manifest",
     severity: Severity::Error,
+    default_enabled: true,
     summary: "A PrometheusRule manifest without the parts that carry rules",
     docs: r#"## What it does
 Checks that a document with `kind: PrometheusRule` has `apiVersion: monitoring.coreos.com/v1` and a

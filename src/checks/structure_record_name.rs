@@ -7,6 +7,7 @@ pub struct RecordName;
 static INFO: CheckInfo = CheckInfo {
     id: "structure/record-name",
     severity: Severity::Error,
+    default_enabled: true,
     summary: "A recording rule name with braces (a selector where a name belongs)",
     docs: r#"## What it does
 Reports `record:` names containing `{` or `}`. Prometheus 3 accepts any UTF-8 metric name, but

@@ -7,6 +7,7 @@ pub struct WrongType;
 static INFO: CheckInfo = CheckInfo {
     id: "structure/type",
     severity: Severity::Error,
+    default_enabled: true,
     summary: "A field holds the wrong kind of YAML value",
     docs: r#"## What it does
 Reports values of the wrong YAML type: a list where a string belongs (`for: [5m]`), a string where an

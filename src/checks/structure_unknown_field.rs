@@ -7,6 +7,7 @@ pub struct UnknownField;
 static INFO: CheckInfo = CheckInfo {
     id: "structure/unknown-field",
     severity: Severity::Error,
+    default_enabled: true,
     summary: "A key that Prometheus's rule format does not have",
     docs: r#"## What it does
 Reports keys that the rule format does not define: at the top of a rule file (only `groups`), in a

@@ -79,6 +79,9 @@ pub struct LintArgs {
     /// Run only these checks: comma-separated ids or prefixes (`structure,promql/syntax`).
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
     pub select: Vec<String>,
+    /// Add these checks to the default set (e.g. runbook/url-missing, off by default).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub extend_select: Vec<String>,
     /// Skip these checks: comma-separated ids or prefixes.
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
     pub ignore: Vec<String>,
@@ -88,6 +91,17 @@ pub struct LintArgs {
     /// Prometheus feature flags that change what parses: promql-experimental-functions.
     #[arg(long, value_delimiter = ',', value_name = "FEATURES")]
     pub enable_feature: Vec<String>,
+    /// The runbook: a Markdown page or a folder of pages (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub runbook: Vec<String>,
+    /// Resolve runbook URLs under a prefix to a local file or folder (repeatable),
+    /// e.g. https://runbooks.example.com/runbooks/=docs/runbooks/
+    #[arg(long, value_name = "URL_PREFIX=PATH")]
+    pub runbook_map: Vec<String>,
+    /// Only some of the team's rule files are given (as under pre-commit): turns off
+    /// checks that need them all (runbook/stale).
+    #[arg(long)]
+    pub partial: bool,
     /// When to use colors in human output (NO_COLOR is honoured).
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
@@ -123,6 +137,7 @@ fn run_lint(args: LintArgs, out: &mut dyn Write) -> u8 {
     }
     let selection = Selection {
         select: args.select.clone(),
+        extend_select: args.extend_select.clone(),
         ignore: args.ignore.clone(),
     };
     if let Err(e) = selection.validate() {
@@ -139,6 +154,9 @@ fn run_lint(args: LintArgs, out: &mut dyn Write) -> u8 {
             },
         },
         selection,
+        runbooks: args.runbook.clone(),
+        runbook_maps: args.runbook_map.clone(),
+        partial: args.partial,
     };
     let inputs = match input::expand(&args.paths) {
         Ok(inputs) => inputs,

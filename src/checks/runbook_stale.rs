@@ -1,0 +1,114 @@
+use super::{alerts, Check, CheckInfo, Context};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::runbook::glob_match;
+use crate::source::Span;
+
+pub struct Stale;
+
+static INFO: CheckInfo = CheckInfo {
+    id: "runbook/stale",
+    severity: Severity::Warning,
+    default_enabled: true,
+    summary: "The runbook names an alert that no loaded rule defines",
+    docs: r#"## What it does
+Reports entries of the `--runbook` pages for alerts that no loaded rule defines: index-table
+patterns that match no alert name, CamelCase headings that name no alert, and pages of a
+page-per-alert tree with no alert of that name. Pages reached only through `--runbook-map` are not
+judged. Off with `--partial` (when only some of the rule files are given, as under pre-commit).
+
+## Why is this bad?
+An alert was renamed or removed and its runbook entry stayed: the table lies, and the renamed alert
+probably has no entry.
+
+## Example
+```markdown
+| RedisMasterDown | [Redis](#redis) |     <- the rule is now called RedisDown
+```"#,
+};
+
+use crate::runbook::is_camel_identifier as names_an_alert;
+
+impl Check for Stale {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn check_set(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        if ctx.partial || ctx.runbooks.is_empty() {
+            return;
+        }
+        let names: Vec<&str> = alerts(ctx.rules).map(|(_, _, r)| r.name()).collect();
+        let known = |pattern: &str| names.iter().any(|n| glob_match(pattern, n));
+        let known_ci = |name: &str| names.iter().any(|n| n.eq_ignore_ascii_case(name));
+        for page in ctx.runbooks.pages.iter().filter(|p| p.explicit) {
+            for entry in page.entries.iter().filter(|e| !known(&e.pattern)) {
+                out.push(
+                    Diagnostic::new(
+                        INFO.id,
+                        INFO.severity,
+                        &page.source,
+                        entry.span,
+                        format!(
+                            "the runbook names {:?}, but no loaded rule defines that alert",
+                            entry.pattern
+                        ),
+                    )
+                    .label("no such alert"),
+                );
+            }
+            if page.is_alert_page() {
+                if !known_ci(page.stem()) {
+                    out.push(Diagnostic::new(
+                        INFO.id,
+                        INFO.severity,
+                        &page.source,
+                        Span::empty(0),
+                        format!(
+                            "runbook page for {:?}, but no loaded rule defines that alert",
+                            page.stem()
+                        ),
+                    ));
+                }
+                continue;
+            }
+            for h in
+                page.doc.headings.iter().filter(|h| {
+                    names_an_alert(&h.text) && !known_ci(h.text.trim().trim_matches('`'))
+                })
+            {
+                if page
+                    .entries
+                    .iter()
+                    .any(|e| e.pattern.eq_ignore_ascii_case(h.text.trim()))
+                {
+                    continue;
+                }
+                out.push(Diagnostic::new(
+                    INFO.id,
+                    INFO.severity,
+                    &page.source,
+                    h.span,
+                    format!(
+                        "section {:?} names an alert that no loaded rule defines",
+                        h.text
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::run_with_runbook;
+    use super::*;
+
+    #[test]
+    fn reports_entries_without_rules() {
+        let rules = "groups:\n- name: g\n  rules:\n  - alert: RedisDown\n    expr: up == 0\n";
+        let runbook = "| Alert | Triage |\n|---|---|\n| RedisDown | x |\n| RedisMasterDown | y |\n| Redis* | z |\n\n## Meaning\n\n## OldAlertName\n";
+        let found = run_with_runbook(&Stale, rules, runbook, &[]);
+        let places: Vec<_> = found.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(places, ["runbook.md:4:2", "runbook.md:9:1"], "{found:?}");
+    }
+}
