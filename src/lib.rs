@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod input;
 pub mod lint;
 pub mod promql;
+pub mod replay;
 pub mod report;
 pub mod rules;
 pub mod runbook;

@@ -1,0 +1,129 @@
+//! Critical thresholds: for `signal > θ`, the state machine is monotone in
+//! θ — a lower threshold makes the series present at more evaluations, and
+//! more presence never ends a pending period or a firing earlier. So each
+//! evaluation `k` has a critical threshold `c[k]`: it fires exactly when
+//! `θ < c[k]`. The same holds for "active" (pending or firing), `a[k]`.
+//!
+//! With `hold = ceil(for/E)` and `keep = ceil(keep_firing_for/E)`, writing
+//! `v[k]` for the signal (−∞ where absent):
+//!
+//! ```text
+//! c[k] = max( min(v[k-hold ..= k]),            a pending run long enough
+//!             min(c[k-1], max(v[k-keep ..= k])) )  firing at k-1, and present at
+//!                                                 k or absent for ≤ keep evals
+//! a[k] = max(v[k], c[k])
+//! ```
+//!
+//! Both take O(n) per series (monotone-deque window min/max), whatever the
+//! number of thresholds; a sweep then only places each `c[k]` among the
+//! sorted thresholds.
+
+use std::collections::VecDeque;
+
+use super::machine::Timing;
+
+/// `c` (fires when θ < c) and `a` (active when θ < a) for every evaluation.
+pub fn critical(values: &[f64], timing: Timing) -> (Vec<f64>, Vec<f64>) {
+    let n = values.len();
+    let v = |k: usize| {
+        if values[k].is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            values[k]
+        }
+    };
+    let mut c = Vec::with_capacity(n);
+    let mut a = Vec::with_capacity(n);
+    let mut mins: VecDeque<usize> = VecDeque::new();
+    let mut maxs: VecDeque<usize> = VecDeque::new();
+    let mut previous = f64::NEG_INFINITY;
+    for k in 0..n {
+        let x = v(k);
+        while mins.back().is_some_and(|&j| v(j) >= x) {
+            mins.pop_back();
+        }
+        mins.push_back(k);
+        while mins.front().is_some_and(|&j| j + timing.hold < k) {
+            mins.pop_front();
+        }
+        while maxs.back().is_some_and(|&j| v(j) <= x) {
+            maxs.pop_back();
+        }
+        maxs.push_back(k);
+        while maxs.front().is_some_and(|&j| j + timing.keep < k) {
+            maxs.pop_front();
+        }
+        let window_min = if k >= timing.hold {
+            v(*mins.front().expect("k is in the window"))
+        } else {
+            f64::NEG_INFINITY
+        };
+        let window_max = v(*maxs.front().expect("k is in the window"));
+        let ck = window_min.max(previous.min(window_max));
+        c.push(ck);
+        a.push(x.max(ck));
+        previous = ck;
+    }
+    (c, a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::machine::{simulate, State};
+    use super::*;
+
+    /// A small deterministic generator (xorshift) for property tests.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// For random signals, timings and thresholds, `θ < c[k]` is exactly
+    /// "firing at k" and `θ < a[k]` "pending or firing at k" of the
+    /// step-by-step state machine.
+    #[test]
+    fn critical_thresholds_agree_with_the_state_machine() {
+        let mut rng = Rng(0x9e3779b97f4a7c15);
+        for _ in 0..3000 {
+            let n = 1 + rng.below(40) as usize;
+            let values: Vec<f64> = (0..n)
+                .map(|_| {
+                    if rng.below(6) == 0 {
+                        f64::NAN
+                    } else {
+                        rng.below(10) as f64
+                    }
+                })
+                .collect();
+            let timing = Timing {
+                hold: rng.below(4) as usize,
+                keep: rng.below(4) as usize,
+            };
+            let (c, a) = critical(&values, timing);
+            for threshold in [-1.0, 0.0, 2.5, 3.0, 5.0, 8.0, 9.0, 10.0] {
+                let present: Vec<bool> = values.iter().map(|v| *v > threshold).collect();
+                let states = simulate(&present, timing);
+                for k in 0..n {
+                    assert_eq!(
+                        threshold < c[k],
+                        states[k] == State::Firing,
+                        "firing k={k} {values:?} {timing:?} θ={threshold}"
+                    );
+                    assert_eq!(
+                        threshold < a[k],
+                        states[k] != State::Inactive,
+                        "active k={k} {values:?} {timing:?} θ={threshold}"
+                    );
+                }
+            }
+        }
+    }
+}
