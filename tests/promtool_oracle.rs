@@ -1,0 +1,299 @@
+//! Prometheus is the authority on alert semantics. Random scenarios (gauges
+//! with spikes, counter-shaped series with resets, series that appear and
+//! vanish, aggregations, several `for` and `keep_firing_for` values) are
+//! replayed by firedrill; the firing set it computes at every evaluation is
+//! written as a `promtool test rules` file, and promtool (Debian package
+//! `prometheus`) must agree at every step.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::process::Command;
+
+use firedrill::replay::{timelines, Candidate, Comparison, Grid, Mode, Series};
+
+const STEP_MS: i64 = 60_000;
+const STEPS: usize = 40;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// One raw input series: labels and a value per step (`None` = stale/absent).
+struct Input {
+    instance: String,
+    job: String,
+    values: Vec<Option<f64>>,
+}
+
+enum Shape {
+    /// `m > t`, `m < t`, `m >= t` on the raw series.
+    Raw(Comparison),
+    /// `sum by (job) (m) > t`.
+    SumByJob,
+    /// `max by (job) (m) > t`.
+    MaxByJob,
+}
+
+struct Scenario {
+    id: usize,
+    inputs: Vec<Input>,
+    shape: Shape,
+    threshold: f64,
+    for_min: u64,
+    keep_min: u64,
+}
+
+fn generate(id: usize, rng: &mut Rng) -> Scenario {
+    let series = 1 + rng.below(4) as usize;
+    let mut inputs = Vec::new();
+    for s in 0..series {
+        let kind = rng.below(3);
+        let mut values = Vec::new();
+        let mut level = rng.below(60) as f64;
+        let appear = if rng.below(3) == 0 {
+            rng.below(15) as usize
+        } else {
+            0
+        };
+        let vanish = if rng.below(3) == 0 {
+            STEPS - rng.below(12) as usize
+        } else {
+            STEPS + 1
+        };
+        for k in 0..=STEPS {
+            let v = match kind {
+                // Gauge with spikes.
+                0 => {
+                    if rng.below(5) == 0 {
+                        40.0 + rng.below(60) as f64
+                    } else {
+                        rng.below(50) as f64
+                    }
+                }
+                // Counter shape with resets.
+                1 => {
+                    level = if rng.below(12) == 0 {
+                        0.0
+                    } else {
+                        level + rng.below(6) as f64
+                    };
+                    level
+                }
+                // Flapping around a level.
+                _ => level + rng.below(20) as f64 - 10.0,
+            };
+            let gone = k < appear || k >= vanish || rng.below(9) == 0;
+            values.push(if gone { None } else { Some(v) });
+        }
+        inputs.push(Input {
+            instance: format!("i{s}"),
+            job: format!("j{}", s % 2),
+            values,
+        });
+    }
+    let shape = match rng.below(5) {
+        0 => Shape::SumByJob,
+        1 => Shape::MaxByJob,
+        2 => Shape::Raw(Comparison::Lt),
+        3 => Shape::Raw(Comparison::Ge),
+        _ => Shape::Raw(Comparison::Gt),
+    };
+    Scenario {
+        id,
+        inputs,
+        shape,
+        threshold: 20.0 + rng.below(40) as f64,
+        for_min: [0, 1, 2, 3, 5][rng.below(5) as usize],
+        keep_min: [0, 0, 1, 2, 4][rng.below(5) as usize],
+    }
+}
+
+impl Scenario {
+    fn metric(&self) -> String {
+        format!("m{}", self.id)
+    }
+
+    fn alert(&self) -> String {
+        format!("Oracle{}", self.id)
+    }
+
+    fn expr(&self) -> String {
+        let m = self.metric();
+        match &self.shape {
+            Shape::Raw(op) => format!("{m} {} {}", op.symbol(), self.threshold),
+            Shape::SumByJob => format!("sum by (job) ({m}) > {}", self.threshold),
+            Shape::MaxByJob => format!("max by (job) ({m}) > {}", self.threshold),
+        }
+    }
+
+    /// The signal firedrill replays: what a range query of the left-hand
+    /// side returns at each step (computed here for these simple shapes).
+    fn signal(&self) -> (Vec<Series>, Comparison) {
+        match &self.shape {
+            Shape::Raw(op) => {
+                let series = self
+                    .inputs
+                    .iter()
+                    .map(|i| Series {
+                        labels: vec![
+                            ("instance".into(), i.instance.clone()),
+                            ("job".into(), i.job.clone()),
+                        ],
+                        values: i.values.iter().map(|v| v.unwrap_or(f64::NAN)).collect(),
+                    })
+                    .collect();
+                (series, *op)
+            }
+            Shape::SumByJob | Shape::MaxByJob => {
+                let mut jobs: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+                for input in &self.inputs {
+                    let acc = jobs
+                        .entry(&input.job)
+                        .or_insert_with(|| vec![f64::NAN; STEPS + 1]);
+                    for (k, v) in input.values.iter().enumerate() {
+                        if let Some(v) = v {
+                            acc[k] = if acc[k].is_nan() {
+                                *v
+                            } else if matches!(self.shape, Shape::SumByJob) {
+                                acc[k] + v
+                            } else {
+                                acc[k].max(*v)
+                            };
+                        }
+                    }
+                }
+                let series = jobs
+                    .into_iter()
+                    .map(|(job, values)| Series {
+                        labels: vec![("job".into(), job.to_string())],
+                        values,
+                    })
+                    .collect();
+                (series, Comparison::Gt)
+            }
+        }
+    }
+}
+
+fn promtool() -> &'static str {
+    "promtool"
+}
+
+#[test]
+fn replay_matches_promtool_on_random_scenarios() {
+    let check = Command::new(promtool()).arg("--version").output();
+    assert!(
+        check.is_ok_and(|o| o.status.success()),
+        "promtool is required (Debian package `prometheus`; .ci/run installs it)"
+    );
+    let mut rng = Rng(0xD1B54A32D192ED03);
+    let scenarios: Vec<Scenario> = (0..60).map(|i| generate(i, &mut rng)).collect();
+    let grid = Grid {
+        start_ms: 0,
+        step_ms: STEP_MS,
+        len: STEPS + 1,
+    };
+
+    let mut rules = String::from("groups:\n");
+    let mut tests = String::from("rule_files: [rules.yml]\nevaluation_interval: 1m\ntests:\n");
+    let mut checked_steps = 0;
+    let mut firing_steps = 0;
+    for s in &scenarios {
+        writeln!(
+            rules,
+            "- name: g{id}\n  rules:\n  - alert: {alert}\n    expr: {expr}\n    for: {f}m\n    keep_firing_for: {k}m\n    labels:\n      severity: page",
+            id = s.id,
+            alert = s.alert(),
+            expr = s.expr(),
+            f = s.for_min,
+            k = s.keep_min
+        )
+        .unwrap();
+        writeln!(tests, "- interval: 1m\n  input_series:").unwrap();
+        for input in &s.inputs {
+            let values: Vec<String> = input
+                .values
+                .iter()
+                .map(|v| v.map_or("stale".to_string(), |v| v.to_string()))
+                .collect();
+            writeln!(
+                tests,
+                "  - series: '{}{{instance=\"{}\",job=\"{}\"}}'\n    values: '{}'",
+                s.metric(),
+                input.instance,
+                input.job,
+                values.join(" ")
+            )
+            .unwrap();
+        }
+        writeln!(tests, "  alert_rule_test:").unwrap();
+        let (series, op) = s.signal();
+        let candidate = Candidate {
+            threshold: Some(s.threshold),
+            for_ms: s.for_min * 60_000,
+            keep_firing_for_ms: s.keep_min * 60_000,
+        };
+        let timelines = timelines(grid, &series, Mode::Split(op), candidate);
+        for k in 0..=STEPS {
+            let t = k as i64 * STEP_MS;
+            writeln!(
+                tests,
+                "  - eval_time: {k}m\n    alertname: {}\n    exp_alerts:",
+                s.alert()
+            )
+            .unwrap();
+            let mut any = false;
+            for tl in &timelines {
+                if tl.firing.iter().any(|(a, b)| *a <= t && t < *b) {
+                    let labels: Vec<String> =
+                        tl.labels.iter().map(|(n, v)| format!("{n}: {v}")).collect();
+                    writeln!(
+                        tests,
+                        "    - exp_labels: {{{}, severity: page}}",
+                        labels.join(", ")
+                    )
+                    .unwrap();
+                    any = true;
+                }
+            }
+            if !any {
+                // An empty list: nothing may be firing.
+                tests.truncate(tests.trim_end().len());
+                tests.push_str(" []\n");
+            } else {
+                firing_steps += 1;
+            }
+            checked_steps += 1;
+        }
+    }
+    // The scenarios must exercise firing, not only silence.
+    assert!(
+        firing_steps > checked_steps / 10,
+        "only {firing_steps} of {checked_steps} steps fire"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.yml"), &rules).unwrap();
+    std::fs::write(dir.path().join("test.yml"), &tests).unwrap();
+    let out = Command::new(promtool())
+        .args(["test", "rules", "test.yml"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "promtool disagrees with firedrill's replay:\n{}",
+        &text[..text.len().min(6000)]
+    );
+}
