@@ -9,6 +9,7 @@
 pub mod checks;
 pub mod cli;
 pub mod diagnostic;
+pub mod history;
 pub mod input;
 pub mod lint;
 pub mod promql;
@@ -16,6 +17,7 @@ pub mod replay;
 pub mod report;
 pub mod rules;
 pub mod runbook;
+pub mod simulate;
 pub mod source;
 pub mod template;
 pub mod yaml;

@@ -3,6 +3,7 @@
 //! positions, so we locate the offending token ourselves).
 
 mod locate;
+pub mod split;
 mod tokens;
 
 pub use promql_parser::parser::Expr;

@@ -1,0 +1,400 @@
+//! Rendering replay results: a table for people, JSON and CSV for tools, and
+//! a Parquet table (polars) for notebooks.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::replay::{Candidate, Outcome, Timeline};
+use crate::rules::Duration;
+use crate::simulate::{AlertReplay, PlanMode, SimulateResult};
+
+/// Bumped only on an incompatible change (docs/simulate-json.md).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `2026-11-17T14:00:00Z` from milliseconds since the epoch.
+pub fn utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+fn human_duration(ms: u64) -> String {
+    if ms == 0 {
+        return "0s".into();
+    }
+    let d = Duration {
+        millis: ms - ms % 1000,
+    };
+    if d.millis == 0 {
+        format!("{ms}ms")
+    } else {
+        d.to_string()
+    }
+}
+
+fn candidate_label(alert: &AlertReplay, c: &Candidate) -> String {
+    let mut s = match (&alert.plan.mode, c.threshold) {
+        (PlanMode::Split { op, .. }, Some(t)) => format!("{} {}", op.symbol(), t),
+        _ => "whole expr".to_string(),
+    };
+    s.push_str(&format!("  for {}", human_duration(c.for_ms)));
+    if c.keep_firing_for_ms > 0 || alert.plan.keep_firing_for.millis > 0 {
+        s.push_str(&format!("  keep {}", human_duration(c.keep_firing_for_ms)));
+    }
+    s
+}
+
+fn window_ms(alert: &AlertReplay) -> u64 {
+    (alert.grid.len as u64) * alert.grid.step_ms as u64
+}
+
+fn per_week(alert: &AlertReplay, pages: u64) -> f64 {
+    let week = 7.0 * 86_400_000.0;
+    pages as f64 * week / window_ms(alert).max(1) as f64
+}
+
+pub fn write_human(result: &SimulateResult, out: &mut dyn Write) -> io::Result<()> {
+    for alert in &result.alerts {
+        let p = &alert.plan;
+        writeln!(
+            out,
+            "{}  {}:{}  group {}, evaluated every {}",
+            p.alertname, p.file, p.line, p.group, p.interval
+        )?;
+        match &p.mode {
+            PlanMode::Split { op, threshold } => {
+                writeln!(out, "  signal  {}  {} {}", p.query, op.symbol(), threshold)?
+            }
+            PlanMode::Whole { reason } => {
+                writeln!(out, "  expr    {}", p.query)?;
+                writeln!(out, "  (replayed whole, no threshold sweep: {reason})")?;
+            }
+        }
+        let end = alert.grid.at(alert.grid.len.saturating_sub(1));
+        writeln!(
+            out,
+            "  window  {} .. {} ({} evaluations, {} series)",
+            utc(alert.grid.start_ms),
+            utc(end),
+            alert.grid.len,
+            alert.series
+        )?;
+        writeln!(out)?;
+        let rows: Vec<[String; 7]> = alert
+            .outcomes
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let mut label = candidate_label(alert, &o.candidate);
+                if i == 0 {
+                    label.push_str("  (today)");
+                }
+                [
+                    label,
+                    o.pages.to_string(),
+                    format!("{:.1}", per_week(alert, o.pages)),
+                    human_duration(o.firing_ms),
+                    o.label_sets_fired.to_string(),
+                    o.pending_never_fired.to_string(),
+                    human_duration(o.longest_ms),
+                ]
+            })
+            .collect();
+        let header = [
+            "candidate",
+            "pages",
+            "pages/week",
+            "firing",
+            "instances",
+            "pending only",
+            "longest",
+        ];
+        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+        for r in &rows {
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        let line = |cells: Vec<&str>| {
+            let mut s = String::from("  ");
+            for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
+                if i == 0 {
+                    s.push_str(&format!("{c:<w$}"));
+                } else {
+                    s.push_str(&format!("  {c:>w$}"));
+                }
+            }
+            s.trim_end().to_string()
+        };
+        writeln!(out, "{}", line(header.to_vec()))?;
+        for r in &rows {
+            writeln!(out, "{}", line(r.iter().map(String::as_str).collect()))?;
+        }
+        writeln!(out)?;
+    }
+    let pages: u64 = result
+        .alerts
+        .iter()
+        .map(|a| a.outcomes.first().map_or(0, |o| o.pages))
+        .sum();
+    writeln!(
+        out,
+        "Today's rules: {pages} pages from {} alerts. Data: {}.",
+        result.alerts.len(),
+        result.source
+    )
+}
+
+#[derive(Serialize)]
+struct JsonOutput<'a> {
+    version: u32,
+    source: &'a str,
+    rules: Vec<JsonRule<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRule<'a> {
+    alertname: &'a str,
+    group: &'a str,
+    file: &'a str,
+    line: usize,
+    query: &'a str,
+    mode: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    op: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    whole_reason: Option<&'a str>,
+    eval_interval_seconds: f64,
+    start: i64,
+    end: i64,
+    evaluations: usize,
+    series: usize,
+    candidates: Vec<JsonCandidate>,
+}
+
+#[derive(Serialize)]
+struct JsonCandidate {
+    current: bool,
+    threshold: Option<f64>,
+    for_seconds: f64,
+    keep_firing_for_seconds: f64,
+    pages: u64,
+    pages_per_week: f64,
+    firing_seconds: f64,
+    label_sets_fired: u64,
+    pending_never_fired: u64,
+    longest_episode_seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alerts: Option<Vec<JsonAlert>>,
+}
+
+#[derive(Serialize)]
+struct JsonAlert {
+    alertname: String,
+    labels: std::collections::BTreeMap<String, String>,
+    pending: Vec<[i64; 2]>,
+    firing: Vec<[i64; 2]>,
+}
+
+fn seconds(ms: u64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+fn json_alerts(timelines: &[Timeline]) -> Vec<JsonAlert> {
+    timelines
+        .iter()
+        .map(|t| JsonAlert {
+            alertname: t
+                .labels
+                .iter()
+                .find(|(k, _)| k == "alertname")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default(),
+            labels: t.labels.iter().cloned().collect(),
+            pending: t
+                .pending
+                .iter()
+                .map(|(a, b)| [a / 1000, b / 1000])
+                .collect(),
+            firing: t.firing.iter().map(|(a, b)| [a / 1000, b / 1000]).collect(),
+        })
+        .collect()
+}
+
+fn json_candidate(alert: &AlertReplay, i: usize, o: &Outcome) -> JsonCandidate {
+    JsonCandidate {
+        current: i == 0,
+        threshold: o.candidate.threshold,
+        for_seconds: seconds(o.candidate.for_ms),
+        keep_firing_for_seconds: seconds(o.candidate.keep_firing_for_ms),
+        pages: o.pages,
+        pages_per_week: per_week(alert, o.pages),
+        firing_seconds: seconds(o.firing_ms),
+        label_sets_fired: o.label_sets_fired,
+        pending_never_fired: o.pending_never_fired,
+        longest_episode_seconds: seconds(o.longest_ms),
+        alerts: alert.timelines.get(i).map(|t| json_alerts(t)),
+    }
+}
+
+pub fn write_json(result: &SimulateResult, out: &mut dyn Write) -> io::Result<()> {
+    let rules = result
+        .alerts
+        .iter()
+        .map(|a| {
+            let (mode, op, reason) = match &a.plan.mode {
+                PlanMode::Split { op, .. } => ("split", Some(op.symbol()), None),
+                PlanMode::Whole { reason } => ("whole", None, Some(reason.as_str())),
+            };
+            JsonRule {
+                alertname: &a.plan.alertname,
+                group: &a.plan.group,
+                file: &a.plan.file,
+                line: a.plan.line,
+                query: &a.plan.query,
+                mode,
+                op,
+                whole_reason: reason,
+                eval_interval_seconds: seconds(a.grid.step_ms as u64),
+                start: a.grid.start_ms / 1000,
+                end: a.grid.at(a.grid.len) / 1000,
+                evaluations: a.grid.len,
+                series: a.series,
+                candidates: a
+                    .outcomes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, o)| json_candidate(a, i, o))
+                    .collect(),
+            }
+        })
+        .collect();
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &JsonOutput {
+            version: SCHEMA_VERSION,
+            source: &result.source,
+            rules,
+        },
+    )?;
+    out.write_all(b"\n")
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn write_csv(result: &SimulateResult, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "alertname,group,file,current,op,threshold,for_seconds,keep_firing_for_seconds,pages,pages_per_week,firing_seconds,label_sets_fired,pending_never_fired,longest_episode_seconds")?;
+    for a in &result.alerts {
+        let op = match &a.plan.mode {
+            PlanMode::Split { op, .. } => op.symbol(),
+            PlanMode::Whole { .. } => "",
+        };
+        for (i, o) in a.outcomes.iter().enumerate() {
+            writeln!(
+                out,
+                "{},{},{},{},{},{},{},{},{},{:.3},{},{},{},{}",
+                csv_field(&a.plan.alertname),
+                csv_field(&a.plan.group),
+                csv_field(&a.plan.file),
+                i == 0,
+                op,
+                o.candidate
+                    .threshold
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
+                seconds(o.candidate.for_ms),
+                seconds(o.candidate.keep_firing_for_ms),
+                o.pages,
+                per_week(a, o.pages),
+                seconds(o.firing_ms),
+                o.label_sets_fired,
+                o.pending_never_fired,
+                seconds(o.longest_ms)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The CSV columns as a polars DataFrame, written as Parquet.
+pub fn write_parquet(result: &SimulateResult, path: &Path) -> Result<(), String> {
+    let mut alertname = Vec::new();
+    let mut current = Vec::new();
+    let mut threshold = Vec::new();
+    let mut for_s = Vec::new();
+    let mut keep_s = Vec::new();
+    let mut pages = Vec::new();
+    let mut firing_s = Vec::new();
+    let mut sets = Vec::new();
+    let mut pending = Vec::new();
+    let mut longest_s = Vec::new();
+    for a in &result.alerts {
+        for (i, o) in a.outcomes.iter().enumerate() {
+            alertname.push(a.plan.alertname.clone());
+            current.push(i == 0);
+            threshold.push(o.candidate.threshold);
+            for_s.push(seconds(o.candidate.for_ms));
+            keep_s.push(seconds(o.candidate.keep_firing_for_ms));
+            pages.push(o.pages);
+            firing_s.push(seconds(o.firing_ms));
+            sets.push(o.label_sets_fired);
+            pending.push(o.pending_never_fired);
+            longest_s.push(seconds(o.longest_ms));
+        }
+    }
+    let mut df = DataFrame::new_infer_height(vec![
+        Column::new("alertname".into(), alertname),
+        Column::new("current".into(), current),
+        Column::new("threshold".into(), threshold),
+        Column::new("for_seconds".into(), for_s),
+        Column::new("keep_firing_for_seconds".into(), keep_s),
+        Column::new("pages".into(), pages),
+        Column::new("firing_seconds".into(), firing_s),
+        Column::new("label_sets_fired".into(), sets),
+        Column::new("pending_never_fired".into(), pending),
+        Column::new("longest_episode_seconds".into(), longest_s),
+    ])
+    .map_err(|e| e.to_string())?;
+    let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    ParquetWriter::new(file)
+        .finish(&mut df)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc(1_795_615_920_000), "2026-11-25T14:12:00Z");
+        assert_eq!(utc(951_782_400_000), "2000-02-29T00:00:00Z");
+    }
+}

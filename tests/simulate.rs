@@ -1,0 +1,269 @@
+//! `firedrill simulate` end to end: the shipped example, the JSON contract,
+//! and recordings that are wrong in every way we could think of.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use firedrill::history::{recording, QueryResult, RawSeries, Recording};
+
+fn root(path: &str) -> String {
+    format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn simulate_json(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["simulate", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = firedrill(&all);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn rule<'a>(json: &'a serde_json::Value, alert: &str) -> &'a serde_json::Value {
+    json["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["alertname"] == alert)
+        .unwrap_or_else(|| panic!("no {alert}"))
+}
+
+#[test]
+fn shipped_example_replays_every_alert() {
+    let out = firedrill(&[
+        "simulate",
+        &root("rules"),
+        "--data",
+        &root("fixtures/wecare-7d.parquet"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("FPMPoolSaturation"), "{text}");
+    assert!(text.contains("(today)"), "{text}");
+    let json = simulate_json(&[
+        &root("rules"),
+        "--data",
+        &root("fixtures/wecare-7d.parquet"),
+    ]);
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["rules"].as_array().unwrap().len(), 15);
+    let watchdog = rule(&json, "Watchdog");
+    assert_eq!(watchdog["mode"], "whole");
+    assert_eq!(
+        watchdog["candidates"][0]["pages"], 1,
+        "Watchdog fires once, for the whole week"
+    );
+}
+
+/// The fixture's false positive: FPMPoolSaturation pages at 03:14 on
+/// 2026-11-19, and a higher threshold or a longer `for` stays quiet then.
+#[test]
+fn the_fixture_false_positive_fires_today_and_a_better_rule_silences_it() {
+    let json = simulate_json(&[
+        &root("rules"),
+        "--data",
+        &root("fixtures/wecare-7d.parquet"),
+        "--alert",
+        "FPMPoolSaturation",
+        "--threshold",
+        "0.9",
+        "--for",
+        "5m",
+    ]);
+    let r = rule(&json, "FPMPoolSaturation");
+    let night = (1_795_057_920, 1_795_058_400); // 2026-11-19 03:12 .. 03:20
+    let fires_at_night =
+        |c: &serde_json::Value| {
+            c["alerts"].as_array().unwrap().iter().any(|a| {
+                a["firing"].as_array().unwrap().iter().any(|iv| {
+                    iv[0].as_i64().unwrap() < night.1 && iv[1].as_i64().unwrap() > night.0
+                })
+            })
+        };
+    let candidates = r["candidates"].as_array().unwrap();
+    let today = &candidates[0];
+    assert_eq!(today["current"], true);
+    assert_eq!(
+        (today["threshold"].as_f64(), today["for_seconds"].as_f64()),
+        (Some(0.8), Some(120.0))
+    );
+    assert!(fires_at_night(today), "today's rule must page at night");
+    for c in &candidates[1..] {
+        assert!(!fires_at_night(c), "candidate {c} still pages at night");
+    }
+    // The JSON contract: labels carry the whole identity, alertname included.
+    let a = &today["alerts"][0];
+    assert_eq!(a["labels"]["alertname"], "FPMPoolSaturation");
+    assert_eq!(a["labels"]["severity"], "warning");
+    assert!(a["labels"].get("pod").is_some());
+}
+
+#[test]
+fn sweeps_list_every_candidate_with_today_first() {
+    let json = simulate_json(&[
+        &root("rules"),
+        "--data",
+        &root("fixtures/wecare-7d.parquet"),
+        "--alert",
+        "TraefikWecareHigh5xxRate",
+        "--threshold",
+        "auto",
+        "--for",
+        "0s,5m,10m",
+    ]);
+    let c = rule(&json, "TraefikWecareHigh5xxRate")["candidates"]
+        .as_array()
+        .unwrap();
+    assert!(c.len() >= 3 * 5, "{}", c.len());
+    assert_eq!(c[0]["current"], true);
+    assert!(c[1..].iter().all(|x| x["current"] == false));
+}
+
+#[test]
+fn csv_and_parquet_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("results.parquet");
+    let out = firedrill(&[
+        "simulate",
+        &root("rules"),
+        "--data",
+        &root("fixtures/wecare-7d.parquet"),
+        "--format",
+        "csv",
+        "--out",
+        out_path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("alertname,group,file,current,op,threshold"));
+    assert_eq!(text.lines().count(), 16, "a header and one row per alert");
+    assert!(std::fs::metadata(&out_path).unwrap().len() > 0);
+}
+
+// ---- bad recordings: a clear error, exit 2, never a wrong count ----
+
+const RULE: &str = "groups:\n- name: g\n  rules:\n  - alert: High\n    expr: x > 5\n    for: 1m\n";
+
+fn write_recording(dir: &Path, results: Vec<QueryResult>) -> String {
+    let path = dir.join("r.parquet");
+    recording::write(
+        &path,
+        &Recording {
+            source: "test".into(),
+            results,
+        },
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+fn result(step_s: i64, samples: Vec<(i64, f64)>) -> QueryResult {
+    QueryResult {
+        query: "x".into(),
+        step_ms: step_s * 1000,
+        start_ms: 0,
+        end_ms: 600_000,
+        series: vec![RawSeries {
+            labels: vec![("__name__".into(), "x".into()), ("i".into(), "a".into())],
+            samples,
+        }],
+    }
+}
+
+fn run_bad(results: Vec<QueryResult>, raw: Option<&[u8]>) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yaml");
+    std::fs::write(&rules, RULE).unwrap();
+    let data = match raw {
+        Some(bytes) => {
+            let p = dir.path().join("raw.parquet");
+            std::fs::write(&p, bytes).unwrap();
+            p.display().to_string()
+        }
+        None => write_recording(dir.path(), results),
+    };
+    let out = firedrill(&["simulate", rules.to_str().unwrap(), "--data", &data]);
+    (out.status.code(), stderr(&out))
+}
+
+#[test]
+fn recording_without_the_alerts_query() {
+    let mut other = result(60, vec![]);
+    other.query = "y".into();
+    let (code, err) = run_bad(vec![other], None);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("has no data for alert \"High\""), "{err}");
+}
+
+#[test]
+fn truncated_and_non_parquet_recordings() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write_recording(dir.path(), vec![result(60, vec![(0, 1.0)])]);
+    let bytes = std::fs::read(good).unwrap();
+    let (code, err) = run_bad(vec![], Some(&bytes[..bytes.len() - 40]));
+    assert_eq!(code, Some(2));
+    assert!(err.contains("truncated"), "{err}");
+    let (code, _) = run_bad(vec![], Some(b"PAR1 this is not parquet"));
+    assert_eq!(code, Some(2));
+}
+
+#[test]
+fn step_that_does_not_divide_the_interval() {
+    let (code, err) = run_bad(vec![result(90, vec![(0, 9.0)])], None);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("does not divide the evaluation interval"),
+        "{err}"
+    );
+}
+
+#[test]
+fn duplicate_and_misaligned_timestamps() {
+    let (code, err) = run_bad(vec![result(60, vec![(60_000, 9.0), (60_000, 9.0)])], None);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("two samples"), "{err}");
+    let (code, err) = run_bad(vec![result(60, vec![(61_000, 9.0)])], None);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("not on the evaluation grid"), "{err}");
+}
+
+#[test]
+fn out_of_order_nan_and_infinite_values_have_defined_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yaml");
+    std::fs::write(&rules, RULE).unwrap();
+    // Out of order is placed by timestamp; NaN never passes `> 5`; +Inf does.
+    let samples = vec![
+        (120_000, f64::INFINITY),
+        (0, 9.0),
+        (60_000, 9.0),
+        (180_000, f64::NAN),
+        (240_000, f64::NEG_INFINITY),
+    ];
+    let data = write_recording(dir.path(), vec![result(60, samples)]);
+    let json = simulate_json(&[rules.to_str().unwrap(), "--data", &data]);
+    let c = &rule(&json, "High")["candidates"][0];
+    assert_eq!(c["pages"], 1);
+    assert_eq!(c["alerts"][0]["firing"], serde_json::json!([[60, 180]]));
+    assert_eq!(c["alerts"][0]["pending"], serde_json::json!([[0, 60]]));
+}
+
+#[test]
+fn other_format_versions_are_refused() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.parquet");
+    let mut df = DataFrame::new_infer_height(vec![
+        Column::new("format".into(), ["firedrill-recording"]),
+        Column::new("version".into(), [2u32]),
+    ])
+    .unwrap();
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let (code, err) = run_bad(vec![], Some(&bytes));
+    assert_eq!(code, Some(2));
+    assert!(err.contains("version 2"), "{err}");
+}
