@@ -208,10 +208,37 @@ fn from_frame(df: &DataFrame, path: &str) -> Result<Recording, RecordingError> {
 
     let mut results: Vec<QueryResult> = Vec::new();
     let mut by_query: BTreeMap<String, (usize, BTreeMap<u32, usize>)> = BTreeMap::new();
+    // Rows of one series come together: remember the last one to skip lookups.
+    let mut last: Option<(String, usize, Option<u32>, usize)> = None;
     for row in 0..df.height() {
         let q = query
             .get(row)
             .ok_or_else(|| bad(format!("row {row}: no query")))?;
+        let index = series.get(row);
+        let (Some(t), Some(v)) = (ts.get(row), value.get(row)) else {
+            if index.is_some() {
+                return Err(bad(format!(
+                    "row {row}: a series row without timestamp or value"
+                )));
+            }
+            by_query.entry(q.to_string()).or_insert_with(|| {
+                results.push(QueryResult {
+                    query: q.to_string(),
+                    step_ms: step.get(row).unwrap_or(0),
+                    start_ms: start.get(row).unwrap_or(0),
+                    end_ms: end.get(row).unwrap_or(0),
+                    series: Vec::new(),
+                });
+                (results.len() - 1, BTreeMap::new())
+            });
+            continue;
+        };
+        if let Some((lq, result_at, li, slot)) = &last {
+            if lq == q && *li == index {
+                results[*result_at].series[*slot].samples.push((t, v));
+                continue;
+            }
+        }
         let (step, start, end) = match (step.get(row), start.get(row), end.get(row)) {
             (Some(a), Some(b), Some(c)) => (a, b, c),
             _ => return Err(bad(format!("row {row}: step or window missing"))),
@@ -226,20 +253,14 @@ fn from_frame(df: &DataFrame, path: &str) -> Result<Recording, RecordingError> {
             });
             (results.len() - 1, BTreeMap::new())
         });
-        let result = &mut results[entry.0];
+        let result_at = entry.0;
+        let result = &mut results[result_at];
         if (result.step_ms, result.start_ms, result.end_ms) != (step, start, end) {
             return Err(bad(format!(
                 "query {q:?} has rows with different steps or windows"
             )));
         }
-        let Some(index) = series.get(row) else {
-            continue;
-        };
-        let (Some(t), Some(v)) = (ts.get(row), value.get(row)) else {
-            return Err(bad(format!(
-                "row {row}: a series row without timestamp or value"
-            )));
-        };
+        let Some(index) = index else { continue };
         let slot = match entry.1.get(&index) {
             Some(&slot) => slot,
             None => {
@@ -260,6 +281,7 @@ fn from_frame(df: &DataFrame, path: &str) -> Result<Recording, RecordingError> {
             }
         };
         result.series[slot].samples.push((t, v));
+        last = Some((q.to_string(), result_at, Some(index), slot));
     }
     Ok(Recording { source, results })
 }

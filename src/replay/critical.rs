@@ -67,6 +67,53 @@ pub fn critical(values: &[f64], timing: Timing) -> (Vec<f64>, Vec<f64>) {
     (c, a)
 }
 
+/// The same recurrence in *rank space*: `ranks[k]` is how many of the
+/// sorted thresholds the sample passes (0 when absent). Ranking is
+/// monotone, so it commutes with `min` and `max`: `c` comes out as ranks too,
+/// with no per-threshold work. Buffers are reused across calls.
+pub fn critical_ranks(
+    ranks: &[u16],
+    timing: Timing,
+    c: &mut Vec<u16>,
+    mins: &mut Vec<usize>,
+    maxs: &mut Vec<usize>,
+) {
+    let n = ranks.len();
+    c.clear();
+    c.reserve(n);
+    mins.clear();
+    maxs.clear();
+    // Monotone deques as vectors with a moving head.
+    let (mut min_head, mut max_head) = (0usize, 0usize);
+    let mut previous = 0u16;
+    for k in 0..n {
+        let x = ranks[k];
+        while mins.len() > min_head && ranks[*mins.last().expect("non-empty")] >= x {
+            mins.pop();
+        }
+        mins.push(k);
+        while mins[min_head] + timing.hold < k {
+            min_head += 1;
+        }
+        while maxs.len() > max_head && ranks[*maxs.last().expect("non-empty")] <= x {
+            maxs.pop();
+        }
+        maxs.push(k);
+        while maxs[max_head] + timing.keep < k {
+            max_head += 1;
+        }
+        let window_min = if k >= timing.hold {
+            ranks[mins[min_head]]
+        } else {
+            0
+        };
+        let window_max = ranks[maxs[max_head]];
+        let ck = window_min.max(previous.min(window_max));
+        c.push(ck);
+        previous = ck;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::machine::{simulate, State};
@@ -83,6 +130,42 @@ mod tests {
         }
         fn below(&mut self, n: u64) -> u64 {
             self.next() % n
+        }
+    }
+
+    /// Rank space gives the ranks of the value-space critical thresholds.
+    #[test]
+    fn rank_space_matches_value_space() {
+        let mut rng = Rng(0x1234_5678_9abc_def1);
+        let thresholds = [0.0, 2.5, 5.0, 7.0, 9.0];
+        for _ in 0..2000 {
+            let n = 1 + rng.below(50) as usize;
+            let values: Vec<f64> = (0..n)
+                .map(|_| {
+                    if rng.below(6) == 0 {
+                        f64::NAN
+                    } else {
+                        rng.below(10) as f64
+                    }
+                })
+                .collect();
+            let timing = Timing {
+                hold: rng.below(5) as usize,
+                keep: rng.below(5) as usize,
+            };
+            let rank = |x: f64| {
+                if x.is_nan() {
+                    0
+                } else {
+                    thresholds.iter().filter(|t| **t < x).count() as u16
+                }
+            };
+            let ranks: Vec<u16> = values.iter().map(|v| rank(*v)).collect();
+            let (c, _) = critical(&values, timing);
+            let (mut out, mut a, mut b) = (Vec::new(), Vec::new(), Vec::new());
+            critical_ranks(&ranks, timing, &mut out, &mut a, &mut b);
+            let expected: Vec<u16> = c.iter().map(|x| rank(*x)).collect();
+            assert_eq!(out, expected, "{values:?} {timing:?}");
         }
     }
 

@@ -124,10 +124,13 @@ fn presence(values: &[f64], mode: Mode, threshold: Option<f64>) -> Vec<bool> {
 }
 
 /// Runs every candidate (the cross product of thresholds, `for` and
-/// `keep_firing_for` values) over the series. For `>`, `>=`, `<`, `<=` the
-/// cost grows with the log of the number of thresholds (critical
-/// thresholds, see [`critical`]); `==`/`!=` and whole-expression mode replay
-/// each candidate.
+/// `keep_firing_for` values) over the series, in the order
+/// `for × keep_firing_for × thresholds`.
+///
+/// For `>`, `>=`, `<`, `<=` each sample is ranked once among the sorted
+/// thresholds; the state machine then runs in rank space (see
+/// [`critical`]), so the cost per timing does not depend on the number of
+/// thresholds. `==`/`!=` and whole-expression mode replay each threshold.
 pub fn sweep(
     grid: Grid,
     series: &[Series],
@@ -136,11 +139,16 @@ pub fn sweep(
     fors_ms: &[u64],
     keeps_ms: &[u64],
 ) -> Vec<Outcome> {
-    let timings: Vec<(u64, u64)> = fors_ms
-        .iter()
-        .flat_map(|&f| keeps_ms.iter().map(move |&k| (f, k)))
-        .collect();
     let step = grid.step_ms.max(1) as u64;
+    let timings: Vec<(u64, u64, Timing)> = fors_ms
+        .iter()
+        .flat_map(|&f| {
+            keeps_ms
+                .iter()
+                .map(move |&k| (f, k, Timing::new(f, k, step)))
+        })
+        .collect();
+    let timing_list: Vec<Timing> = timings.iter().map(|t| t.2).collect();
     let mut out = Vec::new();
     match mode {
         Mode::Split(op @ (Comparison::Gt | Comparison::Ge | Comparison::Lt | Comparison::Le)) => {
@@ -151,19 +159,12 @@ pub fn sweep(
             let mut order: Vec<usize> = (0..thresholds.len()).collect();
             order.sort_by(|&i, &j| key(thresholds[i]).total_cmp(&key(thresholds[j])));
             let sorted: Vec<f64> = order.iter().map(|&i| key(thresholds[i])).collect();
-            for &(for_ms, keep_ms) in &timings {
-                let timing = Timing::new(for_ms, keep_ms, step);
-                let acc = series
-                    .par_iter()
-                    .fold(
-                        || Accumulator::new(sorted.len()),
-                        |mut acc, s| {
-                            let values: Vec<f64> = s.values.iter().map(|v| key(*v)).collect();
-                            acc.add(&values, timing, &sorted, strict);
-                            acc
-                        },
-                    )
-                    .reduce(|| Accumulator::new(sorted.len()), Accumulator::merge);
+            let ranker = Ranker::new(&sorted, strict);
+            let accs = accumulate(series, &timing_list, sorted.len(), |values, ranks| {
+                ranks.clear();
+                ranks.extend(values.iter().map(|v| ranker.rank(key(*v))));
+            });
+            for (acc, &(for_ms, keep_ms, _)) in accs.iter().zip(&timings) {
                 let mut by_threshold = vec![None; thresholds.len()];
                 for (rank, &original) in order.iter().enumerate() {
                     by_threshold[original] = Some(acc.outcome(rank, step));
@@ -185,24 +186,16 @@ pub fn sweep(
             } else {
                 thresholds.iter().map(|t| Some(*t)).collect()
             };
-            for &(for_ms, keep_ms) in &timings {
-                let timing = Timing::new(for_ms, keep_ms, step);
-                for &threshold in &candidates {
-                    let acc = series
-                        .par_iter()
-                        .fold(
-                            || Accumulator::new(1),
-                            |mut acc, s| {
-                                let values: Vec<f64> = presence(&s.values, mode, threshold)
-                                    .into_iter()
-                                    .map(|p| if p { f64::INFINITY } else { f64::NEG_INFINITY })
-                                    .collect();
-                                acc.add(&values, timing, &[0.0], true);
-                                acc
-                            },
-                        )
-                        .reduce(|| Accumulator::new(1), Accumulator::merge);
-                    let mut o = acc.outcome(0, step);
+            let mut per_threshold = Vec::new();
+            for &threshold in &candidates {
+                per_threshold.push(accumulate(series, &timing_list, 1, |values, ranks| {
+                    ranks.clear();
+                    ranks.extend(presence(values, mode, threshold).into_iter().map(u16::from));
+                }));
+            }
+            for (t, &(for_ms, keep_ms, _)) in timings.iter().enumerate() {
+                for (accs, &threshold) in per_threshold.iter().zip(&candidates) {
+                    let mut o = accs[t].outcome(0, step);
                     o.candidate = Candidate {
                         threshold,
                         for_ms,
@@ -214,6 +207,121 @@ pub fn sweep(
         }
     }
     out
+}
+
+/// Ranks samples among sorted thresholds: how many thresholds `t` make
+/// `x > t` (or `x >= t`) true; NaN (absent) passes none. A bucket table over
+/// the thresholds' range gives the answer in a step or two, instead of a
+/// binary search per sample.
+struct Ranker<'a> {
+    sorted: &'a [f64],
+    strict: bool,
+    low: f64,
+    scale: f64,
+    table: Vec<u16>,
+}
+
+const BUCKETS: usize = 4096;
+
+impl<'a> Ranker<'a> {
+    fn new(sorted: &'a [f64], strict: bool) -> Self {
+        let finite: Vec<f64> = sorted.iter().copied().filter(|t| t.is_finite()).collect();
+        let (low, high) = match (finite.first(), finite.last()) {
+            (Some(&l), Some(&h)) if h > l => (l, h),
+            _ => (0.0, 0.0),
+        };
+        let scale = if high > low {
+            BUCKETS as f64 / (high - low)
+        } else {
+            0.0
+        };
+        let mut ranker = Ranker {
+            sorted,
+            strict,
+            low,
+            scale,
+            table: Vec::new(),
+        };
+        if scale > 0.0 {
+            // table[b]: the rank of the bucket's lower edge, a lower bound for every x in it.
+            ranker.table = (0..=BUCKETS)
+                .map(|b| ranker.search(low + b as f64 / scale) as u16)
+                .collect();
+        }
+        ranker
+    }
+
+    fn passes(&self, t: f64, x: f64) -> bool {
+        if self.strict {
+            t < x
+        } else {
+            t <= x
+        }
+    }
+
+    fn search(&self, x: f64) -> usize {
+        self.sorted.partition_point(|t| self.passes(*t, x))
+    }
+
+    fn rank(&self, x: f64) -> u16 {
+        if x.is_nan() {
+            return 0;
+        }
+        if self.table.is_empty() || !x.is_finite() {
+            return self.search(x) as u16;
+        }
+        let bucket = ((x - self.low) * self.scale).floor();
+        if bucket < 0.0 || bucket >= BUCKETS as f64 {
+            return self.search(x) as u16;
+        }
+        let mut r = self.table[bucket as usize] as usize;
+        while r < self.sorted.len() && self.passes(self.sorted[r], x) {
+            r += 1;
+        }
+        r as u16
+    }
+}
+
+/// Buffers reused across series on one thread.
+#[derive(Default)]
+struct Scratch {
+    ranks: Vec<u16>,
+    window: Vec<usize>,
+    window2: Vec<usize>,
+    runs: Vec<(usize, u16)>,
+}
+
+/// Ranks each series once (`rank`), then accumulates every timing.
+fn accumulate(
+    series: &[Series],
+    timings: &[Timing],
+    m: usize,
+    rank: impl Fn(&[f64], &mut Vec<u16>) + Sync,
+) -> Vec<Accumulator> {
+    let fresh = || {
+        (
+            timings
+                .iter()
+                .map(|_| Accumulator::new(m))
+                .collect::<Vec<_>>(),
+            Scratch::default(),
+        )
+    };
+    let (accs, _) = series
+        .par_iter()
+        .fold(fresh, |(mut accs, mut scratch), s| {
+            let mut ranks = std::mem::take(&mut scratch.ranks);
+            rank(&s.values, &mut ranks);
+            for (acc, timing) in accs.iter_mut().zip(timings) {
+                acc.add(&ranks, *timing, &mut scratch);
+            }
+            scratch.ranks = ranks;
+            (accs, scratch)
+        })
+        .reduce(fresh, |(a, s), (b, _)| {
+            (a.into_iter().zip(b).map(|(x, y)| x.merge(y)).collect(), s)
+        });
+    accs
 }
 
 /// Per-threshold counts, summed over series. Index `j` is the `j`-th
@@ -258,64 +366,88 @@ impl Accumulator {
         self
     }
 
-    /// Adds one series (values already in `x > t` space).
-    fn add(&mut self, values: &[f64], timing: Timing, thresholds: &[f64], strict: bool) {
-        let (c, a) = critical::critical(values, timing);
-        // How many thresholds make a critical value `x` true.
-        let rank = |x: f64| {
-            if strict {
-                thresholds.partition_point(|t| *t < x)
-            } else {
-                thresholds.partition_point(|t| *t <= x)
-            }
-        };
-        let n = c.len();
-        let ranks: Vec<usize> = c.iter().map(|x| rank(*x)).collect();
-        let mut previous = 0usize;
+    /// Adds one series, given as the rank of each sample (0 = absent), in one
+    /// pass: the critical-threshold recurrence, the counts, and the longest
+    /// run per level (a "largest rectangle" stack).
+    fn add(&mut self, ranks: &[u16], timing: Timing, scratch: &mut Scratch) {
+        let n = ranks.len();
+        let (mins, maxs, runs) = (&mut scratch.window, &mut scratch.window2, &mut scratch.runs);
+        mins.clear();
+        maxs.clear();
+        runs.clear();
+        let (mut min_head, mut max_head) = (0usize, 0usize);
+        let mut previous = 0u16;
         let mut best = 0usize;
+        // (critical rank, active rank) of the previous evaluation.
+        let mut last: Option<(usize, usize)> = None;
         for k in 0..n {
-            let r = ranks[k];
+            let x = ranks[k];
+            while mins.len() > min_head && ranks[*mins.last().expect("non-empty")] >= x {
+                mins.pop();
+            }
+            mins.push(k);
+            while mins[min_head] + timing.hold < k {
+                min_head += 1;
+            }
+            while maxs.len() > max_head && ranks[*maxs.last().expect("non-empty")] <= x {
+                maxs.pop();
+            }
+            maxs.push(k);
+            while maxs[max_head] + timing.keep < k {
+                max_head += 1;
+            }
+            let window_min = if k >= timing.hold {
+                ranks[mins[min_head]]
+            } else {
+                0
+            };
+            let ck = window_min.max(previous.min(ranks[maxs[max_head]]));
+
+            let r = ck as usize;
             self.firing_hist[r] += 1;
             best = best.max(r);
-            if previous < r {
-                self.pages_diff[previous] += 1;
+            let p = previous as usize;
+            if p < r {
+                self.pages_diff[p] += 1;
                 self.pages_diff[r] -= 1;
             }
-            previous = r;
-            // A pending period ending at k without firing at k+1.
-            let active = rank(a[k]);
-            let next_active = if k + 1 < n { rank(a[k + 1]) } else { 0 };
-            let lo = r.max(next_active);
-            if lo < active {
-                self.pending_diff[lo] += 1;
-                self.pending_diff[active] -= 1;
+            let active = r.max(x as usize);
+            // A pending period that ended at k-1 without firing at k.
+            if let Some((pc, pa)) = last {
+                let lo = pc.max(active);
+                if lo < pa {
+                    self.pending_diff[lo] += 1;
+                    self.pending_diff[pa] -= 1;
+                }
             }
+            last = Some((r, active));
+            // Runs of c ≥ level: close the levels above ck.
+            let mut start = k;
+            while let Some(&(s, level)) = runs.last() {
+                if level <= ck {
+                    break;
+                }
+                runs.pop();
+                let slot = &mut self.longest[level as usize - 1];
+                *slot = (*slot).max((k - s) as u64);
+                start = s;
+            }
+            if ck > 0 && runs.last().is_none_or(|&(_, level)| level < ck) {
+                runs.push((start, ck));
+            }
+            previous = ck;
+        }
+        if let Some((pc, pa)) = last {
+            if pc < pa {
+                self.pending_diff[pc] += 1;
+                self.pending_diff[pa] -= 1;
+            }
+        }
+        for &(s, level) in runs.iter() {
+            let slot = &mut self.longest[level as usize - 1];
+            *slot = (*slot).max((n - s) as u64);
         }
         self.fired_hist[best] += 1;
-        // Longest run of {c > θ}: for each k, the widest window around it
-        // where c stays ≥ c[k] (previous and next strictly smaller element).
-        let mut left = vec![0usize; n];
-        let mut stack: Vec<usize> = Vec::new();
-        for k in 0..n {
-            while stack.last().is_some_and(|&j| c[j] >= c[k]) {
-                stack.pop();
-            }
-            left[k] = stack.last().map_or(0, |&j| j + 1);
-            stack.push(k);
-        }
-        stack.clear();
-        for k in (0..n).rev() {
-            while stack.last().is_some_and(|&j| c[j] >= c[k]) {
-                stack.pop();
-            }
-            let right = stack.last().map_or(n, |&j| j);
-            stack.push(k);
-            let r = ranks[k];
-            if r > 0 {
-                let len = (right - left[k]) as u64;
-                self.longest[r - 1] = self.longest[r - 1].max(len);
-            }
-        }
     }
 
     /// The outcome for the threshold of rank `j`.
@@ -485,6 +617,41 @@ mod tests {
             }
         }
         o
+    }
+
+    #[test]
+    fn ranker_agrees_with_binary_search() {
+        let sorted = [-3.0, 0.0, 0.1, 0.1, 0.25, 7.0, 1e6];
+        for strict in [true, false] {
+            let ranker = Ranker::new(&sorted, strict);
+            for x in [
+                -1e9,
+                -3.0,
+                -2.9,
+                0.0,
+                0.05,
+                0.1,
+                0.2,
+                0.25,
+                6.99,
+                7.0,
+                1e6,
+                2e6,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NAN,
+            ] {
+                let expected = if x.is_nan() {
+                    0
+                } else {
+                    sorted
+                        .iter()
+                        .filter(|t| if strict { **t < x } else { **t <= x })
+                        .count()
+                };
+                assert_eq!(ranker.rank(x) as usize, expected, "x={x} strict={strict}");
+            }
+        }
     }
 
     #[test]
