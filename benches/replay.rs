@@ -2,6 +2,7 @@
 //!
 //! One alert rule over 1,000 series × 43,200 evaluations (30 days at 1m):
 //! - `replay/single`: today's rule only (one threshold, one `for`);
+//! - `replay/single_threshold_3for`: one threshold × 3 `for` values;
 //! - `replay/sweep_100x3`: 100 thresholds × 3 `for` values (300 candidates).
 //!
 //! Samples per second = 43.2 M evaluations / time.
@@ -65,6 +66,19 @@ fn bench(c: &mut Criterion) {
                 mode,
                 &[0.8],
                 &[120_000],
+                &[0],
+            ))
+        });
+    });
+    // The sweep's baseline: one threshold with the same three `for` values.
+    group.bench_function("single_threshold_3for", |b| {
+        b.iter(|| {
+            black_box(sweep(
+                grid,
+                black_box(&series),
+                mode,
+                &[0.8],
+                &[0, 120_000, 600_000],
                 &[0],
             ))
         });

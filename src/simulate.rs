@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use crate::history::{QueryResult, Recording};
 use crate::promql::split::{self, Op};
 use crate::replay::{self, Comparison, Grid, Labels, Mode, Outcome, Series, Timeline};

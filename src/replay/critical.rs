@@ -67,50 +67,58 @@ pub fn critical(values: &[f64], timing: Timing) -> (Vec<f64>, Vec<f64>) {
     (c, a)
 }
 
-/// The same recurrence in *rank space*: `ranks[k]` is how many of the
-/// sorted thresholds the sample passes (0 when absent). Ranking is
-/// monotone, so it commutes with `min` and `max`: `c` comes out as ranks too,
-/// with no per-threshold work. Buffers are reused across calls.
-pub fn critical_ranks(
-    ranks: &[u16],
-    timing: Timing,
-    c: &mut Vec<u16>,
-    mins: &mut Vec<usize>,
-    maxs: &mut Vec<usize>,
-) {
-    let n = ranks.len();
-    c.clear();
-    c.reserve(n);
-    mins.clear();
-    maxs.clear();
-    // Monotone deques as vectors with a moving head.
-    let (mut min_head, mut max_head) = (0usize, 0usize);
-    let mut previous = 0u16;
-    for k in 0..n {
+/// The same recurrence in *rank space*, one evaluation at a time:
+/// `ranks[k]` is how many of the sorted thresholds the sample passes (0 when
+/// absent). Ranking is monotone, so it commutes with `min` and `max`, and
+/// `c` comes out as ranks too, with no per-threshold work.
+#[derive(Debug, Default)]
+pub struct RankRecurrence {
+    timing: Option<Timing>,
+    /// Monotone deques as vectors with a moving head.
+    mins: Vec<usize>,
+    maxs: Vec<usize>,
+    min_head: usize,
+    max_head: usize,
+    previous: u16,
+}
+
+impl RankRecurrence {
+    /// Starts a series (keeps the buffers).
+    pub fn reset(&mut self, timing: Timing) {
+        self.timing = Some(timing);
+        self.mins.clear();
+        self.maxs.clear();
+        self.min_head = 0;
+        self.max_head = 0;
+        self.previous = 0;
+    }
+
+    /// The critical rank of evaluation `k`; call with k = 0, 1, 2, ...
+    pub fn step(&mut self, ranks: &[u16], k: usize) -> u16 {
+        let timing = self.timing.expect("reset before step");
         let x = ranks[k];
-        while mins.len() > min_head && ranks[*mins.last().expect("non-empty")] >= x {
-            mins.pop();
+        while self.mins.len() > self.min_head && ranks[*self.mins.last().expect("non-empty")] >= x {
+            self.mins.pop();
         }
-        mins.push(k);
-        while mins[min_head] + timing.hold < k {
-            min_head += 1;
+        self.mins.push(k);
+        while self.mins[self.min_head] + timing.hold < k {
+            self.min_head += 1;
         }
-        while maxs.len() > max_head && ranks[*maxs.last().expect("non-empty")] <= x {
-            maxs.pop();
+        while self.maxs.len() > self.max_head && ranks[*self.maxs.last().expect("non-empty")] <= x {
+            self.maxs.pop();
         }
-        maxs.push(k);
-        while maxs[max_head] + timing.keep < k {
-            max_head += 1;
+        self.maxs.push(k);
+        while self.maxs[self.max_head] + timing.keep < k {
+            self.max_head += 1;
         }
         let window_min = if k >= timing.hold {
-            ranks[mins[min_head]]
+            ranks[self.mins[self.min_head]]
         } else {
             0
         };
-        let window_max = ranks[maxs[max_head]];
-        let ck = window_min.max(previous.min(window_max));
-        c.push(ck);
-        previous = ck;
+        let ck = window_min.max(self.previous.min(ranks[self.maxs[self.max_head]]));
+        self.previous = ck;
+        ck
     }
 }
 
@@ -162,8 +170,9 @@ mod tests {
             };
             let ranks: Vec<u16> = values.iter().map(|v| rank(*v)).collect();
             let (c, _) = critical(&values, timing);
-            let (mut out, mut a, mut b) = (Vec::new(), Vec::new(), Vec::new());
-            critical_ranks(&ranks, timing, &mut out, &mut a, &mut b);
+            let mut recurrence = RankRecurrence::default();
+            recurrence.reset(timing);
+            let out: Vec<u16> = (0..n).map(|k| recurrence.step(&ranks, k)).collect();
             let expected: Vec<u16> = c.iter().map(|x| rank(*x)).collect();
             assert_eq!(out, expected, "{values:?} {timing:?}");
         }

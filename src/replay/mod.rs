@@ -286,8 +286,7 @@ impl<'a> Ranker<'a> {
 #[derive(Default)]
 struct Scratch {
     ranks: Vec<u16>,
-    window: Vec<usize>,
-    window2: Vec<usize>,
+    recurrence: critical::RankRecurrence,
     runs: Vec<(usize, u16)>,
 }
 
@@ -371,37 +370,17 @@ impl Accumulator {
     /// run per level (a "largest rectangle" stack).
     fn add(&mut self, ranks: &[u16], timing: Timing, scratch: &mut Scratch) {
         let n = ranks.len();
-        let (mins, maxs, runs) = (&mut scratch.window, &mut scratch.window2, &mut scratch.runs);
-        mins.clear();
-        maxs.clear();
+        let runs = &mut scratch.runs;
         runs.clear();
-        let (mut min_head, mut max_head) = (0usize, 0usize);
+        let recurrence = &mut scratch.recurrence;
+        recurrence.reset(timing);
         let mut previous = 0u16;
         let mut best = 0usize;
         // (critical rank, active rank) of the previous evaluation.
         let mut last: Option<(usize, usize)> = None;
         for k in 0..n {
             let x = ranks[k];
-            while mins.len() > min_head && ranks[*mins.last().expect("non-empty")] >= x {
-                mins.pop();
-            }
-            mins.push(k);
-            while mins[min_head] + timing.hold < k {
-                min_head += 1;
-            }
-            while maxs.len() > max_head && ranks[*maxs.last().expect("non-empty")] <= x {
-                maxs.pop();
-            }
-            maxs.push(k);
-            while maxs[max_head] + timing.keep < k {
-                max_head += 1;
-            }
-            let window_min = if k >= timing.hold {
-                ranks[mins[min_head]]
-            } else {
-                0
-            };
-            let ck = window_min.max(previous.min(ranks[maxs[max_head]]));
+            let ck = recurrence.step(ranks, k);
 
             let r = ck as usize;
             self.firing_hist[r] += 1;
