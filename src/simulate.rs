@@ -237,17 +237,20 @@ pub fn run(
     recording: &Recording,
     options: &SimulateOptions,
 ) -> Result<SimulateResult, SimulateError> {
-    let mut alerts = Vec::new();
-    for plan in plans {
-        let result = recording
-            .find(&plan.query)
-            .ok_or_else(|| SimulateError::NoData {
-                alert: plan.alertname.clone(),
-                query: plan.query.clone(),
-            })?;
-        let (grid, series) = align(plan, result, options)?;
-        alerts.push(replay_alert(plan, grid, series, options));
-    }
+    // Alerts in parallel; each alert's sweep is parallel over its series too.
+    let alerts = plans
+        .par_iter()
+        .map(|plan| {
+            let result = recording
+                .find(&plan.query)
+                .ok_or_else(|| SimulateError::NoData {
+                    alert: plan.alertname.clone(),
+                    query: plan.query.clone(),
+                })?;
+            let (grid, series) = align(plan, result, options)?;
+            Ok(replay_alert(plan, grid, series, options))
+        })
+        .collect::<Result<Vec<_>, SimulateError>>()?;
     Ok(SimulateResult {
         source: recording.source.clone(),
         alerts,
