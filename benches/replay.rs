@@ -2,7 +2,9 @@
 //!
 //! One alert rule over 1,000 series × 43,200 evaluations (30 days at 1m):
 //! - `replay/single`: today's rule only (one threshold, one `for`);
-//! - `replay/single_threshold_3for`: one threshold × 3 `for` values;
+//! - `replay/single_threshold_3for`: one threshold (0.8) × 3 `for` values;
+//! - `replay/lowest_threshold_3for`: the sweep's lowest, busiest threshold
+//!   (0.5) × 3 `for` values;
 //! - `replay/sweep_100x3`: 100 thresholds × 3 `for` values (300 candidates).
 //!
 //! Samples per second = 43.2 M evaluations / time.
@@ -70,7 +72,8 @@ fn bench(c: &mut Criterion) {
             ))
         });
     });
-    // The sweep's baseline: one threshold with the same three `for` values.
+    // The sweep's baselines: one threshold with the same three `for` values,
+    // at a typical threshold and at the sweep's lowest (busiest) one.
     group.bench_function("single_threshold_3for", |b| {
         b.iter(|| {
             black_box(sweep(
@@ -78,6 +81,18 @@ fn bench(c: &mut Criterion) {
                 black_box(&series),
                 mode,
                 &[0.8],
+                &[0, 120_000, 600_000],
+                &[0],
+            ))
+        });
+    });
+    group.bench_function("lowest_threshold_3for", |b| {
+        b.iter(|| {
+            black_box(sweep(
+                grid,
+                black_box(&series),
+                mode,
+                &[0.5],
                 &[0, 120_000, 600_000],
                 &[0],
             ))

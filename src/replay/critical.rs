@@ -73,7 +73,7 @@ pub fn critical(values: &[f64], timing: Timing) -> (Vec<f64>, Vec<f64>) {
 /// `c` comes out as ranks too, with no per-threshold work.
 #[derive(Debug, Default)]
 pub struct RankRecurrence {
-    timing: Option<Timing>,
+    timing: Timing,
     /// Monotone deques as vectors with a moving head.
     mins: Vec<usize>,
     maxs: Vec<usize>,
@@ -85,7 +85,7 @@ pub struct RankRecurrence {
 impl RankRecurrence {
     /// Starts a series (keeps the buffers).
     pub fn reset(&mut self, timing: Timing) {
-        self.timing = Some(timing);
+        self.timing = timing;
         self.mins.clear();
         self.maxs.clear();
         self.min_head = 0;
@@ -93,9 +93,25 @@ impl RankRecurrence {
         self.previous = 0;
     }
 
+    /// Resumes after a run of absent (rank 0) evaluations longer than
+    /// `keep` that ended at `last`, entered with a critical rank of 0: every
+    /// rank in the run was 0, so both windows hold just `last` and the
+    /// run's critical ranks were all 0.
+    pub fn skip_zeros(&mut self, last: usize) {
+        self.mins.clear();
+        self.maxs.clear();
+        self.mins.push(last);
+        self.maxs.push(last);
+        self.min_head = 0;
+        self.max_head = 0;
+        self.previous = 0;
+    }
+
     /// The critical rank of evaluation `k`; call with k = 0, 1, 2, ...
+    /// (after `reset`). Inlined: it is the sweep's innermost loop.
+    #[inline(always)]
     pub fn step(&mut self, ranks: &[u16], k: usize) -> u16 {
-        let timing = self.timing.expect("reset before step");
+        let timing = self.timing;
         let x = ranks[k];
         while self.mins.len() > self.min_head && ranks[*self.mins.last().expect("non-empty")] >= x {
             self.mins.pop();

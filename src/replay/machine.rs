@@ -23,7 +23,7 @@ pub enum State {
 }
 
 /// The rule's timing, in evaluation steps (what matters on an evaluation grid).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Timing {
     /// Evaluations from becoming pending to firing: `ceil(for / E)`.
     pub hold: usize,

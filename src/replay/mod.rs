@@ -378,8 +378,21 @@ impl Accumulator {
         let mut best = 0usize;
         // (critical rank, active rank) of the previous evaluation.
         let mut last: Option<(usize, usize)> = None;
-        for k in 0..n {
+        let mut k = 0;
+        while k < n {
             let x = ranks[k];
+            // Quiet stretches (below every threshold, or absent) are most of
+            // a real signal: once the previous evaluation was quiet too, every
+            // evaluation of the run is quiet, so count the run at once.
+            if x == 0 && last == Some((0, 0)) {
+                let end = ranks[k..].iter().position(|&r| r != 0).map_or(n, |p| k + p);
+                if end - k > timing.keep {
+                    self.firing_hist[0] += (end - k) as u64;
+                    recurrence.skip_zeros(end - 1);
+                    k = end;
+                    continue;
+                }
+            }
             let ck = recurrence.step(ranks, k);
 
             let r = ck as usize;
@@ -415,6 +428,7 @@ impl Accumulator {
                 runs.push((start, ck));
             }
             previous = ck;
+            k += 1;
         }
         if let Some((pc, pa)) = last {
             if pc < pa {
@@ -522,8 +536,17 @@ mod tests {
                 .map(|i| Series {
                     labels: vec![("i".into(), i.to_string())],
                     values: (0..len)
-                        .map(|_| {
-                            if next() % 7 == 0 {
+                        .map(|k| {
+                            // Odd rounds have long quiet stretches (absent, or
+                            // below every threshold), which the sweep skips.
+                            let quiet = round % 2 == 1 && (k / 9) % 3 != 0;
+                            if quiet {
+                                if next() % 2 == 0 {
+                                    f64::NAN
+                                } else {
+                                    -5.0 + (next() % 2) as f64 * 30.0
+                                }
+                            } else if next() % 7 == 0 {
                                 f64::NAN
                             } else {
                                 (next() % 20) as f64
