@@ -4,7 +4,9 @@
 //!
 //! Data flows one way: [`input`] reads files, [`rules`] loads them into one
 //! model, [`checks`] inspect the model, [`lint`] runs the checks, and
-//! [`report`] renders the findings.
+//! [`report`] renders the findings. For replays: [`rules`] → [`history`]
+//! (a recording, or a server's range queries) → [`simulate`] aligns and
+//! plans → [`replay`] runs the state machine → [`report`].
 
 pub mod checks;
 pub mod cli;
@@ -20,4 +22,5 @@ pub mod runbook;
 pub mod simulate;
 pub mod source;
 pub mod template;
+pub mod time;
 pub mod yaml;

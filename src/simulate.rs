@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::history::{QueryResult, Recording};
+use crate::history::fetch::{self, FetchError, FetchOptions, FetchReport, Job, Observer, Server};
+use crate::history::{QueryResult, RawSeries, Recording};
 use crate::promql::split::{self, Op};
 use crate::replay::{self, Comparison, Grid, Labels, Mode, Outcome, Series, Timeline};
 use crate::rules::{Duration, Group, Rule, RuleSet};
@@ -85,8 +86,11 @@ pub struct AlertReplay {
 
 #[derive(Debug, Clone)]
 pub struct SimulateResult {
+    /// The recording's source, or the server's URL (without credentials).
     pub source: String,
     pub alerts: Vec<AlertReplay>,
+    /// What the server warned about while answering (live runs).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +136,8 @@ pub enum SimulateError {
     TemplatedLabel { alert: String, label: String },
     #[error("the window is empty: start {start_ms} ms is after end {end_ms} ms")]
     EmptyWindow { start_ms: i64, end_ms: i64 },
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
 }
 
 const DEFAULT_INTERVAL: Duration = Duration { millis: 60_000 };
@@ -254,7 +260,125 @@ pub fn run(
     Ok(SimulateResult {
         source: recording.source.clone(),
         alerts,
+        warnings: Vec::new(),
     })
+}
+
+/// The range queries a live run needs over `[from, to]`: one per distinct
+/// query and evaluation interval, on the group's evaluation grid; and, per
+/// plan, the index of its job.
+pub fn jobs(
+    plans: &[Plan],
+    from_ms: i64,
+    to_ms: i64,
+    options: &SimulateOptions,
+) -> Result<(Vec<Job>, Vec<usize>), SimulateError> {
+    let mut jobs: Vec<Job> = Vec::new();
+    let mut of_plan = Vec::with_capacity(plans.len());
+    for plan in plans {
+        let e = plan.interval.millis.max(1) as i64;
+        let offset = options.eval_offset_ms.rem_euclid(e);
+        let start = (from_ms - offset).div_euclid(e) * e + offset;
+        let start = if start < from_ms { start + e } else { start };
+        let end = (to_ms - offset).div_euclid(e) * e + offset;
+        if end < start {
+            return Err(SimulateError::EmptyWindow {
+                start_ms: from_ms,
+                end_ms: to_ms,
+            });
+        }
+        let job = Job {
+            query: plan.query.clone(),
+            start_ms: start,
+            end_ms: end,
+            step_ms: e,
+        };
+        let index = match jobs.iter().position(|j| *j == job) {
+            Some(i) => i,
+            None => {
+                jobs.push(job);
+                jobs.len() - 1
+            }
+        };
+        of_plan.push(index);
+    }
+    Ok((jobs, of_plan))
+}
+
+/// Replays every planned alert against a live server over `[from, to]`.
+/// Chunks go straight onto the evaluation grid as they arrive, so memory
+/// holds one value per evaluation per alert instance, not the raw samples.
+pub fn run_live(
+    plans: &[Plan],
+    server: &Server,
+    fetch_options: &FetchOptions,
+    (from_ms, to_ms): (i64, i64),
+    options: &SimulateOptions,
+    observer: &dyn Observer,
+) -> Result<SimulateResult, SimulateError> {
+    let (jobs, of_plan) = jobs(plans, from_ms, to_ms, options)?;
+    let aligners = plans
+        .iter()
+        .zip(&of_plan)
+        .map(|(plan, &j)| {
+            let job = &jobs[j];
+            Aligner::new(
+                plan,
+                Window {
+                    start_ms: job.start_ms,
+                    end_ms: job.end_ms,
+                    step_ms: job.step_ms,
+                },
+                options,
+            )
+            .map(std::sync::Mutex::new)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let report = fetch::fetch(server, &jobs, fetch_options, observer, |j, _, series| {
+        for (aligner, _) in aligners.iter().zip(&of_plan).filter(|(_, &pj)| pj == j) {
+            let mut aligner = aligner.lock().unwrap_or_else(|p| p.into_inner());
+            for s in &series {
+                aligner.add(s).map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    })?;
+    let alerts = plans
+        .par_iter()
+        .zip(aligners)
+        .map(|(plan, aligner)| {
+            let (grid, series) = aligner
+                .into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .finish();
+            replay_alert(plan, grid, series, options)
+        })
+        .collect();
+    Ok(SimulateResult {
+        source: server.display_url(),
+        alerts,
+        warnings: report.warnings,
+    })
+}
+
+/// Fetches what the plans need over `[from, to]` as a recording.
+pub fn record(
+    plans: &[Plan],
+    server: &Server,
+    fetch_options: &FetchOptions,
+    (from_ms, to_ms): (i64, i64),
+    options: &SimulateOptions,
+    observer: &dyn Observer,
+) -> Result<(Recording, FetchReport), SimulateError> {
+    let (jobs, _) = jobs(plans, from_ms, to_ms, options)?;
+    let (results, report) = fetch::fetch_results(server, &jobs, fetch_options, observer)?;
+    Ok((
+        Recording {
+            source: server.display_url(),
+            results,
+        },
+        report,
+    ))
 }
 
 /// Runs today's rule and the candidates for one alert.
@@ -375,42 +499,110 @@ pub fn align(
     result: &QueryResult,
     options: &SimulateOptions,
 ) -> Result<(Grid, Vec<Series>), SimulateError> {
-    let e = plan.interval.millis.max(1) as i64;
-    let step = result.step_ms.max(1);
-    if e % step != 0 {
-        return Err(SimulateError::Step {
-            alert: plan.alertname.clone(),
-            step: step as f64 / 1000.0,
-            interval: plan.interval,
-        });
-    }
-    let offset = options.eval_offset_ms.rem_euclid(e);
-    let from = options
-        .start_ms
-        .unwrap_or(result.start_ms)
-        .max(result.start_ms);
-    let to = options.end_ms.unwrap_or(result.end_ms).min(result.end_ms);
-    // Evaluations at start + k·E, start aligned to a multiple of E (plus the offset), not before the data.
-    let mut start = (from - offset).div_euclid(e) * e + offset;
-    if start < from {
-        start += e;
-    }
-    if to < start {
-        return Err(SimulateError::EmptyWindow {
-            start_ms: from,
-            end_ms: to,
-        });
-    }
-    let len = ((to - start) / e) as usize + 1;
-    let grid = Grid {
-        start_ms: start,
-        step_ms: e,
-        len,
-    };
-    let whole = matches!(plan.mode, PlanMode::Whole { .. });
-
-    let mut by_identity: BTreeMap<Labels, (String, Vec<f64>)> = BTreeMap::new();
+    let mut aligner = Aligner::new(
+        plan,
+        Window {
+            start_ms: result.start_ms,
+            end_ms: result.end_ms,
+            step_ms: result.step_ms,
+        },
+        options,
+    )?;
     for raw in &result.series {
+        aligner.add(raw)?;
+    }
+    Ok(aligner.finish())
+}
+
+/// What a range query covered: timestamps `start + k·step` up to `end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub step_ms: i64,
+}
+
+/// Places samples on an alert's evaluation grid as they arrive, in any
+/// order and in pieces (a live fetch delivers chunk by chunk), holding one
+/// value per evaluation per alert instance and nothing of the raw samples.
+#[derive(Debug)]
+pub struct Aligner<'a> {
+    plan: &'a Plan,
+    grid: Grid,
+    source: Window,
+    to: i64,
+    whole: bool,
+    by_identity: BTreeMap<Labels, Aligned>,
+}
+
+#[derive(Debug)]
+struct Aligned {
+    /// The series' own labels, to tell a continuation from a collision.
+    raw: Labels,
+    values: Vec<f64>,
+    /// One bit per evaluation: a sample was placed there.
+    seen: Vec<u64>,
+}
+
+impl<'a> Aligner<'a> {
+    pub fn new(
+        plan: &'a Plan,
+        source: Window,
+        options: &SimulateOptions,
+    ) -> Result<Self, SimulateError> {
+        let e = plan.interval.millis.max(1) as i64;
+        let step = source.step_ms.max(1);
+        if e % step != 0 {
+            return Err(SimulateError::Step {
+                alert: plan.alertname.clone(),
+                step: step as f64 / 1000.0,
+                interval: plan.interval,
+            });
+        }
+        let offset = options.eval_offset_ms.rem_euclid(e);
+        let from = options
+            .start_ms
+            .unwrap_or(source.start_ms)
+            .max(source.start_ms);
+        let to = options.end_ms.unwrap_or(source.end_ms).min(source.end_ms);
+        // Evaluations at start + k·E, start aligned to a multiple of E (plus the offset), not before the data.
+        let mut start = (from - offset).div_euclid(e) * e + offset;
+        if start < from {
+            start += e;
+        }
+        if to < start {
+            return Err(SimulateError::EmptyWindow {
+                start_ms: from,
+                end_ms: to,
+            });
+        }
+        let len = ((to - start) / e) as usize + 1;
+        Ok(Aligner {
+            plan,
+            grid: Grid {
+                start_ms: start,
+                step_ms: e,
+                len,
+            },
+            source: Window {
+                step_ms: step,
+                ..source
+            },
+            to,
+            whole: matches!(plan.mode, PlanMode::Whole { .. }),
+            by_identity: BTreeMap::new(),
+        })
+    }
+
+    /// Adds one series' samples (all of them, or one chunk's).
+    pub fn add(&mut self, raw: &RawSeries) -> Result<(), SimulateError> {
+        let plan = self.plan;
+        let (start, e, step, len) = (
+            self.grid.start_ms,
+            self.grid.step_ms,
+            self.source.step_ms,
+            self.grid.len,
+        );
         let mut labels: BTreeMap<String, String> = raw
             .labels
             .iter()
@@ -426,58 +618,65 @@ pub fn align(
         }
         labels.insert("alertname".into(), plan.alertname.clone());
         let identity: Labels = labels.into_iter().collect();
-        let shown = labels_text(&raw.labels);
-        let mut values = vec![f64::NAN; len];
-        let mut seen = vec![false; len];
+        let entry = self.by_identity.entry(identity).or_insert_with(|| Aligned {
+            raw: raw.labels.clone(),
+            values: vec![f64::NAN; len],
+            seen: vec![0; len.div_ceil(64)],
+        });
+        if entry.raw != raw.labels {
+            return Err(SimulateError::Collision {
+                alert: plan.alertname.clone(),
+                first: labels_text(&entry.raw),
+                second: labels_text(&raw.labels),
+            });
+        }
         for &(t, v) in &raw.samples {
-            if t < start || t > to {
+            if t < start || t > self.to {
                 continue;
             }
-            if (t - result.start_ms).rem_euclid(step) != 0 {
-                return Err(SimulateError::Misaligned {
-                    alert: plan.alertname.clone(),
-                    timestamp_ms: t,
-                    start_ms: start,
-                    interval: plan.interval,
-                });
+            let misaligned = || SimulateError::Misaligned {
+                alert: plan.alertname.clone(),
+                timestamp_ms: t,
+                start_ms: start,
+                interval: plan.interval,
+            };
+            if (t - self.source.start_ms).rem_euclid(step) != 0 {
+                return Err(misaligned());
             }
             if (t - start) % e != 0 {
-                if (start - result.start_ms).rem_euclid(step) != 0 {
-                    return Err(SimulateError::Misaligned {
-                        alert: plan.alertname.clone(),
-                        timestamp_ms: t,
-                        start_ms: start,
-                        interval: plan.interval,
-                    });
+                if (start - self.source.start_ms).rem_euclid(step) != 0 {
+                    return Err(misaligned());
                 }
                 continue; // recorded finer than the rule evaluates: not an evaluation time
             }
             let k = ((t - start) / e) as usize;
-            if seen[k] {
+            let (word, bit) = (k / 64, 1u64 << (k % 64));
+            if entry.seen[word] & bit != 0 {
                 return Err(SimulateError::Duplicate {
                     alert: plan.alertname.clone(),
-                    labels: shown,
+                    labels: labels_text(&raw.labels),
                     timestamp_ms: t,
                 });
             }
-            seen[k] = true;
+            entry.seen[word] |= bit;
             // Whole-expression mode: any sample means "in the result", even NaN.
-            values[k] = if whole { 1.0 } else { v };
+            entry.values[k] = if self.whole { 1.0 } else { v };
         }
-        if let Some((first, _)) = by_identity.get(&identity) {
-            return Err(SimulateError::Collision {
-                alert: plan.alertname.clone(),
-                first: first.clone(),
-                second: shown,
-            });
-        }
-        by_identity.insert(identity, (shown, values));
+        Ok(())
     }
-    let series = by_identity
-        .into_iter()
-        .map(|(labels, (_, values))| Series { labels, values })
-        .collect();
-    Ok((grid, series))
+
+    /// The grid and one series per alert instance, sorted by labels.
+    pub fn finish(self) -> (Grid, Vec<Series>) {
+        let series = self
+            .by_identity
+            .into_iter()
+            .map(|(labels, a)| Series {
+                labels,
+                values: a.values,
+            })
+            .collect();
+        (self.grid, series)
+    }
 }
 
 /// A rule label's value for one series: literal text, or `{{ $labels.x }}`
@@ -512,7 +711,6 @@ fn render_label(value: &str, labels: &BTreeMap<String, String>) -> Option<String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::RawSeries;
 
     fn plan(interval_s: u64, mode: PlanMode) -> Plan {
         Plan {

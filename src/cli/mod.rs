@@ -5,8 +5,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-pub mod time;
-
 use crate::checks;
 use crate::diagnostic::Severity;
 use crate::input;
@@ -16,6 +14,15 @@ use crate::report::{self, Format, Style};
 use crate::rules::LoadOptions;
 
 /// Exit statuses, as documented in the README.
+mod history_args;
+mod progress;
+mod record;
+mod simulate;
+
+pub use history_args::{ServerArgs, WindowArgs};
+pub use record::RecordArgs;
+pub use simulate::{SimulateArgs, SimulateFormat};
+
 pub mod exit {
     pub const CLEAN: u8 = 0;
     pub const FINDINGS: u8 = 1;
@@ -36,6 +43,9 @@ pub enum Command {
     /// Replay history through Prometheus's alert state machine: how often each
     /// alert fired, at today's threshold and at candidate ones.
     Simulate(SimulateArgs),
+    /// Fetch what the alerts' replays need from a server and save it as a
+    /// recording (Parquet), to replay offline with `simulate --data`.
+    Record(RecordArgs),
     /// List every check with its id, default severity and summary.
     Checks {
         /// Print the list as the Markdown table the README carries.
@@ -112,53 +122,6 @@ pub struct LintArgs {
     pub color: ColorArg,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SimulateFormat {
-    Human,
-    Json,
-    Csv,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct SimulateArgs {
-    /// Rule files or folders.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<String>,
-    /// A recording (Parquet) to replay, as written by `firedrill record`.
-    #[arg(long, value_name = "FILE")]
-    pub data: String,
-    /// Only this alert (repeatable).
-    #[arg(long, value_name = "NAME")]
-    pub alert: Vec<String>,
-    /// Candidate thresholds: a comma-separated list, or `auto` (quantiles of the signal).
-    #[arg(long, value_name = "LIST|auto")]
-    pub threshold: Option<String>,
-    /// Candidate `for` durations, comma-separated (e.g. 0s,5m,10m).
-    #[arg(long = "for", value_delimiter = ',', value_name = "DURATIONS")]
-    pub for_: Vec<String>,
-    /// Candidate `keep_firing_for` durations, comma-separated.
-    #[arg(long, value_delimiter = ',', value_name = "DURATIONS")]
-    pub keep_firing_for: Vec<String>,
-    /// The global evaluation interval, for groups without `interval`.
-    #[arg(long, default_value = "1m", value_name = "DURATION")]
-    pub eval_interval: String,
-    /// Shift evaluation times by this much past the aligned grid (a server's group offset).
-    #[arg(long, default_value = "0s", value_name = "DURATION")]
-    pub eval_offset: String,
-    /// Start of the window inside the recording (RFC 3339 or unix seconds).
-    #[arg(long)]
-    pub start: Option<String>,
-    /// End of the window inside the recording (RFC 3339 or unix seconds).
-    #[arg(long)]
-    pub end: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = SimulateFormat::Human)]
-    pub format: SimulateFormat,
-    /// Also write the results table as Parquet.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<String>,
-}
-
 const KNOWN_FEATURES: &[&str] = &["promql-experimental-functions"];
 
 /// Runs a parsed command line; returns the process exit status.
@@ -167,14 +130,15 @@ pub fn run(cli: Cli) -> ExitCode {
     let mut out = stdout.lock();
     let status = match cli.command {
         Command::Lint(args) => run_lint(args, &mut out),
-        Command::Simulate(args) => run_simulate(args, &mut out),
+        Command::Simulate(args) => simulate::run(args, &mut out),
+        Command::Record(args) => record::run(args),
         Command::Checks { markdown } => list_checks(markdown, &mut out),
         Command::Explain { id } => explain(&id, &mut out),
     };
     ExitCode::from(status)
 }
 
-fn fail(message: impl std::fmt::Display) -> u8 {
+pub(crate) fn fail(message: impl std::fmt::Display) -> u8 {
     eprintln!("firedrill: error: {message}");
     exit::USAGE
 }
@@ -318,99 +282,6 @@ fn explain(id: &str, out: &mut dyn Write) -> u8 {
     );
     match out.write_all(text.as_bytes()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => fail(e),
-        _ => exit::CLEAN,
-    }
-}
-
-fn durations(list: &[String]) -> Result<Vec<crate::rules::Duration>, String> {
-    list.iter()
-        .map(|d| crate::rules::Duration::parse(d.trim()).map_err(|e| format!("{d:?}: {e}")))
-        .collect()
-}
-
-fn run_simulate(args: SimulateArgs, out: &mut dyn Write) -> u8 {
-    use crate::simulate::{self, SimulateOptions, Thresholds};
-    let thresholds = match args.threshold.as_deref() {
-        None => Thresholds::Current,
-        Some("auto") => Thresholds::Auto,
-        Some(list) => match list
-            .split(',')
-            .map(|t| t.trim().parse::<f64>())
-            .collect::<Result<Vec<_>, _>>()
-        {
-            Ok(v) => Thresholds::List(v),
-            Err(_) => {
-                return fail(format!(
-                    "--threshold {list:?}: expected numbers separated by commas, or `auto`"
-                ))
-            }
-        },
-    };
-    let parse_one = |name: &str, text: &str| {
-        crate::rules::Duration::parse(text).map_err(|e| format!("--{name} {text:?}: {e}"))
-    };
-    let (fors, keeps, interval, offset) = match (
-        durations(&args.for_),
-        durations(&args.keep_firing_for),
-        parse_one("eval-interval", &args.eval_interval),
-        parse_one("eval-offset", &args.eval_offset),
-    ) {
-        (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
-        (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => return fail(e),
-    };
-    if interval.is_zero() {
-        return fail("--eval-interval must be more than 0");
-    }
-    let time = |t: &Option<String>| t.as_deref().map(time::parse_time).transpose();
-    let (start_ms, end_ms) = match (time(&args.start), time(&args.end)) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return fail(e),
-    };
-    let options = SimulateOptions {
-        alerts: args.alert.clone(),
-        thresholds,
-        fors,
-        keep_firing_fors: keeps,
-        default_interval: Some(interval),
-        eval_offset_ms: offset.millis as i64,
-        start_ms,
-        end_ms,
-        timelines: args.format == SimulateFormat::Json,
-    };
-    let inputs = match input::expand(&args.paths) {
-        Ok(i) => i,
-        Err(e) => return fail(e),
-    };
-    let rules = match lint::load_inputs(&inputs, LoadOptions::default()) {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
-    let plans = match simulate::plan(&rules, &options) {
-        Ok(p) => p,
-        Err(e) => return fail(e),
-    };
-    let recording = match crate::history::recording::read(std::path::Path::new(&args.data)) {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
-    let result = match simulate::run(&plans, &recording, &options) {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
-    if let Some(path) = &args.out {
-        if let Err(e) = report::simulate::write_parquet(&result, std::path::Path::new(path)) {
-            return fail(e);
-        }
-    }
-    let written = match args.format {
-        SimulateFormat::Human => report::simulate::write_human(&result, out),
-        SimulateFormat::Json => report::simulate::write_json(&result, out),
-        SimulateFormat::Csv => report::simulate::write_csv(&result, out),
-    };
-    match written.and_then(|()| out.flush()) {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-            fail(format!("writing the results: {e}"))
-        }
         _ => exit::CLEAN,
     }
 }

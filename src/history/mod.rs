@@ -1,6 +1,7 @@
 //! Where history comes from: what a range query returned, per query, and
 //! recordings of it on disk (Parquet). Knows nothing of alert semantics.
 
+pub mod fetch;
 pub mod recording;
 
 /// Label pairs sorted by name.

@@ -16,25 +16,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// `2026-11-17T14:00:00Z` from milliseconds since the epoch.
 pub fn utc(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    crate::time::format_utc(ms)
 }
 
 fn human_duration(ms: u64) -> String {
@@ -161,13 +143,18 @@ pub fn write_human(result: &SimulateResult, out: &mut dyn Write) -> io::Result<(
         "Today's rules: {pages} pages from {} alerts. Data: {}.",
         result.alerts.len(),
         result.source
-    )
+    )?;
+    for w in &result.warnings {
+        writeln!(out, "Server warning: {w}")?;
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]
 struct JsonOutput<'a> {
     version: u32,
     source: &'a str,
+    warnings: &'a [String],
     rules: Vec<JsonRule<'a>>,
 }
 
@@ -293,6 +280,7 @@ pub fn write_json(result: &SimulateResult, out: &mut dyn Write) -> io::Result<()
         &JsonOutput {
             version: SCHEMA_VERSION,
             source: &result.source,
+            warnings: &result.warnings,
             rules,
         },
     )?;

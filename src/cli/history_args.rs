@@ -1,0 +1,220 @@
+//! Arguments shared by `simulate` and `record`: the server, how to reach
+//! it, and the time window.
+
+use std::path::PathBuf;
+
+use crate::history::fetch::{Auth, FetchOptions, RetryPolicy, Secret, Server, Tls};
+use crate::rules::Duration;
+
+/// Where history comes from when it is fetched live.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServerArgs {
+    /// A server speaking Prometheus's HTTP API (Prometheus, Thanos Query, Mimir,
+    /// VictoriaMetrics), e.g. http://127.0.0.1:9090 or https://host/prometheus.
+    #[arg(long, env = "PROMETHEUS_URL", value_name = "URL")]
+    pub prometheus: Option<String>,
+    /// Send `Authorization: Bearer` with the token in this file (else from
+    /// PROMETHEUS_BEARER_TOKEN when set). Never printed.
+    #[arg(long, value_name = "FILE")]
+    pub bearer_token_file: Option<PathBuf>,
+    /// Basic auth user; the password comes from --basic-auth-password-file or
+    /// PROMETHEUS_PASSWORD (`user:password@` in the URL works too).
+    #[arg(long, value_name = "USER")]
+    pub basic_auth_user: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub basic_auth_password_file: Option<PathBuf>,
+    /// An extra request header, e.g. 'X-Scope-OrgID: team-a' for Mimir or
+    /// Cortex (repeatable). Values are never printed.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// PEM file of CA certificates to trust besides the system's.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate for mutual TLS (with --key-file).
+    #[arg(long, value_name = "FILE")]
+    pub cert_file: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Do not verify the server's certificate (testing only).
+    #[arg(long)]
+    pub insecure_skip_verify: bool,
+    /// Points per series in one request; Prometheus refuses more than 11000.
+    #[arg(long, default_value_t = 11_000, value_name = "N")]
+    pub max_points: u64,
+    /// The longest range one request may span (e.g. 1d where Thanos or Mimir
+    /// limit query length); longer windows are split.
+    #[arg(long, value_name = "DURATION")]
+    pub max_range: Option<String>,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub concurrency: usize,
+    /// Time limit of one request.
+    #[arg(long, default_value = "2m", value_name = "DURATION")]
+    pub timeout: String,
+    /// Time limit of the whole fetch.
+    #[arg(long, default_value = "30m", value_name = "DURATION")]
+    pub deadline: String,
+    /// Retries of a request after a connection error, a timeout, 429 or 5xx.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub retries: u32,
+    /// No progress bar or retry notes on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The time window of a replay or recording.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WindowArgs {
+    /// A window ending now, as a Prometheus duration (e.g. 7d, 4w).
+    #[arg(long, value_name = "DURATION", conflicts_with = "start")]
+    pub range: Option<String>,
+    /// Start of the window (RFC 3339 or unix seconds).
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<String>,
+    /// End of the window (RFC 3339 or unix seconds); default now.
+    #[arg(long, value_name = "TIME")]
+    pub end: Option<String>,
+}
+
+impl WindowArgs {
+    /// `(start, end)` as given, for narrowing a recording.
+    pub fn bounds(&self) -> Result<(Option<i64>, Option<i64>), String> {
+        let time = |t: &Option<String>| t.as_deref().map(crate::time::parse_time).transpose();
+        let (mut start, end) = (time(&self.start)?, time(&self.end)?);
+        if let Some(range) = &self.range {
+            let range = duration("range", range)?;
+            let to = end.unwrap_or_else(now_ms);
+            start = Some(to - range.millis as i64);
+        }
+        Ok((start, end))
+    }
+
+    /// The window to fetch: it needs a start (or a range); the end defaults to now.
+    pub fn fetch_window(&self) -> Result<(i64, i64), String> {
+        let (start, end) = self.bounds()?;
+        let start = start.ok_or("give the window to fetch: --range 7d, or --start (and --end)")?;
+        let end = end.unwrap_or_else(now_ms);
+        if end < start {
+            return Err(format!(
+                "the window ends ({}) before it starts ({})",
+                crate::time::format_utc(end),
+                crate::time::format_utc(start)
+            ));
+        }
+        Ok((start, end))
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+pub(crate) fn duration(flag: &str, text: &str) -> Result<Duration, String> {
+    Duration::parse(text.trim()).map_err(|e| format!("--{flag} {text:?}: {e}"))
+}
+
+fn read_secret(path: &PathBuf, what: &str) -> Result<Secret, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("reading the {what} from {}: {e}", path.display()))?;
+    let value = text.trim();
+    if value.is_empty() {
+        return Err(format!("the {what} file {} is empty", path.display()));
+    }
+    Ok(Secret::new(value))
+}
+
+fn env_secret(name: &str) -> Option<Secret> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| Secret::new(v.trim()))
+}
+
+impl ServerArgs {
+    /// The server to query, when one was given.
+    pub fn server(&self) -> Result<Option<Server>, String> {
+        let Some(url) = &self.prometheus else {
+            return Ok(None);
+        };
+        let mut server = Server::parse(url).map_err(|e| e.to_string())?;
+        if let Some(user) = &self.basic_auth_user {
+            let password = match &self.basic_auth_password_file {
+                Some(path) => read_secret(path, "basic auth password")?,
+                None => env_secret("PROMETHEUS_PASSWORD").ok_or(
+                    "--basic-auth-user needs --basic-auth-password-file or PROMETHEUS_PASSWORD",
+                )?,
+            };
+            server.auth = Auth::Basic {
+                user: user.clone(),
+                password,
+            };
+        }
+        let token = match &self.bearer_token_file {
+            Some(path) => Some(read_secret(path, "bearer token")?),
+            None => env_secret("PROMETHEUS_BEARER_TOKEN"),
+        };
+        if let Some(token) = token {
+            if !matches!(server.auth, Auth::None) {
+                return Err("give either basic auth or a bearer token, not both".into());
+            }
+            server.auth = Auth::Bearer(token);
+        }
+        for header in &self.headers {
+            let (name, value) = header.split_once(':').ok_or_else(|| {
+                format!(
+                    "--header expects 'Name: value', got a line without ':' (header {:?})",
+                    header.split(':').next().unwrap_or("")
+                )
+            })?;
+            server
+                .headers
+                .push((name.trim().to_string(), Secret::new(value.trim())));
+        }
+        server.tls = Tls {
+            ca_file: self.ca_file.clone(),
+            cert_file: self.cert_file.clone(),
+            key_file: self.key_file.clone(),
+            insecure_skip_verify: self.insecure_skip_verify,
+        };
+        Ok(Some(server))
+    }
+
+    pub fn fetch_options(&self) -> Result<FetchOptions, String> {
+        if self.max_points == 0 {
+            return Err("--max-points must be at least 1".into());
+        }
+        if self.concurrency == 0 {
+            return Err("--concurrency must be at least 1".into());
+        }
+        let std_duration = |flag: &str, text: &str| -> Result<std::time::Duration, String> {
+            let d = duration(flag, text)?;
+            if d.is_zero() {
+                return Err(format!("--{flag} must be more than 0"));
+            }
+            Ok(std::time::Duration::from_millis(d.millis))
+        };
+        let max_range_ms = match &self.max_range {
+            Some(text) => {
+                let d = duration("max-range", text)?;
+                if d.is_zero() {
+                    return Err("--max-range must be more than 0".into());
+                }
+                Some(d.millis as i64)
+            }
+            None => None,
+        };
+        Ok(FetchOptions {
+            max_points: self.max_points,
+            max_range_ms,
+            concurrency: self.concurrency,
+            timeout: std_duration("timeout", &self.timeout)?,
+            deadline: std_duration("deadline", &self.deadline)?,
+            retry: RetryPolicy {
+                retries: self.retries,
+                ..RetryPolicy::default()
+            },
+        })
+    }
+}

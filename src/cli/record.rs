@@ -1,0 +1,79 @@
+//! `firedrill record`: fetch what the alerts' replays need and save it.
+
+use std::path::PathBuf;
+
+use super::history_args::{ServerArgs, WindowArgs};
+use super::progress::Progress;
+use super::simulate::{plan, Planned};
+use super::{exit, fail};
+use crate::simulate;
+
+#[derive(Debug, clap::Args)]
+pub struct RecordArgs {
+    /// Rule files or folders.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// The recording to write (Parquet); replaced atomically.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Only this alert (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub alert: Vec<String>,
+    /// The global evaluation interval, for groups without `interval`.
+    #[arg(long, default_value = "1m", value_name = "DURATION")]
+    pub eval_interval: String,
+    /// Shift evaluation times by this much past the aligned grid (a server's group offset).
+    #[arg(long, default_value = "0s", value_name = "DURATION")]
+    pub eval_offset: String,
+    #[command(flatten)]
+    pub window: WindowArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+pub fn run(args: RecordArgs) -> u8 {
+    match record(args) {
+        Ok(status) => status,
+        Err(e) => fail(e),
+    }
+}
+
+fn record(args: RecordArgs) -> Result<u8, String> {
+    let server = args
+        .server
+        .server()?
+        .ok_or("give the server: --prometheus URL or PROMETHEUS_URL")?;
+    let fetch_options = args.server.fetch_options()?;
+    let window = args.window.fetch_window()?;
+    let Planned { plans, options } = plan(
+        &args.paths,
+        &args.alert,
+        &args.eval_interval,
+        &args.eval_offset,
+    )?;
+    let progress = Progress::new(args.server.quiet);
+    let fetched = simulate::record(&plans, &server, &fetch_options, window, &options, &progress);
+    progress.finish();
+    let (recording, report) = fetched.map_err(|e| e.to_string())?;
+    for w in &report.warnings {
+        eprintln!("firedrill: warning: the server said: {w}");
+    }
+    crate::history::recording::write(&args.out, &recording).map_err(|e| e.to_string())?;
+    if !args.server.quiet {
+        let series: usize = recording.results.iter().map(|r| r.series.len()).sum();
+        let samples: usize = recording
+            .results
+            .iter()
+            .flat_map(|r| &r.series)
+            .map(|s| s.samples.len())
+            .sum();
+        eprintln!(
+            "firedrill: recorded {} queries ({series} series, {samples} samples, {} requests) from {} to {}",
+            recording.results.len(),
+            report.requests,
+            recording.source,
+            args.out.display()
+        );
+    }
+    Ok(exit::CLEAN)
+}

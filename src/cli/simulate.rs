@@ -1,0 +1,172 @@
+//! `firedrill simulate`: replay a recording or a live server's history.
+
+use std::io::{self, Write};
+
+use clap::ValueEnum;
+
+use super::history_args::{duration, ServerArgs, WindowArgs};
+use super::progress::Progress;
+use super::{exit, fail};
+use crate::input;
+use crate::lint;
+use crate::report;
+use crate::rules::LoadOptions;
+use crate::simulate::{self, Plan, SimulateOptions, Thresholds};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimulateFormat {
+    Human,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// Rule files or folders.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// A recording (Parquet) to replay, as written by `firedrill record`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "prometheus",
+        conflicts_with = "prometheus"
+    )]
+    pub data: Option<String>,
+    /// Only this alert (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub alert: Vec<String>,
+    /// Candidate thresholds: a comma-separated list, or `auto` (quantiles of the signal).
+    #[arg(long, value_name = "LIST|auto")]
+    pub threshold: Option<String>,
+    /// Candidate `for` durations, comma-separated (e.g. 0s,5m,10m).
+    #[arg(long = "for", value_delimiter = ',', value_name = "DURATIONS")]
+    pub for_: Vec<String>,
+    /// Candidate `keep_firing_for` durations, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "DURATIONS")]
+    pub keep_firing_for: Vec<String>,
+    /// The global evaluation interval, for groups without `interval`.
+    #[arg(long, default_value = "1m", value_name = "DURATION")]
+    pub eval_interval: String,
+    /// Shift evaluation times by this much past the aligned grid (a server's group offset).
+    #[arg(long, default_value = "0s", value_name = "DURATION")]
+    pub eval_offset: String,
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SimulateFormat::Human)]
+    pub format: SimulateFormat,
+    /// Also write the results table as Parquet.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<String>,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// What `simulate` and `record` share: the rules' plans and the options.
+pub(crate) struct Planned {
+    pub plans: Vec<Plan>,
+    pub options: SimulateOptions,
+}
+
+pub(crate) fn plan(
+    paths: &[String],
+    alerts: &[String],
+    eval_interval: &str,
+    eval_offset: &str,
+) -> Result<Planned, String> {
+    let interval = duration("eval-interval", eval_interval)?;
+    if interval.is_zero() {
+        return Err("--eval-interval must be more than 0".into());
+    }
+    let offset = duration("eval-offset", eval_offset)?;
+    let options = SimulateOptions {
+        alerts: alerts.to_vec(),
+        default_interval: Some(interval),
+        eval_offset_ms: offset.millis as i64,
+        ..SimulateOptions::default()
+    };
+    let inputs = input::expand(paths).map_err(|e| e.to_string())?;
+    let rules = lint::load_inputs(&inputs, LoadOptions::default()).map_err(|e| e.to_string())?;
+    let plans = simulate::plan(&rules, &options).map_err(|e| e.to_string())?;
+    Ok(Planned { plans, options })
+}
+
+fn durations(flag: &str, list: &[String]) -> Result<Vec<crate::rules::Duration>, String> {
+    list.iter().map(|d| duration(flag, d)).collect()
+}
+
+pub fn run(args: SimulateArgs, out: &mut dyn Write) -> u8 {
+    match simulate(args, out) {
+        Ok(status) => status,
+        Err(e) => fail(e),
+    }
+}
+
+fn simulate(args: SimulateArgs, out: &mut dyn Write) -> Result<u8, String> {
+    let thresholds = match args.threshold.as_deref() {
+        None => Thresholds::Current,
+        Some("auto") => Thresholds::Auto,
+        Some(list) => Thresholds::List(
+            list.split(',')
+                .map(|t| t.trim().parse::<f64>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| {
+                    format!("--threshold {list:?}: expected numbers separated by commas, or `auto`")
+                })?,
+        ),
+    };
+    let fors = durations("for", &args.for_)?;
+    let keeps = durations("keep-firing-for", &args.keep_firing_for)?;
+    let server = args.server.server()?;
+    let fetch_options = args.server.fetch_options()?;
+    let Planned { plans, options } = plan(
+        &args.paths,
+        &args.alert,
+        &args.eval_interval,
+        &args.eval_offset,
+    )?;
+    let (start_ms, end_ms) = args.window.bounds()?;
+    let options = SimulateOptions {
+        thresholds,
+        fors,
+        keep_firing_fors: keeps,
+        start_ms,
+        end_ms,
+        timelines: args.format == SimulateFormat::Json,
+        ..options
+    };
+    let result = match (&server, &args.data) {
+        (Some(server), _) => {
+            let window = args.window.fetch_window()?;
+            let progress = Progress::new(args.server.quiet);
+            let result =
+                simulate::run_live(&plans, server, &fetch_options, window, &options, &progress);
+            progress.finish();
+            result.map_err(|e| e.to_string())?
+        }
+        (None, Some(data)) => {
+            let recording = crate::history::recording::read(std::path::Path::new(data))
+                .map_err(|e| e.to_string())?;
+            simulate::run(&plans, &recording, &options).map_err(|e| e.to_string())?
+        }
+        (None, None) => return Err("give --data FILE or --prometheus URL".into()),
+    };
+    if args.format != SimulateFormat::Human {
+        for w in &result.warnings {
+            eprintln!("firedrill: warning: the server said: {w}");
+        }
+    }
+    if let Some(path) = &args.out {
+        report::simulate::write_parquet(&result, std::path::Path::new(path))?;
+    }
+    let written = match args.format {
+        SimulateFormat::Human => report::simulate::write_human(&result, out),
+        SimulateFormat::Json => report::simulate::write_json(&result, out),
+        SimulateFormat::Csv => report::simulate::write_csv(&result, out),
+    };
+    match written.and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(format!("writing the results: {e}")),
+        _ => Ok(exit::CLEAN),
+    }
+}

@@ -1,0 +1,382 @@
+//! Against a real Prometheus (Debian package `prometheus`): generated
+//! history is backfilled with `promtool tsdb create-blocks-from
+//! openmetrics` and served on 127.0.0.1. A live `simulate` must equal the
+//! replay of a `record` of the same window, and the firing set `promtool
+//! test rules` computes from the same samples; windows past Prometheus's
+//! 11,000 points per series must come back whole and exact.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::process::Command;
+
+use common::prometheus::{Prometheus, Series};
+use common::{firedrill, stderr, stdout};
+use serde_json::Value;
+
+/// 2026-11-01T00:00:00Z, on every evaluation grid.
+const T0: i64 = 1_793_491_200;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// Alerts of several shapes and timings over series with spikes, resets,
+/// and gaps long enough (over the 5m lookback) to make them vanish.
+fn scenarios(steps: i64) -> (String, Vec<Series>) {
+    let mut rng = Rng(0x5DEE_CE66_D1CE_4E5B);
+    let mut rules = String::from("groups:\n- name: live\n  interval: 1m\n  rules:\n");
+    let mut series = Vec::new();
+    for id in 0..10 {
+        let metric = format!("live_m{id}");
+        for s in 0..1 + rng.below(3) {
+            let kind = rng.below(3);
+            let gap_from = rng.below(steps as u64) as i64;
+            let gap_len = [0, 3, 8, 15][rng.below(4) as usize];
+            let mut level = rng.below(50) as f64;
+            let mut samples = Vec::new();
+            for k in 0..=steps {
+                let v = match kind {
+                    0 if rng.below(6) == 0 => 50.0 + rng.below(50) as f64,
+                    0 => rng.below(50) as f64,
+                    1 => {
+                        level = if rng.below(15) == 0 {
+                            0.0
+                        } else {
+                            level + rng.below(5) as f64
+                        };
+                        level
+                    }
+                    _ => level + rng.below(30) as f64 - 15.0,
+                };
+                if k >= gap_from && k < gap_from + gap_len {
+                    continue;
+                }
+                samples.push((T0 + k * 60, v));
+            }
+            series.push(Series {
+                metric: metric.clone(),
+                labels: vec![
+                    ("instance".into(), format!("i{s}")),
+                    ("job".into(), format!("j{}", s % 2)),
+                ],
+                samples,
+            });
+        }
+        let threshold = 25 + rng.below(40);
+        let expr = match rng.below(5) {
+            0 => format!("sum by (job) ({metric}) > {threshold}"),
+            1 => format!("max by (job) ({metric}) > {threshold}"),
+            2 => format!("{metric} < {threshold}"),
+            3 => format!("{metric} >= {threshold}"),
+            _ => format!("{metric} > {threshold}"),
+        };
+        let for_min = [0, 1, 2, 3, 5][rng.below(5) as usize];
+        let keep_min = [0, 0, 1, 2, 4][rng.below(5) as usize];
+        writeln!(
+            rules,
+            "  - alert: Live{id}\n    expr: {expr}\n    for: {for_min}m\n    keep_firing_for: {keep_min}m\n    labels:\n      severity: page"
+        )
+        .unwrap();
+    }
+    (rules, series)
+}
+
+fn run_json(args: &[&str]) -> Value {
+    let out = firedrill(args);
+    assert!(
+        out.status.success(),
+        "firedrill {args:?} failed: {}",
+        stderr(&out)
+    );
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
+/// `(alertname, labels without alertname) → firing intervals` of today's rule.
+fn firing(json: &Value) -> BTreeMap<(String, String), Vec<(i64, i64)>> {
+    let mut out = BTreeMap::new();
+    for rule in json["rules"].as_array().unwrap() {
+        let current = &rule["candidates"][0];
+        assert_eq!(current["current"], true);
+        for alert in current["alerts"].as_array().unwrap() {
+            let labels: Vec<String> = alert["labels"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .filter(|(k, _)| *k != "alertname")
+                .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap()))
+                .collect();
+            let intervals: Vec<(i64, i64)> = alert["firing"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| (p[0].as_i64().unwrap(), p[1].as_i64().unwrap()))
+                .collect();
+            if !intervals.is_empty() {
+                out.insert(
+                    (
+                        alert["alertname"].as_str().unwrap().to_string(),
+                        labels.join(", "),
+                    ),
+                    intervals,
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The firing set at every evaluation, as a `promtool test rules` file over
+/// the same samples (times relative to T0).
+fn promtool_test(
+    series: &[Series],
+    firing: &BTreeMap<(String, String), Vec<(i64, i64)>>,
+    alerts: &[String],
+    steps: i64,
+) -> String {
+    let mut t = String::from("rule_files: [rules.yml]\nevaluation_interval: 1m\ntests:\n- interval: 1m\n  input_series:\n");
+    for s in series {
+        let mut values = vec!["_".to_string(); steps as usize + 1];
+        for (ts, v) in &s.samples {
+            values[((ts - T0) / 60) as usize] = v.to_string();
+        }
+        let labels: Vec<String> = s
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{v}\""))
+            .collect();
+        writeln!(
+            t,
+            "  - series: '{}{{{}}}'\n    values: '{}'",
+            s.metric,
+            labels.join(","),
+            values.join(" ")
+        )
+        .unwrap();
+    }
+    t.push_str("  alert_rule_test:\n");
+    for k in 0..=steps {
+        let at = T0 + k * 60;
+        for alert in alerts {
+            writeln!(
+                t,
+                "  - eval_time: {k}m\n    alertname: {alert}\n    exp_alerts:"
+            )
+            .unwrap();
+            let mut any = false;
+            for ((name, labels), intervals) in firing {
+                if name == alert && intervals.iter().any(|(a, b)| *a <= at && at < *b) {
+                    writeln!(t, "    - exp_labels: {{{labels}}}").unwrap();
+                    any = true;
+                }
+            }
+            if !any {
+                t.truncate(t.trim_end().len());
+                t.push_str(" []\n");
+            }
+        }
+    }
+    t
+}
+
+#[test]
+fn live_replay_equals_its_recording_and_promtool() {
+    let steps = 90;
+    let (rules, series) = scenarios(steps);
+    let prometheus = Prometheus::start(&series);
+    let rules_path = prometheus.path("rules.yml");
+    std::fs::write(&rules_path, &rules).unwrap();
+    let rules_arg = rules_path.to_str().unwrap();
+    let (start, end) = (T0.to_string(), (T0 + steps * 60).to_string());
+    let window = ["--start", &start, "--end", &end];
+
+    // Small chunks, so every alert's window is stitched from many requests.
+    let mut live_args = vec![
+        "simulate",
+        rules_arg,
+        "--prometheus",
+        &prometheus.url,
+        "--format",
+        "json",
+        "--max-points",
+        "13",
+        "-q",
+    ];
+    live_args.extend(window);
+    let live = run_json(&live_args);
+
+    let recording = prometheus.path("recording.parquet");
+    let mut record_args = vec![
+        "record",
+        rules_arg,
+        "--prometheus",
+        &prometheus.url,
+        "--out",
+        recording.to_str().unwrap(),
+        "-q",
+    ];
+    record_args.extend(window);
+    let out = firedrill(&record_args);
+    assert!(out.status.success(), "record failed: {}", stderr(&out));
+    let replayed = run_json(&[
+        "simulate",
+        rules_arg,
+        "--data",
+        recording.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+
+    assert_eq!(
+        live["rules"], replayed["rules"],
+        "live and recorded replays differ"
+    );
+    assert_eq!(live["source"], prometheus.url.as_str());
+    assert_eq!(replayed["source"], prometheus.url.as_str());
+
+    let fired = firing(&live);
+    let alerts: Vec<String> = (0..10).map(|i| format!("Live{i}")).collect();
+    let firing_alerts: std::collections::BTreeSet<&String> = fired.keys().map(|(a, _)| a).collect();
+    assert!(
+        firing_alerts.len() >= 4,
+        "too few alerts fire to prove anything: {firing_alerts:?}"
+    );
+
+    std::fs::write(
+        prometheus.path("test.yml"),
+        promtool_test(&series, &fired, &alerts, steps),
+    )
+    .unwrap();
+    let out = Command::new("promtool")
+        .args(["test", "rules", "test.yml"])
+        .current_dir(prometheus.dir())
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "promtool disagrees with the live replay:\n{}",
+        &text[..text.len().min(6000)]
+    );
+}
+
+#[test]
+fn windows_past_11000_points_are_split_and_exact() {
+    // 12,500 one-minute points: more than one Prometheus range query allows.
+    let steps: i64 = 12_499;
+    let series: Vec<Series> = ["a", "b"]
+        .iter()
+        .enumerate()
+        .map(|(i, pod)| Series {
+            metric: "long_signal".into(),
+            labels: vec![("pod".into(), pod.to_string())],
+            samples: (0..=steps)
+                .map(|k| (T0 + k * 60, ((k + i as i64 * 13) % 101) as f64))
+                .collect(),
+        })
+        .collect();
+    let prometheus = Prometheus::start(&series);
+    let rules_path = prometheus.path("rules.yml");
+    std::fs::write(
+        &rules_path,
+        "groups:\n- name: long\n  rules:\n  - alert: LongSignalHigh\n    expr: long_signal > 97\n    for: 2m\n",
+    )
+    .unwrap();
+    let rules_arg = rules_path.to_str().unwrap();
+    let (start, end) = (T0.to_string(), (T0 + steps * 60).to_string());
+
+    let mut recordings = Vec::new();
+    for (name, extra) in [
+        ("default.parquet", vec![]),
+        (
+            "hourly.parquet",
+            vec!["--max-range", "1h", "--concurrency", "8"],
+        ),
+    ] {
+        let path = prometheus.path(name);
+        let mut args = vec![
+            "record",
+            rules_arg,
+            "--prometheus",
+            &prometheus.url,
+            "--start",
+            &start,
+            "--end",
+            &end,
+            "--out",
+            path.to_str().unwrap(),
+            "-q",
+        ];
+        args.extend(extra);
+        let out = firedrill(&args);
+        assert!(out.status.success(), "record failed: {}", stderr(&out));
+        let recording = firedrill::history::recording::read(&path).unwrap();
+        assert_eq!(recording.results.len(), 1);
+        let result = &recording.results[0];
+        assert_eq!(result.query, "long_signal");
+        assert_eq!(
+            (result.start_ms, result.end_ms, result.step_ms),
+            (T0 * 1000, (T0 + steps * 60) * 1000, 60_000)
+        );
+        assert_eq!(result.series.len(), 2);
+        for (got, want) in result.series.iter().zip(&series) {
+            assert!(got
+                .labels
+                .contains(&("pod".to_string(), want.labels[0].1.clone())));
+            let expected: Vec<(i64, f64)> =
+                want.samples.iter().map(|(t, v)| (t * 1000, *v)).collect();
+            assert_eq!(
+                got.samples, expected,
+                "every timestamp once, every value exact"
+            );
+        }
+        recordings.push(path);
+    }
+
+    let live = run_json(&[
+        "simulate",
+        rules_arg,
+        "--prometheus",
+        &prometheus.url,
+        "--start",
+        &start,
+        "--end",
+        &end,
+        "--format",
+        "json",
+        "-q",
+    ]);
+    let replayed = run_json(&[
+        "simulate",
+        rules_arg,
+        "--data",
+        recordings[1].to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(live["rules"], replayed["rules"]);
+    assert_eq!(live["rules"][0]["evaluations"], 12_500);
+    // `> 97 for 2m` pages once per run of three or more evaluations above 97.
+    let expected: usize = series
+        .iter()
+        .map(|s| {
+            let above: Vec<bool> = s.samples.iter().map(|(_, v)| *v > 97.0).collect();
+            (2..above.len())
+                .filter(|&k| above[k] && above[k - 1] && above[k - 2] && (k < 3 || !above[k - 3]))
+                .count()
+        })
+        .sum();
+    assert!(expected > 200);
+    assert_eq!(live["rules"][0]["candidates"][0]["pages"], expected);
+}
