@@ -333,7 +333,7 @@ mod tests {
             problem(
                 r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1700000000,"1"]"#
             ),
-            BodyProblem::Malformed(_)
+            BodyProblem::Cut(_)
         ));
         assert!(matches!(
             problem(r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#),
