@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+pub mod mock;
 pub mod prometheus;
 
 pub fn corpus() -> PathBuf {
@@ -23,6 +24,9 @@ pub fn firedrill_stdin(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_firedrill"))
         .args(args)
         .env("NO_COLOR", "1")
+        // Test traffic stays on loopback even where a proxy is configured.
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost")
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {

@@ -1,0 +1,278 @@
+//! Faults a real server will not produce on demand, from a scripted local
+//! HTTP server: each gives the documented retry, or a clear error naming
+//! the server, the query and the window, and exit status 2.
+
+mod common;
+
+use std::time::Duration;
+
+use common::mock::{Mock, Reply};
+use common::{firedrill, stderr, stdout};
+
+/// 2026-11-01T00:00:00Z; ten minutes of one-minute evaluations.
+const START: &str = "1793491200";
+const END: &str = "1793491800";
+
+fn rules() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.yml"),
+        "groups:\n- name: faults\n  rules:\n  - alert: FaultSignalHigh\n    expr: fault_signal > 5\n    for: 1m\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// `simulate` against `url` with extra flags; returns (exit code, stdout, stderr).
+fn simulate(url: &str, extra: &[&str]) -> (i32, String, String) {
+    let dir = rules();
+    let rules = dir.path().join("rules.yml");
+    let mut args = vec![
+        "simulate",
+        rules.to_str().unwrap(),
+        "--prometheus",
+        url,
+        "--start",
+        START,
+        "--end",
+        END,
+        "--concurrency",
+        "1",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let out = firedrill(&args);
+    (out.status.code().unwrap(), stdout(&out), stderr(&out))
+}
+
+/// The replay of the mock's matrix: value 10 > 5 at every evaluation, so
+/// one page that is still firing at the end.
+fn assert_complete(out: &str) {
+    let json: serde_json::Value = serde_json::from_str(out).unwrap();
+    let current = &json["rules"][0]["candidates"][0];
+    assert_eq!(json["rules"][0]["evaluations"], 11);
+    assert_eq!(current["pages"], 1);
+    assert_eq!(current["firing_seconds"], 600.0);
+}
+
+#[test]
+fn connection_refused_is_retried_then_reported() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let (code, out, err) = simulate(&url, &["--retries", "1"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty(), "no partial answer on stdout: {out}");
+    assert!(err.contains("could not connect"), "{err}");
+    assert!(err.contains("gave up after 2 attempts"), "{err}");
+    assert!(err.contains("fault_signal"), "names the query: {err}");
+}
+
+#[test]
+fn server_error_then_success_is_retried() {
+    let mock = Mock::start(vec![Reply::status(500, "oops"), Reply::ok()]);
+    let (code, out, err) = simulate(&mock.url, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_complete(&out);
+    assert_eq!(mock.requests().len(), 2);
+    assert!(
+        err.contains("retrying") && err.contains("HTTP 500"),
+        "{err}"
+    );
+}
+
+#[test]
+fn too_many_requests_waits_as_long_as_retry_after_says() {
+    let mock = Mock::start(vec![
+        Reply::Status {
+            code: 429,
+            headers: vec![("Retry-After".into(), "2".into())],
+            body: String::new(),
+        },
+        Reply::ok(),
+    ]);
+    let (code, out, err) = simulate(&mock.url, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_complete(&out);
+    let seen = mock.requests();
+    assert_eq!(seen.len(), 2);
+    // Our own first backoff is at most 0.5 s; the server asked for 2 s.
+    assert!(seen[1].at - seen[0].at >= Duration::from_secs(2));
+    assert!(err.contains("retrying in 2.0s: HTTP 429"), "{err}");
+}
+
+#[test]
+fn bad_data_is_reported_with_the_servers_message_and_never_retried() {
+    let mock = Mock::start(vec![Reply::status(
+        400,
+        r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:14: parse error: unexpected end of input"}"#,
+    )]);
+    let (code, out, err) = simulate(&mock.url, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("HTTP 400: bad_data: invalid parameter \"query\": 1:14: parse error"),
+        "{err}"
+    );
+    assert!(err.contains("query \"fault_signal\""), "{err}");
+    assert!(
+        err.contains("2026-11-01T00:00:00Z to 2026-11-01T00:10:00Z"),
+        "{err}"
+    );
+    assert_eq!(mock.requests().len(), 1);
+}
+
+#[test]
+fn a_body_cut_halfway_is_retried_and_reported_when_it_persists() {
+    let mock = Mock::start(vec![Reply::Cut, Reply::ok()]);
+    let (code, out, err) = simulate(&mock.url, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_complete(&out);
+    assert_eq!(mock.requests().len(), 2);
+
+    let mock = Mock::start(vec![Reply::Cut]);
+    let (code, out, err) = simulate(&mock.url, &["--retries", "1"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("cut short"), "{err}");
+    assert_eq!(mock.requests().len(), 2);
+}
+
+#[test]
+fn a_slow_server_times_out() {
+    let mock = Mock::start(vec![Reply::Slow(Duration::from_secs(5))]);
+    let (code, out, err) = simulate(&mock.url, &["--timeout", "1s", "--retries", "0"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("timed out"), "{err}");
+}
+
+#[test]
+fn the_deadline_bounds_the_whole_run() {
+    let mock = Mock::start(vec![Reply::Status {
+        code: 503,
+        headers: vec![("Retry-After".into(), "60".into())],
+        body: String::new(),
+    }]);
+    let (code, _, err) = simulate(&mock.url, &["--deadline", "3s"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("would pass the deadline"), "{err}");
+    assert_eq!(mock.requests().len(), 1);
+}
+
+#[test]
+fn misaligned_timestamps_are_an_error() {
+    let mock = Mock::start(vec![Reply::Misaligned]);
+    let (code, out, err) = simulate(&mock.url, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("not on the query's step grid"), "{err}");
+    assert_eq!(mock.requests().len(), 1, "not retried");
+}
+
+#[test]
+fn partial_data_is_refused() {
+    let mock = Mock::start(vec![Reply::Matrix {
+        warnings: vec![],
+        partial: true,
+    }]);
+    let (code, out, err) = simulate(&mock.url, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("partial data"), "{err}");
+}
+
+#[test]
+fn server_warnings_are_shown() {
+    let warning = "PromQL info: metric might not be a counter";
+    let mock = Mock::start(vec![Reply::Matrix {
+        warnings: vec![warning.into()],
+        partial: false,
+    }]);
+    let (code, out, err) = simulate(&mock.url, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_complete(&out);
+    assert!(err.contains(warning), "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(json["warnings"][0].as_str().unwrap().contains(warning));
+}
+
+#[test]
+fn credentials_are_sent_and_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cr3t-t0ken\n").unwrap();
+    let mock = Mock::start(vec![Reply::status(401, "unauthorized: s3cr3t? no")]);
+    let (code, _, err) = simulate(
+        &mock.url,
+        &[
+            "--bearer-token-file",
+            token.to_str().unwrap(),
+            "--header",
+            "X-Scope-OrgID: tenant-1",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("HTTP 401"), "{err}");
+    assert!(!err.contains("s3cr3t-t0ken"), "the token leaked: {err}");
+    let head = mock.requests()[0].head.to_ascii_lowercase();
+    assert!(
+        head.contains("authorization: bearer s3cr3t-t0ken"),
+        "{head}"
+    );
+    assert!(head.contains("x-scope-orgid: tenant-1"), "{head}");
+
+    // Basic auth from the URL: sent, and stripped from every message.
+    let mock = Mock::start(vec![Reply::status(403, "")]);
+    let url = mock.url.replace("http://", "http://alice:pa55word@");
+    let (code, _, err) = simulate(&url, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(!err.contains("pa55word"), "the password leaked: {err}");
+    assert!(err.contains(&mock.url), "{err}");
+    let head = mock.requests()[0].head.to_ascii_lowercase();
+    assert!(
+        head.contains("authorization: basic ywxpy2u6cge1nxdvcmq="),
+        "{head}"
+    );
+}
+
+#[test]
+fn a_record_that_fails_leaves_no_file() {
+    let dir = rules();
+    let out_file = dir.path().join("never.parquet");
+    let mock = Mock::start(vec![Reply::ok(), Reply::Misaligned]);
+    let rules = dir.path().join("rules.yml");
+    std::fs::write(
+        &rules,
+        "groups:\n- name: two\n  rules:\n  - alert: A\n    expr: fault_signal > 5\n  - alert: B\n    expr: fault_signal < 1\n",
+    )
+    .unwrap();
+    // Two chunks: the first succeeds, the second is broken.
+    let out = firedrill(&[
+        "record",
+        rules.to_str().unwrap(),
+        "--prometheus",
+        &mock.url,
+        "--start",
+        START,
+        "--end",
+        END,
+        "--max-points",
+        "6",
+        "--concurrency",
+        "1",
+        "--out",
+        out_file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!out_file.exists());
+    assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .contains("parquet")));
+}
