@@ -1,7 +1,10 @@
-//! Generates `fixtures/wecare-7d.parquet`: a week of the signals of the
-//! shipped `rules/` (the Wecare alerts), at each group's evaluation step.
+//! Generates the raw metrics behind the shipped `rules/` (the Wecare
+//! alerts) for a week, as OpenMetrics text for `promtool tsdb
+//! create-blocks-from openmetrics`. `fixtures/regenerate.sh` backfills them
+//! into a real Prometheus and runs `firedrill record` against it, which is
+//! how `fixtures/wecare-7d.parquet` is made:
 //!
-//!     cargo run --release --example wecare_fixture -- fixtures/wecare-7d.parquet
+//!     bash fixtures/regenerate.sh
 //!
 //! Deterministic (fixed seed). The week, 2026-11-16T00:00Z to 2026-11-23T00:00Z, holds:
 //! - a real incident on 2026-11-17 from 14:00 for 40 minutes: PHP-FPM pools saturate, the
@@ -13,12 +16,15 @@
 //!   a pod stuck terminating on 2026-11-19 10:00, a replication-lag bump during the
 //!   2026-11-22 02:00 backup (below `for`), and one failed external probe.
 //!
-//! The signal queries are the ones firedrill derives from the rules, so
-//! `firedrill simulate rules/ --data fixtures/wecare-7d.parquet` finds them.
+//! Each alert's *signal* is shaped first (below), then turned into the raw
+//! series its expression reads (ratios into counts, ratios of rates into
+//! counters), so the signal Prometheus computes back is the shaped one.
 
 use std::path::PathBuf;
 
-use firedrill::history::{recording, QueryResult, RawSeries, Recording};
+use std::fmt::Write as _;
+
+use firedrill::history::RawSeries;
 use firedrill::input::{self};
 use firedrill::lint;
 use firedrill::simulate::{self, SimulateOptions};
@@ -300,39 +306,156 @@ fn signals(alert: &str, step: i64, rng: &mut Rng) -> Vec<RawSeries> {
     }
 }
 
+/// The raw series an alert's expression reads, from its shaped signal.
+fn raw(alert: &str, signal: Vec<RawSeries>, step: i64) -> Vec<RawSeries> {
+    let named = |s: &RawSeries, name: &str, extra: &[(&str, &str)], f: &dyn Fn(i64, f64) -> f64| {
+        let mut l = s.labels.clone();
+        l.retain(|(k, _)| k != "__name__");
+        l.push(("__name__".into(), name.into()));
+        l.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        l.sort();
+        RawSeries {
+            labels: l,
+            samples: s.samples.iter().map(|&(t, v)| (t, f(t, v))).collect(),
+        }
+    };
+    let mut out = Vec::new();
+    for s in &signal {
+        match alert {
+            // A pool of 200 children: busy share = active / total.
+            "FPMPoolSaturation" => {
+                out.push(named(s, "phpfpm_active_processes", &[], &|_, v| {
+                    (v * 200.0).round()
+                }));
+                out.push(named(s, "phpfpm_total_processes", &[], &|_, _| 200.0));
+            }
+            "FPMListenQueueBacklog" => out.push(named(s, "phpfpm_listen_queue", &[], &|_, v| v)),
+            // 10 requests/s; the 5xx share of each step is the signal.
+            "TraefikWecareHigh5xxRate" => {
+                let per_step = 10.0 * step as f64 / 1000.0;
+                for (code, share) in [("200", false), ("502", true)] {
+                    let mut total = 0.0;
+                    out.push(named(
+                        s,
+                        "traefik_service_requests_total",
+                        &[("code", code)],
+                        &|_, _| 0.0,
+                    ));
+                    let last = out.last_mut().expect("just pushed");
+                    for (sample, &(_, v)) in last.samples.iter_mut().zip(&s.samples) {
+                        total += per_step * if share { v } else { 1.0 - v };
+                        sample.1 = (total * 1000.0).round() / 1000.0;
+                    }
+                }
+            }
+            "RedisEndpointEmpty" => {
+                out.push(named(s, "kube_endpoint_address_available", &[], &|_, v| v))
+            }
+            "RedisReplicationBroken" => {
+                out.push(named(s, "redis_connected_slaves", &[], &|_, v| v))
+            }
+            // Three sentinels; the signal counts the ready ones.
+            "RedisSentinelPodsDown" => {
+                for i in 0..3 {
+                    let pod = format!("redis-sentinel-{i}");
+                    out.push(named(
+                        s,
+                        "kube_pod_status_ready",
+                        &[("pod", &pod), ("condition", "true")],
+                        &move |_, v| if (i as f64) < v { 1.0 } else { 0.0 },
+                    ));
+                }
+            }
+            "MariaDBReplicationLagCritical" => {
+                out.push(named(
+                    s,
+                    "mysql_slave_status_seconds_behind_master",
+                    &[],
+                    &|_, v| v,
+                ));
+                out.push(named(s, "mysql_slave_status_sql_delay", &[], &|_, _| 0.0));
+            }
+            "KubePodCrashLooping" => out.push(named(
+                s,
+                "kube_pod_container_status_waiting_reason",
+                &[],
+                &|_, v| v,
+            )),
+            // time() − deletion timestamp = the signal.
+            "PodStuckTerminating" => {
+                out.push(named(s, "kube_pod_deletion_timestamp", &[], &|t, v| {
+                    (t / 1000) as f64 - v
+                }))
+            }
+            // `vector(1)` reads nothing.
+            "Watchdog" => {}
+            // The signal is a raw series already (`redis_up == 0`, ...).
+            _ => out.push(s.clone()),
+        }
+    }
+    out
+}
+
 fn main() {
     let out = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "fixtures/wecare-7d.parquet".into());
+        .unwrap_or_else(|| "target/wecare-7d.om".into());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let inputs = input::expand(&[root.join("rules").display().to_string()]).expect("rules/");
     let rules = lint::load_inputs(&inputs, Default::default()).expect("load rules/");
     let plans = simulate::plan(&rules, &SimulateOptions::default()).expect("plan");
     let mut rng = Rng(0x5EED_F1DE_D811);
-    let mut results = Vec::new();
+    let mut series: Vec<RawSeries> = Vec::new();
     for plan in &plans {
         let step = plan.interval.millis as i64;
-        results.push(QueryResult {
-            query: plan.query.clone(),
-            step_ms: step,
-            start_ms: START,
-            end_ms: END,
-            series: signals(&plan.alertname, step, &mut rng),
-        });
+        let signal = signals(&plan.alertname, step, &mut rng);
+        for s in raw(&plan.alertname, signal, step) {
+            // Two alerts reading one series (a node's Ready condition) keep one copy.
+            if !series.iter().any(|x| x.labels == s.labels) {
+                series.push(s);
+            }
+        }
     }
-    let recording = Recording {
-        source: "synthetic: cargo run --release --example wecare_fixture".into(),
-        results,
+    // OpenMetrics wants each metric family's samples together.
+    let name = |s: &RawSeries| {
+        s.labels
+            .iter()
+            .find(|(k, _)| k == "__name__")
+            .map(|(_, v)| v.clone())
+            .expect("every raw series is named")
     };
-    recording::write(std::path::Path::new(&out), &recording).expect("write recording");
-    let samples: usize = recording
-        .results
-        .iter()
-        .flat_map(|r| &r.series)
-        .map(|s| s.samples.len())
-        .sum();
-    eprintln!(
-        "wrote {out}: {} queries, {samples} samples",
-        recording.results.len()
-    );
+    series.sort_by_key(|s| (name(s), s.labels.clone()));
+    let mut text = String::new();
+    let mut family = String::new();
+    let mut samples = 0;
+    for s in &series {
+        let metric = name(s);
+        if metric != family {
+            let kind = if metric.ends_with("_total") {
+                "counter"
+            } else {
+                "gauge"
+            };
+            let base = if kind == "counter" {
+                metric.trim_end_matches("_total")
+            } else {
+                &metric
+            };
+            writeln!(text, "# TYPE {base} {kind}").unwrap();
+            family = metric.clone();
+        }
+        let labels: Vec<String> = s
+            .labels
+            .iter()
+            .filter(|(k, _)| k != "__name__")
+            .map(|(k, v)| format!("{k}=\"{v}\""))
+            .collect();
+        for (t, v) in &s.samples {
+            writeln!(text, "{metric}{{{}}} {v} {}", labels.join(","), t / 1000).unwrap();
+            samples += 1;
+        }
+    }
+    text.push_str("# EOF\n");
+    std::fs::write(&out, text).expect("write OpenMetrics");
+    eprintln!("wrote {out}: {} series, {samples} samples", series.len());
 }
