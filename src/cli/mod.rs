@@ -64,6 +64,9 @@ pub enum FormatArg {
     Human,
     Json,
     Github,
+    Sarif,
+    Checkstyle,
+    Junit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -188,6 +191,9 @@ fn run_lint(args: LintArgs, out: &mut dyn Write) -> u8 {
         FormatArg::Human => Format::Human,
         FormatArg::Json => Format::Json,
         FormatArg::Github => Format::Github,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Checkstyle => Format::Checkstyle,
+        FormatArg::Junit => Format::Junit,
     };
     let style = human_style(args.color);
     if let Err(e) = report::write(&result, format, style, out) {

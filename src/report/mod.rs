@@ -1,9 +1,13 @@
 //! Rendering findings. Every format reads the same [`LintResult`].
 
+pub mod checkstyle;
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 pub mod simulate;
+mod xml;
 
 use std::io::{self, Write};
 
@@ -15,6 +19,9 @@ pub enum Format {
     Human,
     Json,
     Github,
+    Sarif,
+    Checkstyle,
+    Junit,
 }
 
 /// How the human format draws.
@@ -36,6 +43,9 @@ pub fn write(
         Format::Human => human::write(result, style, out),
         Format::Json => json::write(result, out),
         Format::Github => github::write(result, out),
+        Format::Sarif => sarif::write(result, out),
+        Format::Checkstyle => checkstyle::write(result, out),
+        Format::Junit => junit::write(result, out),
     };
     match written.and_then(|()| out.flush()) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
