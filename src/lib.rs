@@ -8,6 +8,7 @@
 //! (a recording, or a server's range queries) → [`simulate`] aligns and
 //! plans → [`replay`] runs the state machine → [`report`].
 
+pub mod changes;
 pub mod checks;
 pub mod cli;
 pub mod diagnostic;

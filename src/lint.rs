@@ -164,11 +164,33 @@ pub fn check(
     for check in &active {
         check.check_set(&ctx, &mut diagnostics);
     }
+    attach_rules(&rules, &mut diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     LintResult {
         rules,
         runbooks,
         diagnostics,
+    }
+}
+
+/// Names the group and rule of findings that lie inside a rule but were
+/// made without one (problems met while loading, such as unknown fields),
+/// so every finding about a rule says which rule.
+fn attach_rules(rules: &RuleSet, diagnostics: &mut [Diagnostic]) {
+    for d in diagnostics.iter_mut().filter(|d| d.rule.is_none()) {
+        let enclosing = rules
+            .files
+            .iter()
+            .filter(|f| f.source.name == d.source.name)
+            .flat_map(|f| f.documents.iter().flat_map(|doc| &doc.groups))
+            .flat_map(|g| g.rules.iter().map(move |r| (g, r)))
+            .find(|(_, r)| r.span.start <= d.span.start && d.span.start < r.span.end);
+        if let Some((group, rule)) = enclosing {
+            d.rule = checks::rule_name(rule);
+            if d.group.is_none() {
+                d.group = Some(group.name().to_string());
+            }
+        }
     }
 }
 

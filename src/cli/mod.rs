@@ -120,6 +120,10 @@ pub struct LintArgs {
     /// checks that need them all (runbook/stale).
     #[arg(long)]
     pub partial: bool,
+    /// Report only findings on rules added or changed since this git ref
+    /// (e.g. origin/main); every rule is still loaded and checked.
+    #[arg(long, value_name = "REF")]
+    pub changed_since: Option<String>,
     /// When to use colors in human output (NO_COLOR is honoured).
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
@@ -182,10 +186,22 @@ fn run_lint(args: LintArgs, out: &mut dyn Write) -> u8 {
         Ok(inputs) => inputs,
         Err(e) => return fail(e),
     };
-    let result = match lint::lint(&inputs, &options) {
+    let mut result = match lint::lint(&inputs, &options) {
         Ok(result) => result,
         Err(e) => return fail(e),
     };
+    if let Some(reference) = &args.changed_since {
+        let changes = match crate::changes::Changes::since(reference, &result.rules, options.load) {
+            Ok(c) => c,
+            Err(e) => return fail(e),
+        };
+        let rules = &result.rules;
+        let kept: Vec<_> = std::mem::take(&mut result.diagnostics)
+            .into_iter()
+            .filter(|d| changes.touches(d, rules))
+            .collect();
+        result.diagnostics = kept;
+    }
     let no_rule_files = result.rules.files.iter().all(|f| f.not_rules.is_some());
     let format = match args.format {
         FormatArg::Human => Format::Human,
