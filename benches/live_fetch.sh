@@ -8,36 +8,28 @@
 #   raw samples' size (16 bytes each: timestamp and value).
 #
 #     bash benches/live_fetch.sh [SERIES] [DAYS]
+#
+# 1,000 series × 30 days: about 3 minutes to generate and backfill.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/prometheus.sh
 series=${1:-1000}
 days=${2:-30}
 dir=$(mktemp -d)
-pid=
 cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    stop_prometheus
     rm -rf "$dir"
 }
 trap cleanup EXIT
 
 cargo build --release -q --example bench_history --bin firedrill
 read -r start end < <(target/release/examples/bench_history "$series" "$days" "$dir/history.om" 2>&1)
-# promtool backfills a month of 1,000 series in well over half an hour.
-promtool tsdb create-blocks-from openmetrics "$dir/history.om" "$dir/tsdb" >/dev/null
+backfill "$dir/history.om" "$dir/tsdb"
 rm "$dir/history.om"
-printf 'global:\n  scrape_interval: 1m\nscrape_configs: []\n' >"$dir/prometheus.yml"
 printf 'groups:\n- name: bench\n  rules:\n  - alert: BenchSignalHigh\n    expr: bench_signal > 0.9\n    for: 2m\n' >"$dir/rules.yml"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/tsdb" \
-    --storage.tsdb.retention.time=100y --web.listen-address="127.0.0.1:$port" \
-    --query.max-samples=200000000 2>"$dir/prometheus.log" &
-pid=$!
-for _ in $(seq 600); do
-    curl -sf "http://127.0.0.1:$port/-/ready" >/dev/null && break
-    sleep 0.2
-done
+start_prometheus "$dir/tsdb"
 
-run="target/release/firedrill simulate $dir/rules.yml --prometheus http://127.0.0.1:$port --start $start --end $end --format csv -q"
+run="target/release/firedrill simulate $dir/rules.yml --prometheus $prometheus_url --start $start --end $end --format csv -q"
 samples=$((series * (days * 1440 + 1)))
 echo "history: $series series x $days days = $samples samples, raw $((samples * 16 / 1048576)) MiB"
 hyperfine --warmup 1 --min-runs 3 -N "$run --concurrency 1" "$run --concurrency 4"

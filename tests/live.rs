@@ -303,6 +303,11 @@ fn windows_past_11000_points_are_split_and_exact() {
             "hourly.parquet",
             vec!["--max-range", "1h", "--concurrency", "8"],
         ),
+        // Two series, 999 samples a response: a one-day probe, then 499-point requests.
+        (
+            "budget.parquet",
+            vec!["--max-samples-per-request", "999", "--concurrency", "3"],
+        ),
     ] {
         let path = prometheus.path(name);
         let mut args = vec![

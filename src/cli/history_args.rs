@@ -41,6 +41,11 @@ pub struct ServerArgs {
     /// Points per series in one request; Prometheus refuses more than 11000.
     #[arg(long, default_value_t = 11_000, value_name = "N")]
     pub max_points: u64,
+    /// Samples (points × series) one response should hold at most; memory in
+    /// flight is about concurrency × this × 16 bytes. Each query's first
+    /// request is a one-day probe that counts its series.
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    pub max_samples_per_request: u64,
     /// The longest range one request may span (e.g. 1d where Thanos or Mimir
     /// limit query length); longer windows are split.
     #[arg(long, value_name = "DURATION")]
@@ -185,6 +190,9 @@ impl ServerArgs {
         if self.max_points == 0 {
             return Err("--max-points must be at least 1".into());
         }
+        if self.max_samples_per_request == 0 {
+            return Err("--max-samples-per-request must be at least 1".into());
+        }
         if self.concurrency == 0 {
             return Err("--concurrency must be at least 1".into());
         }
@@ -207,6 +215,7 @@ impl ServerArgs {
         };
         Ok(FetchOptions {
             max_points: self.max_points,
+            max_samples: self.max_samples_per_request,
             max_range_ms,
             concurrency: self.concurrency,
             timeout: std_duration("timeout", &self.timeout)?,

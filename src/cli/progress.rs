@@ -19,9 +19,9 @@ impl Progress {
             ProgressBar::hidden()
         } else {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-            if let Ok(style) =
-                ProgressStyle::with_template("fetching {bar:30} {pos}/{len} requests {elapsed}")
-            {
+            if let Ok(style) = ProgressStyle::with_template(
+                "fetching {bar:30} {percent}% of {len} points {elapsed}",
+            ) {
                 bar.set_style(style);
             }
             bar
@@ -35,12 +35,12 @@ impl Progress {
 }
 
 impl Observer for Progress {
-    fn planned(&self, requests: usize) {
-        self.bar.set_length(requests as u64);
+    fn planned(&self, points: u64) {
+        self.bar.set_length(points);
     }
 
-    fn request_done(&self) {
-        self.bar.inc(1);
+    fn request_done(&self, points: u64) {
+        self.bar.inc(points);
     }
 
     fn retrying(&self, what: &str, wait: Duration) {

@@ -14,8 +14,8 @@ pub mod retry;
 pub mod server;
 
 use std::io::Read;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 pub use chunk::Chunk;
@@ -28,10 +28,22 @@ use response::BodyProblem;
 /// Prometheus refuses range queries of more points per series than this.
 pub const PROMETHEUS_MAX_POINTS: u64 = 11_000;
 
+/// Samples per response by default: 16 MB of parsed samples each.
+pub const DEFAULT_MAX_SAMPLES: u64 = 1_000_000;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
     /// Points per series per request (at most 11,000 for Prometheus).
     pub max_points: u64,
+    /// Samples one response should hold at most (points × series), which
+    /// bounds memory in flight to about `concurrency × max_samples × 16`
+    /// bytes; the first request of each query is a probe that learns how
+    /// many series it returns.
+    pub max_samples: u64,
     /// The longest range one request may span (Thanos/Mimir query limits).
     pub max_range_ms: Option<i64>,
     /// Requests in flight at once.
@@ -47,6 +59,7 @@ impl Default for FetchOptions {
     fn default() -> Self {
         FetchOptions {
             max_points: PROMETHEUS_MAX_POINTS,
+            max_samples: DEFAULT_MAX_SAMPLES,
             max_range_ms: None,
             concurrency: 4,
             timeout: Duration::from_secs(120),
@@ -67,9 +80,10 @@ pub struct Job {
 
 /// Told about progress; called from worker threads.
 pub trait Observer: Sync {
-    /// The run will make this many requests (not counting retries).
-    fn planned(&self, _requests: usize) {}
-    fn request_done(&self) {}
+    /// The run will fetch this many points per series, over all queries.
+    fn planned(&self, _points: u64) {}
+    /// A request for this many points per series has been answered.
+    fn request_done(&self, _points: u64) {}
     /// A transient failure that will be retried after `wait`.
     fn retrying(&self, _what: &str, _wait: Duration) {}
 }
@@ -158,78 +172,84 @@ where
     F: Fn(usize, Chunk, Vec<RawSeries>) -> Result<(), String> + Sync,
 {
     let client = server.client()?;
-    let tasks: Vec<(usize, Chunk)> = jobs
-        .iter()
-        .enumerate()
-        .flat_map(|(j, job)| {
-            chunk::split(
-                job.start_ms,
-                job.end_ms,
-                job.step_ms,
-                options.max_points,
-                options.max_range_ms,
-            )
-            .into_iter()
-            .map(move |c| (j, c))
-        })
-        .collect();
-    observer.planned(tasks.len());
+    let schedule = Mutex::new(chunk::Schedule::new(
+        jobs.iter().map(|j| (j.start_ms, j.end_ms, j.step_ms)),
+        options.max_points,
+        options.max_range_ms,
+        options.max_samples,
+    ));
+    let answered = Condvar::new();
+    observer.planned(lock(&schedule).total_points());
     let deadline = Instant::now() + options.deadline;
-    let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let failure: Mutex<Option<FetchError>> = Mutex::new(None);
     let report = Mutex::new(FetchReport::default());
     let fail = |e: FetchError| {
+        lock(&failure).get_or_insert(e);
+        // Under the schedule's lock, so a worker about to wait sees the stop.
+        let _schedule = lock(&schedule);
         stop.store(true, Ordering::SeqCst);
-        let mut slot = failure.lock().unwrap_or_else(|p| p.into_inner());
-        slot.get_or_insert(e);
+        answered.notify_all();
     };
-    let workers = options.concurrency.clamp(1, tasks.len().max(1));
+    // The next chunk to fetch, waiting while every query left waits for its probe.
+    let take = || -> Option<(usize, Chunk)> {
+        let mut schedule = lock(&schedule);
+        loop {
+            if stop.load(Ordering::SeqCst) {
+                return None;
+            }
+            match schedule.take() {
+                chunk::Next::Fetch { job, chunk } => return Some((job, chunk)),
+                chunk::Next::Done => return None,
+                chunk::Next::Wait => {
+                    schedule = answered.wait(schedule).unwrap_or_else(|p| p.into_inner());
+                }
+            }
+        }
+    };
+    let workers = options.concurrency.max(1);
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            scope.spawn(|| loop {
-                if stop.load(Ordering::SeqCst) {
-                    return;
-                }
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(&(j, chunk)) = tasks.get(i) else {
-                    return;
-                };
-                let request = Request {
-                    client: &client,
-                    server,
-                    job: &jobs[j],
-                    chunk,
-                    options,
-                    deadline,
-                    stop: &stop,
-                    observer,
-                };
-                match request.run() {
-                    Ok((matrix, retries)) => {
-                        {
-                            let mut r = report.lock().unwrap_or_else(|p| p.into_inner());
-                            r.requests += 1;
-                            r.retries += retries as usize;
-                            for w in matrix.warnings.iter().chain(&matrix.infos) {
-                                let line = format!("{w} (query {:?})", jobs[j].query);
-                                if !r.warnings.contains(&line) {
-                                    r.warnings.push(line);
+            scope.spawn(|| {
+                while let Some((j, chunk)) = take() {
+                    let request = Request {
+                        client: &client,
+                        server,
+                        job: &jobs[j],
+                        chunk,
+                        options,
+                        deadline,
+                        stop: &stop,
+                        observer,
+                    };
+                    match request.run() {
+                        Ok((matrix, retries)) => {
+                            lock(&schedule).answered(j, matrix.series.len());
+                            answered.notify_all();
+                            {
+                                let mut r = lock(&report);
+                                r.requests += 1;
+                                r.retries += retries as usize;
+                                for w in matrix.warnings.iter().chain(&matrix.infos) {
+                                    let line = format!("{w} (query {:?})", jobs[j].query);
+                                    if !r.warnings.contains(&line) {
+                                        r.warnings.push(line);
+                                    }
                                 }
                             }
+                            if let Err(e) = consume(j, chunk, matrix.series) {
+                                fail(FetchError::Consumer(e));
+                                return;
+                            }
+                            observer.request_done(chunk.points(jobs[j].step_ms.max(1)) as u64);
                         }
-                        if let Err(e) = consume(j, chunk, matrix.series) {
-                            fail(FetchError::Consumer(e));
+                        Err(Some(e)) => {
+                            fail(e);
                             return;
                         }
-                        observer.request_done();
+                        // Stopped because another worker failed.
+                        Err(None) => return,
                     }
-                    Err(Some(e)) => {
-                        fail(e);
-                        return;
-                    }
-                    // Stopped because another worker failed.
-                    Err(None) => return,
                 }
             });
         }
@@ -250,10 +270,7 @@ pub fn fetch_results(
     type Parts = Vec<(Chunk, Vec<RawSeries>)>;
     let parts: Vec<Mutex<Parts>> = jobs.iter().map(|_| Mutex::new(Vec::new())).collect();
     let report = fetch(server, jobs, options, observer, |j, chunk, series| {
-        parts[j]
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((chunk, series));
+        lock(&parts[j]).push((chunk, series));
         Ok(())
     })?;
     let mut results = Vec::with_capacity(jobs.len());

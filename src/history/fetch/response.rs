@@ -224,6 +224,8 @@ fn samples<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(i64, f64)>, D::Error>
             while let Some(Sample(t, v)) = seq.next_element()? {
                 out.push((t, v));
             }
+            // Growth by doubling leaves up to half unused; chunks wait in memory.
+            out.shrink_to_fit();
             Ok(out)
         }
     }
