@@ -43,8 +43,9 @@ pub struct ServerArgs {
     pub max_points: u64,
     /// Samples (points × series) one response should hold at most; memory in
     /// flight is about concurrency × this × 16 bytes. Each query's first
-    /// request is a one-day probe that counts its series.
-    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    /// request is a one-day probe that counts its series; no request is cut
+    /// below 120 points.
+    #[arg(long, default_value_t = 250_000, value_name = "N")]
     pub max_samples_per_request: u64,
     /// The longest range one request may span (e.g. 1d where Thanos or Mimir
     /// limit query length); longer windows are split.

@@ -30,6 +30,10 @@ impl Chunk {
 /// thousands of series stays small, enough to cover a day at one-minute steps.
 pub const PROBE_POINTS: i64 = 1_440;
 
+/// The fewest points per series a request is cut to, however many series a
+/// query returns: below this, per-request cost on the server dominates.
+pub const MIN_POINTS: i64 = 120;
+
 /// The most points one request may ask for at `step`: at most `max_points`
 /// and, when given, spanning less than `max_range_ms`.
 pub fn max_points_per_request(step_ms: i64, max_points: u64, max_range_ms: Option<i64>) -> i64 {
@@ -113,7 +117,9 @@ impl Schedule {
                 continue;
             }
             let points = match c.series {
-                Some(n) => (self.max_samples / n.max(1) as u64).clamp(1, c.cap as u64) as i64,
+                Some(n) => (self.max_samples / n.max(1) as u64)
+                    .max(MIN_POINTS as u64)
+                    .min(c.cap as u64) as i64,
                 None if c.probing => {
                     waiting = true;
                     continue;
@@ -220,9 +226,10 @@ mod tests {
                         assert!(c.end_ms - c.start_ms < r);
                     }
                     if i > 0 {
-                        // After the probe, a request holds at most the budget (or one point).
+                        // After the probe, a request holds at most the budget (or the floor's points).
                         let held = c.points(step) as u64 * series as u64;
-                        assert!(held <= samples.max(series as u64), "{c:?}");
+                        let floor = (MIN_POINTS as u64).min(max_points) * series as u64;
+                        assert!(held <= samples.max(floor), "{c:?}");
                     }
                     expected += c.points(step);
                 }
@@ -259,6 +266,11 @@ mod tests {
             panic!()
         };
         assert_eq!(chunk.points(step), 250);
+        schedule.answered(0, 100_000);
+        let Next::Fetch { chunk, .. } = schedule.take() else {
+            panic!()
+        };
+        assert_eq!(chunk.points(step), MIN_POINTS, "never below the floor");
         assert_eq!(
             Schedule::new([(10, 0, step)], 11_000, None, 1).take(),
             Next::Done
