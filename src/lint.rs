@@ -177,15 +177,36 @@ pub fn check(
 /// made without one (problems met while loading, such as unknown fields),
 /// so every finding about a rule says which rule.
 fn attach_rules(rules: &RuleSet, diagnostics: &mut [Diagnostic]) {
+    type Spans<'a> = Vec<(
+        usize,
+        usize,
+        &'a crate::rules::Group,
+        &'a crate::rules::Rule,
+    )>;
+    // Per file, its rules' spans by start, so each finding is a binary search.
+    let mut by_file: std::collections::HashMap<&str, Spans> = std::collections::HashMap::new();
+    for file in &rules.files {
+        let spans = by_file.entry(file.source.name.as_str()).or_default();
+        for group in file.documents.iter().flat_map(|doc| &doc.groups) {
+            for rule in &group.rules {
+                spans.push((rule.span.start, rule.span.end, group, rule));
+            }
+        }
+    }
+    for spans in by_file.values_mut() {
+        spans.sort_by_key(|s| s.0);
+    }
     for d in diagnostics.iter_mut().filter(|d| d.rule.is_none()) {
-        let enclosing = rules
-            .files
-            .iter()
-            .filter(|f| f.source.name == d.source.name)
-            .flat_map(|f| f.documents.iter().flat_map(|doc| &doc.groups))
-            .flat_map(|g| g.rules.iter().map(move |r| (g, r)))
-            .find(|(_, r)| r.span.start <= d.span.start && d.span.start < r.span.end);
-        if let Some((group, rule)) = enclosing {
+        let Some(spans) = by_file.get(d.source.name.as_str()) else {
+            continue;
+        };
+        let at = d.span.start;
+        // Rules do not overlap: the last one starting at or before `at` is the only candidate.
+        let i = spans.partition_point(|s| s.0 <= at);
+        let Some(&(_, end, group, rule)) = i.checked_sub(1).map(|i| &spans[i]) else {
+            continue;
+        };
+        if at < end {
             d.rule = checks::rule_name(rule);
             if d.group.is_none() {
                 d.group = Some(group.name().to_string());
