@@ -212,3 +212,114 @@ fn fail_on_gives_the_same_status_in_every_format() {
         assert_eq!(strict.status.code(), Some(1), "{format}");
     }
 }
+
+/// Validates with a real validator; `.ci/run` installs them (Debian packages
+/// python3-jsonschema and libxml2-utils).
+fn validate(program: &str, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} is needed for this test ({e}); .ci/run installs it"));
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+fn schema(name: &str) -> String {
+    format!("{}/fixtures/schemas/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn sarif_and_junit_are_valid_against_their_schemas() {
+    let (dir, path, _) = setup();
+    let clean = dir.path().join("clean.yml");
+    std::fs::write(
+        &clean,
+        "groups:\n- name: g\n  rules:\n  - record: job:up:sum\n    expr: sum by (job) (up)\n",
+    )
+    .unwrap();
+    for (name, target) in [
+        ("findings", path.as_str()),
+        ("clean", clean.to_str().unwrap()),
+    ] {
+        let sarif = dir.path().join(format!("{name}.sarif"));
+        std::fs::write(
+            &sarif,
+            stdout(&firedrill(&["lint", "--format", "sarif", target])),
+        )
+        .unwrap();
+        let (ok, text) = validate(
+            "python3",
+            &[
+                "-c",
+                "import json, sys, jsonschema\n\
+                 schema = json.load(open(sys.argv[1]))\n\
+                 log = json.load(open(sys.argv[2]))\n\
+                 jsonschema.validators.validator_for(schema)(schema).validate(log)\n\
+                 print(len(log['runs'][0]['results']), 'results valid')",
+                &schema("sarif-2.1.0.json"),
+                sarif.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            ok,
+            "{name}: SARIF is not valid against the 2.1.0 schema:\n{text}"
+        );
+
+        let junit = dir.path().join(format!("{name}.xml"));
+        std::fs::write(
+            &junit,
+            stdout(&firedrill(&["lint", "--format", "junit", target])),
+        )
+        .unwrap();
+        let (ok, text) = validate(
+            "xmllint",
+            &[
+                "--noout",
+                "--schema",
+                &schema("junit.xsd"),
+                junit.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            ok,
+            "{name}: JUnit is not valid against Jenkins' junit-10.xsd:\n{text}"
+        );
+    }
+
+    // The validators do refuse what breaks the schemas.
+    let broken = dir.path().join("broken.sarif");
+    std::fs::write(
+        &broken,
+        r#"{"version": "2.1.0", "runs": [{"results": []}]}"#,
+    )
+    .unwrap();
+    let (ok, _) = validate(
+        "python3",
+        &[
+            "-c",
+            "import json, sys, jsonschema\n\
+             schema = json.load(open(sys.argv[1]))\n\
+             jsonschema.validators.validator_for(schema)(schema).validate(json.load(open(sys.argv[2])))",
+            &schema("sarif-2.1.0.json"),
+            broken.to_str().unwrap(),
+        ],
+    );
+    assert!(!ok, "a run without its tool must be refused");
+    let broken = dir.path().join("broken.xml");
+    std::fs::write(
+        &broken,
+        r#"<testsuites><testsuite name="x"><testcase/></testsuite></testsuites>"#,
+    )
+    .unwrap();
+    let (ok, _) = validate(
+        "xmllint",
+        &[
+            "--noout",
+            "--schema",
+            &schema("junit.xsd"),
+            broken.to_str().unwrap(),
+        ],
+    );
+    assert!(!ok, "a suite without counts must be refused");
+}

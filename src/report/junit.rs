@@ -61,12 +61,10 @@ pub fn write(result: &LintResult, out: &mut dyn Write) -> io::Result<()> {
             }
             writeln!(
                 out,
-                r#"    <testcase name="{} {}" classname="{}" file="{}" line="{}">"#,
+                r#"    <testcase name="{} {}" classname="{}">"#,
                 escape(d.check),
                 escape(&place),
                 escape(file),
-                escape(file),
-                at.line
             )?;
             writeln!(
                 out,
