@@ -11,6 +11,7 @@
 pub mod changes;
 pub mod checks;
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod history;
 pub mod input;

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::config::Config;
 use crate::history::fetch::{Auth, FetchOptions, RetryPolicy, Secret, Server, Tls};
 use crate::rules::Duration;
 
@@ -139,9 +140,10 @@ fn env_secret(name: &str) -> Option<Secret> {
 }
 
 impl ServerArgs {
-    /// The server to query, when one was given.
-    pub fn server(&self) -> Result<Option<Server>, String> {
-        let Some(url) = &self.prometheus else {
+    /// The server to query, when one was given: `--prometheus`, else
+    /// `PROMETHEUS_URL`, else `[prometheus] url` of the config file.
+    pub fn server(&self, config: &Config) -> Result<Option<Server>, String> {
+        let Some(url) = self.prometheus.as_ref().or(config.prometheus.url.as_ref()) else {
             return Ok(None);
         };
         let mut server = Server::parse(url).map_err(|e| e.to_string())?;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::checks;
+use crate::config::{self, Config, ConfigError};
 use crate::diagnostic::Severity;
 use crate::input;
 use crate::lint::{self, LintOptions, Selection};
@@ -34,6 +35,10 @@ pub mod exit {
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Read settings from this file instead of the nearest .firedrill.toml
+    /// in the working directory or above.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -135,14 +140,41 @@ const KNOWN_FEATURES: &[&str] = &["promql-experimental-functions"];
 pub fn run(cli: Cli) -> ExitCode {
     let stdout = io::stdout();
     let mut out = stdout.lock();
+    let needs_config = matches!(
+        cli.command,
+        Command::Lint(_) | Command::Simulate(_) | Command::Record(_)
+    );
+    let config = if needs_config {
+        match load_config(cli.config.as_deref()) {
+            Ok(config) => config,
+            Err(status) => return ExitCode::from(status),
+        }
+    } else {
+        Config::default()
+    };
     let status = match cli.command {
         Command::Lint(args) => run_lint(args, &mut out),
-        Command::Simulate(args) => simulate::run(args, &mut out),
-        Command::Record(args) => record::run(args),
+        Command::Simulate(args) => simulate::run(args, &config, &mut out),
+        Command::Record(args) => record::run(args, &config),
         Command::Checks { markdown } => list_checks(markdown, &mut out),
         Command::Explain { id } => explain(&id, &mut out),
     };
     ExitCode::from(status)
+}
+
+/// The settings file, or the status to exit with when it is unusable.
+fn load_config(explicit: Option<&std::path::Path>) -> Result<Config, u8> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    match config::find_and_load(explicit, &cwd) {
+        Ok(config) => Ok(config),
+        Err(ConfigError::Invalid(d)) => {
+            let mut text = report::human::render(&d, error_style());
+            text.push_str("firedrill: error: the config file is invalid\n");
+            let _ = io::stderr().write_all(text.as_bytes());
+            Err(exit::USAGE)
+        }
+        Err(e) => Err(fail(e)),
+    }
 }
 
 pub(crate) fn fail(message: impl std::fmt::Display) -> u8 {
@@ -242,6 +274,17 @@ fn run_lint(args: LintArgs, out: &mut dyn Write) -> u8 {
         exit::FINDINGS
     } else {
         exit::CLEAN
+    }
+}
+
+/// How an error on stderr is drawn: colors only on a terminal.
+fn error_style() -> Style {
+    let tty = io::stderr().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    Style {
+        color: tty && !no_color,
+        unicode: tty && !no_color,
+        width: 100,
     }
 }
 

@@ -50,3 +50,10 @@ impl Observer for Progress {
         }
     }
 }
+
+/// The server's warnings and infos, on stderr.
+pub fn print_server_warnings(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("firedrill: warning: the server said: {w}");
+    }
+}

@@ -6,6 +6,7 @@ use super::history_args::{ServerArgs, WindowArgs};
 use super::progress::Progress;
 use super::simulate::{plan, Planned};
 use super::{exit, fail};
+use crate::config::Config;
 use crate::simulate;
 
 #[derive(Debug, clap::Args)]
@@ -31,18 +32,17 @@ pub struct RecordArgs {
     pub server: ServerArgs,
 }
 
-pub fn run(args: RecordArgs) -> u8 {
-    match record(args) {
+pub fn run(args: RecordArgs, config: &Config) -> u8 {
+    match record(args, config) {
         Ok(status) => status,
         Err(e) => fail(e),
     }
 }
 
-fn record(args: RecordArgs) -> Result<u8, String> {
-    let server = args
-        .server
-        .server()?
-        .ok_or("give the server: --prometheus URL or PROMETHEUS_URL")?;
+fn record(args: RecordArgs, config: &Config) -> Result<u8, String> {
+    let server = args.server.server(config)?.ok_or(
+        "give the server: --prometheus URL, PROMETHEUS_URL, or [prometheus] url in .firedrill.toml",
+    )?;
     let fetch_options = args.server.fetch_options()?;
     let window = args.window.fetch_window()?;
     let Planned { plans, options } = plan(
@@ -55,9 +55,7 @@ fn record(args: RecordArgs) -> Result<u8, String> {
     let fetched = simulate::record(&plans, &server, &fetch_options, window, &options, &progress);
     progress.finish();
     let (recording, report) = fetched.map_err(|e| e.to_string())?;
-    for w in &report.warnings {
-        eprintln!("firedrill: warning: the server said: {w}");
-    }
+    super::progress::print_server_warnings(&report.warnings);
     crate::history::recording::write(&args.out, &recording).map_err(|e| e.to_string())?;
     if !args.server.quiet {
         let series: usize = recording.results.iter().map(|r| r.series.len()).sum();

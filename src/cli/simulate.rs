@@ -7,6 +7,7 @@ use clap::ValueEnum;
 use super::history_args::{duration, ServerArgs, WindowArgs};
 use super::progress::Progress;
 use super::{exit, fail};
+use crate::config::Config;
 use crate::input;
 use crate::lint;
 use crate::report;
@@ -26,12 +27,9 @@ pub struct SimulateArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
     /// A recording (Parquet) to replay, as written by `firedrill record`.
-    #[arg(
-        long,
-        value_name = "FILE",
-        required_unless_present = "prometheus",
-        conflicts_with = "prometheus"
-    )]
+    /// Without it, history comes from the server (--prometheus,
+    /// PROMETHEUS_URL or the config file's [prometheus] url).
+    #[arg(long, value_name = "FILE", conflicts_with = "prometheus")]
     pub data: Option<String>,
     /// Only this alert (repeatable).
     #[arg(long, value_name = "NAME")]
@@ -96,14 +94,14 @@ fn durations(flag: &str, list: &[String]) -> Result<Vec<crate::rules::Duration>,
     list.iter().map(|d| duration(flag, d)).collect()
 }
 
-pub fn run(args: SimulateArgs, out: &mut dyn Write) -> u8 {
-    match simulate(args, out) {
+pub fn run(args: SimulateArgs, config: &Config, out: &mut dyn Write) -> u8 {
+    match simulate(args, config, out) {
         Ok(status) => status,
         Err(e) => fail(e),
     }
 }
 
-fn simulate(args: SimulateArgs, out: &mut dyn Write) -> Result<u8, String> {
+fn simulate(args: SimulateArgs, config: &Config, out: &mut dyn Write) -> Result<u8, String> {
     let thresholds = match args.threshold.as_deref() {
         None => Thresholds::Current,
         Some("auto") => Thresholds::Auto,
@@ -118,7 +116,11 @@ fn simulate(args: SimulateArgs, out: &mut dyn Write) -> Result<u8, String> {
     };
     let fors = durations("for", &args.for_)?;
     let keeps = durations("keep-firing-for", &args.keep_firing_for)?;
-    let server = args.server.server()?;
+    // A recording given is what to replay, whatever server the config names.
+    let server = match &args.data {
+        Some(_) => None,
+        None => args.server.server(config)?,
+    };
     let fetch_options = args.server.fetch_options()?;
     let Planned { plans, options } = plan(
         &args.paths,
@@ -150,12 +152,15 @@ fn simulate(args: SimulateArgs, out: &mut dyn Write) -> Result<u8, String> {
                 .map_err(|e| e.to_string())?;
             simulate::run(&plans, &recording, &options).map_err(|e| e.to_string())?
         }
-        (None, None) => return Err("give --data FILE or --prometheus URL".into()),
+        (None, None) => {
+            return Err(
+                "give a recording (--data FILE) or a server (--prometheus URL, PROMETHEUS_URL, or [prometheus] url in .firedrill.toml)"
+                    .into(),
+            )
+        }
     };
     if args.format != SimulateFormat::Human {
-        for w in &result.warnings {
-            eprintln!("firedrill: warning: the server said: {w}");
-        }
+        super::progress::print_server_warnings(&result.warnings);
     }
     if let Some(path) = &args.out {
         report::simulate::write_parquet(&result, std::path::Path::new(path))?;

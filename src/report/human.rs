@@ -97,39 +97,53 @@ impl MietteDiagnostic for Report<'_> {
     }
 }
 
-pub fn write(result: &LintResult, style: Style, out: &mut dyn Write) -> io::Result<()> {
+/// One finding as the graphical report draws it (for errors outside a lint run).
+pub fn render(d: &Diagnostic, style: Style) -> String {
+    render_with(&handler(style), d).unwrap_or_else(|_| format!("{}\n", d.message))
+}
+
+fn render_with(handler: &GraphicalReportHandler, d: &Diagnostic) -> io::Result<String> {
+    let at = d.source.line_col(d.span.start);
+    let mut context = String::new();
+    if let Some(rule) = &d.rule {
+        context = match rule {
+            crate::diagnostic::RuleName::Alert(n) => format!(" [alert {n}]"),
+            crate::diagnostic::RuleName::Record(n) => format!(" [record {n}]"),
+        };
+    }
+    let title = format!(
+        "{}:{}:{}: {}{}",
+        d.source.name, at.line, at.column, d.message, context
+    );
+    let report = Report {
+        d,
+        source: NamedText(&d.source),
+        title,
+    };
+    let mut text = String::new();
+    handler
+        .render_report(&mut text, &report)
+        .map_err(io::Error::other)?;
+    Ok(text)
+}
+
+fn handler(style: Style) -> GraphicalReportHandler {
     let theme = match (style.unicode, style.color) {
         (true, true) => GraphicalTheme::unicode(),
         (true, false) => GraphicalTheme::unicode_nocolor(),
         (false, true) => GraphicalTheme::ascii(),
         (false, false) => GraphicalTheme::none(),
     };
-    let handler = GraphicalReportHandler::new_themed(theme)
+    GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
         .with_links(false)
-        .with_context_lines(1);
+        .with_context_lines(1)
+}
+
+pub fn write(result: &LintResult, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let handler = handler(style);
     for d in &result.diagnostics {
-        let at = d.source.line_col(d.span.start);
-        let mut context = String::new();
-        if let Some(rule) = &d.rule {
-            context = match rule {
-                crate::diagnostic::RuleName::Alert(n) => format!(" [alert {n}]"),
-                crate::diagnostic::RuleName::Record(n) => format!(" [record {n}]"),
-            };
-        }
-        let title = format!(
-            "{}:{}:{}: {}{}",
-            d.source.name, at.line, at.column, d.message, context
-        );
-        let report = Report {
-            d,
-            source: NamedText(&d.source),
-            title,
-        };
-        let mut text = String::new();
-        handler
-            .render_report(&mut text, &report)
-            .map_err(io::Error::other)?;
+        let text = render_with(&handler, d)?;
         out.write_all(text.as_bytes())?;
         out.write_all(b"\n")?;
     }

@@ -1,0 +1,142 @@
+//! `.firedrill.toml`: found by walking up from the working directory or
+//! named with `--config`; its server URL is used when no flag or
+//! environment variable names one; a mistake in it stops the run at its place.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::mock::{Mock, Reply};
+use common::{stderr, stdout};
+
+const RULES: &str = "groups:\n- name: faults\n  rules:\n  - alert: FaultSignalHigh\n    expr: fault_signal > 5\n    for: 1m\n";
+
+/// firedrill in `cwd`, with no server in its environment.
+fn firedrill_in(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env_remove("PROMETHEUS_URL")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost")
+        .output()
+        .unwrap()
+}
+
+fn simulate(cwd: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "simulate",
+        "rules.yml",
+        "--start",
+        "1793491200",
+        "--end",
+        "1793491800",
+        "--format",
+        "json",
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    firedrill_in(cwd, &args)
+}
+
+#[test]
+fn the_server_url_comes_from_the_nearest_config_file() {
+    let mock = Mock::start(vec![Reply::ok()]);
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join(".firedrill.toml"),
+        format!(
+            "# the team's server\n[prometheus]\nurl = \"{}\"\n",
+            mock.url
+        ),
+    )
+    .unwrap();
+    let rules = repo.path().join("alerts");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(rules.join("rules.yml"), RULES).unwrap();
+
+    // Run from a folder below the config file.
+    let out = simulate(&rules, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["source"], mock.url.as_str());
+    assert_eq!(json["rules"][0]["candidates"][0]["pages"], 1);
+    assert!(!mock.requests().is_empty());
+
+    // --prometheus wins over the file.
+    let other = Mock::start(vec![Reply::ok()]);
+    let out = simulate(&rules, &["--prometheus", &other.url]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["source"], other.url.as_str());
+
+    // A recording given is replayed; the file's server is not asked.
+    let before = mock.requests().len();
+    let recording = common::fixtures().join("wecare-7d.parquet");
+    let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let out = firedrill_in(
+        &rules,
+        &[
+            "simulate",
+            rules_dir.to_str().unwrap(),
+            "--data",
+            recording.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(mock.requests().len(), before);
+}
+
+#[test]
+fn without_any_server_the_message_names_every_way_to_give_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.yml"), RULES).unwrap();
+    let out = simulate(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--data") && err.contains("PROMETHEUS_URL") && err.contains(".firedrill.toml"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_mistake_in_the_config_stops_the_run_at_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.yml"), RULES).unwrap();
+    std::fs::write(
+        dir.path().join(".firedrill.toml"),
+        "[prometheus]\nurll = \"http://127.0.0.1:9\"\n",
+    )
+    .unwrap();
+    for args in [
+        vec!["lint", "rules.yml"],
+        vec!["simulate", "rules.yml", "--range", "1h"],
+    ] {
+        let out = firedrill_in(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains(".firedrill.toml:2:1"), "{err}");
+        assert!(err.contains("unknown field `urll`"), "{err}");
+        assert!(stdout(&out).is_empty());
+    }
+
+    // --config names another file, which is read instead.
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, "[prometheus]\n").unwrap();
+    let out = firedrill_in(
+        dir.path(),
+        &["--config", good.to_str().unwrap(), "lint", "rules.yml"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = firedrill_in(
+        dir.path(),
+        &["lint", "--config", "missing.toml", "rules.yml"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("missing.toml"), "{}", stderr(&out));
+}
