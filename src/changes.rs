@@ -1,4 +1,5 @@
-//! Which rules a change touched, for `lint --changed-since REF`.
+//! Which rules a change touched, for `lint --changed-since REF` and
+//! `firedrill diff --base REF`.
 //!
 //! Rules are compared by identity, not by line: a rule is the same rule in
 //! the old and new versions when it has the same group name, kind and name
@@ -33,9 +34,9 @@ pub struct Changes {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChangesError {
-    #[error("--changed-since needs a git repository: {0}")]
+    #[error("comparing with a git ref needs a git repository: {0}")]
     NotARepository(String),
-    #[error("--changed-since {reference:?}: {reason}")]
+    #[error("git ref {reference:?}: {reason}")]
     BadRef { reference: String, reason: String },
     #[error("running git: {0}")]
     Git(String),
@@ -49,6 +50,157 @@ fn git(dir: &Path, args: &[&str]) -> Result<std::process::Output, ChangesError> 
         .map_err(|e| ChangesError::Git(e.to_string()))
 }
 
+/// A rule in a loaded rule set: where it is and who it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleRef {
+    pub file: String,
+    pub span: Span,
+    pub group: String,
+    pub alert: bool,
+    pub name: String,
+}
+
+/// How the rules of two versions of a rule set compare, by identity.
+#[derive(Debug, Clone, Default)]
+pub struct RuleDiff {
+    /// Rules of the new set the old one does not have.
+    pub added: Vec<RuleRef>,
+    /// `(old, new)` versions of rules whose content differs.
+    pub changed: Vec<(RuleRef, RuleRef)>,
+    /// Rules of the old set the new one does not have.
+    pub removed: Vec<RuleRef>,
+    /// Rules the same in both.
+    pub unchanged: usize,
+}
+
+/// Compares two versions of a rule set rule by rule.
+pub fn diff(old: &RuleSet, new: &RuleSet) -> RuleDiff {
+    let mut before: BTreeMap<Key, (String, RuleRef)> = BTreeMap::new();
+    for file in &old.files {
+        for (key, fingerprint, rule) in identities_with_refs(file) {
+            before.insert(key, (fingerprint, rule));
+        }
+    }
+    let mut out = RuleDiff::default();
+    for file in &new.files {
+        for (key, fingerprint, rule) in identities_with_refs(file) {
+            match before.remove(&key) {
+                None => out.added.push(rule),
+                Some((old_fingerprint, old_rule)) if old_fingerprint != fingerprint => {
+                    out.changed.push((old_rule, rule))
+                }
+                Some(_) => out.unchanged += 1,
+            }
+        }
+    }
+    out.removed = before.into_values().map(|(_, r)| r).collect();
+    out
+}
+
+/// The repository's top folder, and `reference` checked to be a commit.
+fn repository(reference: &str) -> Result<PathBuf, ChangesError> {
+    let cwd = std::env::current_dir().map_err(|e| ChangesError::Git(e.to_string()))?;
+    let top = git(&cwd, &["rev-parse", "--show-toplevel"])?;
+    if !top.status.success() {
+        return Err(ChangesError::NotARepository(
+            String::from_utf8_lossy(&top.stderr).trim().to_string(),
+        ));
+    }
+    let top = PathBuf::from(String::from_utf8_lossy(&top.stdout).trim());
+    let top = top.canonicalize().unwrap_or(top);
+    let verify = git(
+        &top,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{reference}^{{commit}}"),
+        ],
+    )?;
+    if !verify.status.success() {
+        return Err(ChangesError::BadRef {
+            reference: reference.into(),
+            reason: "not a commit in this repository".into(),
+        });
+    }
+    Ok(top)
+}
+
+/// A path relative to the repository's top, when it is inside it.
+fn in_repository(top: &Path, path: &Path) -> Option<PathBuf> {
+    let absolute = path.canonicalize().ok()?;
+    absolute.strip_prefix(top).ok().map(Path::to_path_buf)
+}
+
+/// A file's text at `reference`, or `None` when it did not exist there.
+fn text_at(top: &Path, reference: &str, relative: &Path) -> Result<Option<String>, ChangesError> {
+    let spec = format!("{reference}:{}", relative.display());
+    let shown = git(top, &["show", &spec])?;
+    Ok(shown
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&shown.stdout).into_owned()))
+}
+
+/// The rule set as it was at `reference`: the old version of every loaded
+/// file, and the rule files that were under the folders in `paths` then but
+/// are gone now (named as they were).
+pub fn rules_at(
+    reference: &str,
+    rules: &RuleSet,
+    paths: &[String],
+    options: LoadOptions,
+) -> Result<RuleSet, ChangesError> {
+    let top = repository(reference)?;
+    let mut files = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for file in rules.files.iter().filter(|f| f.not_rules.is_none()) {
+        let Some(relative) = in_repository(&top, Path::new(&file.source.name)) else {
+            continue; // standard input or outside the repository: all new
+        };
+        seen.insert(relative.clone());
+        if let Some(text) = text_at(&top, reference, &relative)? {
+            let source = Arc::new(SourceFile::new(file.source.name.clone(), text));
+            files.push(rules::load(source, options));
+        }
+    }
+    for path in paths.iter().filter(|p| Path::new(p).is_dir()) {
+        let Some(folder) = in_repository(&top, Path::new(path)) else {
+            continue;
+        };
+        let listed = git(
+            &top,
+            &[
+                "ls-tree",
+                "-r",
+                "-z",
+                "--name-only",
+                reference,
+                "--",
+                &folder.display().to_string(),
+            ],
+        )?;
+        for name in String::from_utf8_lossy(&listed.stdout).split('\0') {
+            let relative = PathBuf::from(name);
+            let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+            if name.is_empty() || !yaml || seen.contains(&relative) {
+                continue;
+            }
+            if let Some(text) = text_at(&top, reference, &relative)? {
+                // Named as the user's folder argument would name it.
+                let shown =
+                    Path::new(path).join(relative.strip_prefix(&folder).unwrap_or(&relative));
+                let source = Arc::new(SourceFile::new(shown.display().to_string(), text));
+                let file = rules::load(source, options);
+                if file.not_rules.is_none() {
+                    files.push(file);
+                }
+            }
+        }
+    }
+    Ok(RuleSet { files })
+}
+
 impl Changes {
     /// Compares the loaded rules with their versions at `reference`.
     pub fn since(
@@ -56,77 +208,31 @@ impl Changes {
         rules: &RuleSet,
         options: LoadOptions,
     ) -> Result<Changes, ChangesError> {
-        let cwd = std::env::current_dir().map_err(|e| ChangesError::Git(e.to_string()))?;
-        let top = git(&cwd, &["rev-parse", "--show-toplevel"])?;
-        if !top.status.success() {
-            return Err(ChangesError::NotARepository(
-                String::from_utf8_lossy(&top.stderr).trim().to_string(),
-            ));
-        }
-        let top = PathBuf::from(String::from_utf8_lossy(&top.stdout).trim());
-        let top = top.canonicalize().unwrap_or(top);
-        let verify = git(
-            &top,
-            &[
-                "rev-parse",
-                "--verify",
-                "--quiet",
-                &format!("{reference}^{{commit}}"),
-            ],
-        )?;
-        if !verify.status.success() {
-            return Err(ChangesError::BadRef {
-                reference: reference.into(),
-                reason: "not a commit in this repository".into(),
-            });
-        }
-        let mut old_rules: BTreeMap<Key, String> = BTreeMap::new();
+        let old = rules_at(reference, rules, &[], options)?;
+        let top = repository(reference)?;
         let mut changes = Changes::default();
         for file in rules.files.iter().filter(|f| f.not_rules.is_none()) {
             let name = &file.source.name;
-            let relative = Path::new(name)
-                .canonicalize()
-                .ok()
-                .and_then(|p| p.strip_prefix(&top).ok().map(Path::to_path_buf));
-            let old_text = match relative {
-                Some(rel) => {
-                    let spec = format!("{reference}:{}", rel.display());
-                    let shown = git(&top, &["show", &spec])?;
-                    shown
-                        .status
-                        .success()
-                        .then(|| String::from_utf8_lossy(&shown.stdout).into_owned())
-                }
-                // Standard input or a file outside the repository: all new.
+            let old_text = match in_repository(&top, Path::new(name)) {
+                Some(relative) => text_at(&top, reference, &relative)?,
                 None => None,
             };
             if old_text.as_deref() != Some(file.source.text.as_str()) {
                 changes.files.push(name.clone());
             }
-            if let Some(text) = old_text {
-                let old = rules::load(Arc::new(SourceFile::new(name.clone(), text)), options);
-                for (key, fingerprint) in identities(&old) {
-                    old_rules.insert(key, fingerprint);
-                }
-            }
         }
-        let mut current = BTreeMap::new();
-        for file in &rules.files {
-            for (key, fingerprint, span) in identities_with_spans(file) {
-                if old_rules.get(&key) != Some(&fingerprint) {
-                    changes
-                        .rules
-                        .entry(file.source.name.clone())
-                        .or_default()
-                        .push(span);
-                }
-                current.insert(key, ());
-            }
+        let compared = diff(&old, rules);
+        for rule in compared
+            .added
+            .into_iter()
+            .chain(compared.changed.into_iter().map(|(_, new)| new))
+        {
+            changes.rules.entry(rule.file).or_default().push(rule.span);
         }
-        changes.removed = old_rules
-            .keys()
-            .filter(|k| !current.contains_key(*k))
-            .map(|(group, _, name, _)| (group.clone(), name.clone()))
+        changes.removed = compared
+            .removed
+            .into_iter()
+            .map(|r| (r.group, r.name))
             .collect();
         Ok(changes)
     }
@@ -155,14 +261,7 @@ impl Changes {
     }
 }
 
-fn identities(file: &RuleFile) -> Vec<(Key, String)> {
-    identities_with_spans(file)
-        .into_iter()
-        .map(|(k, f, _)| (k, f))
-        .collect()
-}
-
-fn identities_with_spans(file: &RuleFile) -> Vec<(Key, String, Span)> {
+fn identities_with_refs(file: &RuleFile) -> Vec<(Key, String, RuleRef)> {
     let mut out = Vec::new();
     for group in file.documents.iter().flat_map(|d| &d.groups) {
         let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
@@ -178,7 +277,14 @@ fn identities_with_spans(file: &RuleFile) -> Vec<(Key, String, Span)> {
                 *count,
             );
             *count += 1;
-            out.push((key, fingerprint(rule), rule.span));
+            let reference = RuleRef {
+                file: file.source.name.clone(),
+                span: rule.span,
+                group: group.name().to_string(),
+                alert: rule.is_alert(),
+                name: rule.name().to_string(),
+            };
+            out.push((key, fingerprint(rule), reference));
         }
     }
     out

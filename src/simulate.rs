@@ -176,6 +176,34 @@ pub fn plan(rules: &RuleSet, options: &SimulateOptions) -> Result<Vec<Plan>, Sim
     Ok(plans)
 }
 
+/// Plans the alerting rule of `rules` in `file` whose span starts at `start`.
+pub fn plan_at(
+    rules: &RuleSet,
+    file: &str,
+    start: usize,
+    options: &SimulateOptions,
+) -> Result<Plan, SimulateError> {
+    for f in rules.files.iter().filter(|f| f.source.name == file) {
+        for group in f.documents.iter().flat_map(|d| &d.groups) {
+            let found = group
+                .rules
+                .iter()
+                .find(|r| r.is_alert() && r.span.start == start);
+            if let Some(rule) = found {
+                let line = f.source.line_col(rule.anchor().start).line;
+                return plan_rule(file, line, group, rule, options).ok_or_else(|| {
+                    SimulateError::Unparsable {
+                        file: file.to_string(),
+                        line,
+                        alert: rule.name().to_string(),
+                    }
+                });
+            }
+        }
+    }
+    Err(SimulateError::NoAlerts)
+}
+
 fn plan_rule(
     file: &str,
     line: usize,

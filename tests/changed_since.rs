@@ -1,29 +1,12 @@
 //! `lint --changed-since REF` in a real git repository: only findings on
 //! rules added or changed since REF, compared by rule identity, not by line.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args([
-            "-c",
-            "user.name=firedrill",
-            "-c",
-            "user.email=ci@firedrill.invalid",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .output()
-        .expect("git is installed");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use common::git::git;
 
 fn lint(dir: &Path, extra: &[&str]) -> (i32, Vec<(String, String)>) {
     let out = Command::new(env!("CARGO_BIN_EXE_firedrill"))

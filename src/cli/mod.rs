@@ -15,11 +15,13 @@ use crate::report::{self, Format, Style};
 use crate::rules::LoadOptions;
 
 /// Exit statuses, as documented in the README.
+mod diff;
 mod history_args;
 mod progress;
 mod record;
 mod simulate;
 
+pub use diff::{DiffArgs, DiffFormat};
 pub use history_args::{ServerArgs, WindowArgs};
 pub use record::RecordArgs;
 pub use simulate::{SimulateArgs, SimulateFormat};
@@ -51,6 +53,9 @@ pub enum Command {
     /// Fetch what the alerts' replays need from a server and save it as a
     /// recording (Parquet), to replay offline with `simulate --data`.
     Record(RecordArgs),
+    /// Replay the alerts a change adds or modifies, before and after, on the same
+    /// history (a recording or a server): for a pull-request comment.
+    Diff(DiffArgs),
     /// List every check with its id, default severity and summary.
     Checks {
         /// Print the list as the Markdown table the README carries.
@@ -142,7 +147,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let mut out = stdout.lock();
     let needs_config = matches!(
         cli.command,
-        Command::Lint(_) | Command::Simulate(_) | Command::Record(_)
+        Command::Lint(_) | Command::Simulate(_) | Command::Record(_) | Command::Diff(_)
     );
     let config = if needs_config {
         match load_config(cli.config.as_deref()) {
@@ -156,6 +161,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Lint(args) => run_lint(args, &mut out),
         Command::Simulate(args) => simulate::run(args, &config, &mut out),
         Command::Record(args) => record::run(args, &config),
+        Command::Diff(args) => diff::run(args, &config, &mut out),
         Command::Checks { markdown } => list_checks(markdown, &mut out),
         Command::Explain { id } => explain(&id, &mut out),
     };

@@ -1,6 +1,7 @@
 //! Rendering findings. Every format reads the same [`LintResult`].
 
 pub mod checkstyle;
+pub mod diff;
 pub mod github;
 pub mod human;
 pub mod json;

@@ -1,0 +1,29 @@
+//! Running git in a test repository, with an identity and no signing.
+
+use std::path::Path;
+use std::process::Command;
+
+/// Runs git in `dir`; panics with git's message when it fails; returns stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=firedrill",
+            "-c",
+            "user.email=ci@firedrill.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .output()
+        .expect("git is installed (.ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
