@@ -74,6 +74,36 @@ pub fn expand(paths: &[String]) -> Result<Vec<Input>, InputError> {
     Ok(out)
 }
 
+/// Adds the files under `context` that `inputs` does not already name (the
+/// same file under another spelling counts as named); returns the added
+/// files' display names.
+pub fn add_context(
+    inputs: &mut Vec<Input>,
+    context: &[String],
+) -> Result<std::collections::BTreeSet<String>, InputError> {
+    let mut added = std::collections::BTreeSet::new();
+    if context.is_empty() {
+        return Ok(added);
+    }
+    let identity = |p: &Path| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut named: std::collections::HashSet<PathBuf> = inputs
+        .iter()
+        .filter_map(|i| match i {
+            Input::File(p) => Some(identity(p)),
+            Input::Stdin => None,
+        })
+        .collect();
+    for extra in expand(context)? {
+        if let Input::File(p) = &extra {
+            if named.insert(identity(p)) {
+                added.insert(extra.display_name());
+                inputs.push(extra);
+            }
+        }
+    }
+    Ok(added)
+}
+
 fn walk(dir: &Path, out: &mut Vec<Input>) -> Result<(), InputError> {
     let io = |e| InputError::Io {
         path: dir.display().to_string(),

@@ -130,6 +130,11 @@ pub struct LintArgs {
     /// checks that need them all (runbook/stale).
     #[arg(long)]
     pub partial: bool,
+    /// Also load the rule files under this folder (repeatable) so duplicate and
+    /// runbook checks see the whole rule set, but report only on the PATHs given
+    /// (how the pre-commit hook runs: `--context .` plus the staged files).
+    #[arg(long, value_name = "DIR")]
+    pub context: Vec<String>,
     /// Report only findings on rules added or changed since this git ref
     /// (e.g. origin/main); every rule is still loaded and checked.
     #[arg(long, value_name = "REF")]
@@ -220,8 +225,12 @@ fn run_lint(args: LintArgs, out: &mut dyn Write) -> u8 {
         runbook_maps: args.runbook_map.clone(),
         partial: args.partial,
     };
-    let inputs = match input::expand(&args.paths) {
+    let mut inputs = match input::expand(&args.paths) {
         Ok(inputs) => inputs,
+        Err(e) => return fail(e),
+    };
+    let context_only = match input::add_context(&mut inputs, &args.context) {
+        Ok(names) => names,
         Err(e) => return fail(e),
     };
     let mut result = match lint::lint(&inputs, &options) {
@@ -239,6 +248,16 @@ fn run_lint(args: LintArgs, out: &mut dyn Write) -> u8 {
             .filter(|d| changes.touches(d, rules))
             .collect();
         result.diagnostics = kept;
+    }
+    if !context_only.is_empty() {
+        // Checked with the whole set; reported only where the user pointed.
+        result
+            .diagnostics
+            .retain(|d| !context_only.contains(&d.source.name));
+        result
+            .rules
+            .files
+            .retain(|f| !context_only.contains(&f.source.name));
     }
     let no_rule_files = result.rules.files.iter().all(|f| f.not_rules.is_some());
     let format = match args.format {
