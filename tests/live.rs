@@ -12,24 +12,12 @@ use std::fmt::Write as _;
 use std::process::Command;
 
 use common::prometheus::{Prometheus, Series};
+use common::rng::Rng;
 use common::{firedrill, stderr, stdout};
 use serde_json::Value;
 
 /// 2026-11-01T00:00:00Z, on every evaluation grid.
 const T0: i64 = 1_793_491_200;
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// Alerts of several shapes and timings over series with spikes, resets,
 /// and gaps long enough (over the 5m lookback) to make them vanish.

@@ -5,27 +5,17 @@
 //! written as a `promtool test rules` file, and promtool (Debian package
 //! `prometheus`) must agree at every step.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::Command;
 
+use common::rng::Rng;
 use firedrill::replay::{timelines, Candidate, Comparison, Grid, Mode, Series};
 
 const STEP_MS: i64 = 60_000;
 const STEPS: usize = 40;
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// One raw input series: labels and a value per step (`None` = stale/absent).
 struct Input {

@@ -8,6 +8,7 @@ use std::process::{Command, Output, Stdio};
 pub mod git;
 pub mod mock;
 pub mod prometheus;
+pub mod rng;
 
 pub fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
