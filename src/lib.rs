@@ -26,4 +26,5 @@ pub mod simulate;
 pub mod source;
 pub mod template;
 pub mod time;
+pub mod tune;
 pub mod yaml;

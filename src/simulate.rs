@@ -53,6 +53,8 @@ pub struct Plan {
     pub alertname: String,
     /// The PromQL to fetch: the signal, or the whole expression.
     pub query: String,
+    /// The expression as written in the file.
+    pub expr: String,
     pub mode: PlanMode,
     pub interval: Duration,
     pub for_: Duration,
@@ -234,6 +236,7 @@ fn plan_rule(
         group: group.name().to_string(),
         alertname: rule.name().to_string(),
         query,
+        expr: expr.text.value.clone(),
         mode,
         interval: group
             .interval
@@ -254,7 +257,7 @@ fn plan_rule(
     })
 }
 
-fn comparison(op: Op) -> Comparison {
+pub fn comparison(op: Op) -> Comparison {
     match op {
         Op::Gt => Comparison::Gt,
         Op::Ge => Comparison::Ge,
@@ -265,14 +268,16 @@ fn comparison(op: Op) -> Comparison {
     }
 }
 
-/// Replays every planned alert against the recording.
-pub fn run(
+/// Each plan's history on its evaluation grid.
+pub type History = (Grid, Vec<Series>);
+
+/// Each plan's history from a recording, on the plan's evaluation grid.
+pub fn history_from_recording(
     plans: &[Plan],
     recording: &Recording,
     options: &SimulateOptions,
-) -> Result<SimulateResult, SimulateError> {
-    // Alerts in parallel; each alert's sweep is parallel over its series too.
-    let alerts = plans
+) -> Result<Vec<History>, SimulateError> {
+    plans
         .par_iter()
         .map(|plan| {
             let result = recording
@@ -281,10 +286,24 @@ pub fn run(
                     alert: plan.alertname.clone(),
                     query: plan.query.clone(),
                 })?;
-            let (grid, series) = align(plan, result, options)?;
-            Ok(replay_alert(plan, grid, series, options))
+            align(plan, result, options)
         })
-        .collect::<Result<Vec<_>, SimulateError>>()?;
+        .collect()
+}
+
+/// Replays every planned alert against the recording.
+pub fn run(
+    plans: &[Plan],
+    recording: &Recording,
+    options: &SimulateOptions,
+) -> Result<SimulateResult, SimulateError> {
+    let histories = history_from_recording(plans, recording, options)?;
+    // Alerts in parallel; each alert's sweep is parallel over its series too.
+    let alerts = plans
+        .par_iter()
+        .zip(histories)
+        .map(|(plan, (grid, series))| replay_alert(plan, grid, series, options))
+        .collect();
     Ok(SimulateResult {
         source: recording.source.clone(),
         alerts,
@@ -333,17 +352,18 @@ pub fn jobs(
     Ok((jobs, of_plan))
 }
 
-/// Replays every planned alert against a live server over `[from, to]`.
-/// Chunks go straight onto the evaluation grid as they arrive, so memory
-/// holds one value per evaluation per alert instance, not the raw samples.
-pub fn run_live(
+/// Each plan's history from a live server over `[from, to]`, with the
+/// server's warnings. Chunks go straight onto the evaluation grid as they
+/// arrive, so memory holds one value per evaluation per alert instance, not
+/// the raw samples.
+pub fn history_live(
     plans: &[Plan],
     server: &Server,
     fetch_options: &FetchOptions,
     (from_ms, to_ms): (i64, i64),
     options: &SimulateOptions,
     observer: &dyn Observer,
-) -> Result<SimulateResult, SimulateError> {
+) -> Result<(Vec<History>, Vec<String>), SimulateError> {
     let (jobs, of_plan) = jobs(plans, from_ms, to_ms, options)?;
     let aligners = plans
         .iter()
@@ -371,21 +391,33 @@ pub fn run_live(
         }
         Ok(())
     })?;
+    let histories = aligners
+        .into_iter()
+        .map(|a| a.into_inner().unwrap_or_else(|p| p.into_inner()).finish())
+        .collect();
+    Ok((histories, report.warnings))
+}
+
+/// Replays every planned alert against a live server over `[from, to]`.
+pub fn run_live(
+    plans: &[Plan],
+    server: &Server,
+    fetch_options: &FetchOptions,
+    window: (i64, i64),
+    options: &SimulateOptions,
+    observer: &dyn Observer,
+) -> Result<SimulateResult, SimulateError> {
+    let (histories, warnings) =
+        history_live(plans, server, fetch_options, window, options, observer)?;
     let alerts = plans
         .par_iter()
-        .zip(aligners)
-        .map(|(plan, aligner)| {
-            let (grid, series) = aligner
-                .into_inner()
-                .unwrap_or_else(|p| p.into_inner())
-                .finish();
-            replay_alert(plan, grid, series, options)
-        })
+        .zip(histories)
+        .map(|(plan, (grid, series))| replay_alert(plan, grid, series, options))
         .collect();
     Ok(SimulateResult {
         source: server.display_url(),
         alerts,
-        warnings: report.warnings,
+        warnings,
     })
 }
 
@@ -747,6 +779,7 @@ mod tests {
             group: "g".into(),
             alertname: "A".into(),
             query: "q".into(),
+            expr: "q > 1".into(),
             mode,
             interval: Duration::from_secs(interval_s),
             for_: Duration::ZERO,
