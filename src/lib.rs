@@ -17,6 +17,7 @@ pub mod diff;
 pub mod history;
 pub mod input;
 pub mod lint;
+pub mod plot;
 pub mod promql;
 pub mod replay;
 pub mod report;

@@ -20,11 +20,13 @@ mod history_args;
 mod progress;
 mod record;
 mod simulate;
+mod tune;
 
 pub use diff::{DiffArgs, DiffFormat};
 pub use history_args::{ServerArgs, WindowArgs};
 pub use record::RecordArgs;
 pub use simulate::{SimulateArgs, SimulateFormat};
+pub use tune::{TuneArgs, TuneFormat};
 
 pub mod exit {
     pub const CLEAN: u8 = 0;
@@ -56,6 +58,9 @@ pub enum Command {
     /// Replay the alerts a change adds or modifies, before and after, on the same
     /// history (a recording or a server): for a pull-request comment.
     Diff(DiffArgs),
+    /// After a false positive: the threshold and `for` that would have stayed
+    /// quiet then and still fired for every marked incident, with plots.
+    Tune(TuneArgs),
     /// List every check with its id, default severity and summary.
     Checks {
         /// Print the list as the Markdown table the README carries.
@@ -152,7 +157,11 @@ pub fn run(cli: Cli) -> ExitCode {
     let mut out = stdout.lock();
     let needs_config = matches!(
         cli.command,
-        Command::Lint(_) | Command::Simulate(_) | Command::Record(_) | Command::Diff(_)
+        Command::Lint(_)
+            | Command::Simulate(_)
+            | Command::Record(_)
+            | Command::Diff(_)
+            | Command::Tune(_)
     );
     let config = if needs_config {
         match load_config(cli.config.as_deref()) {
@@ -167,6 +176,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Simulate(args) => simulate::run(args, &config, &mut out),
         Command::Record(args) => record::run(args, &config),
         Command::Diff(args) => diff::run(args, &config, &mut out),
+        Command::Tune(args) => tune::run(args, &config, &mut out),
         Command::Checks { markdown } => list_checks(markdown, &mut out),
         Command::Explain { id } => explain(&id, &mut out),
     };
@@ -303,7 +313,7 @@ fn run_lint(args: LintArgs, out: &mut dyn Write) -> u8 {
 }
 
 /// How an error on stderr is drawn: colors only on a terminal.
-fn error_style() -> Style {
+pub(crate) fn error_style() -> Style {
     let tty = io::stderr().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     Style {

@@ -8,6 +8,7 @@ pub mod json;
 pub mod junit;
 pub mod sarif;
 pub mod simulate;
+pub mod tune;
 mod xml;
 
 use std::io::{self, Write};

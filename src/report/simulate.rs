@@ -368,9 +368,14 @@ pub fn write_parquet(result: &SimulateResult, path: &Path) -> Result<(), String>
         Column::new("longest_episode_seconds".into(), longest_s),
     ])
     .map_err(|e| e.to_string())?;
+    write_frame(&mut df, path)
+}
+
+/// Writes a table as Parquet.
+pub fn write_frame(df: &mut DataFrame, path: &Path) -> Result<(), String> {
     let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     ParquetWriter::new(file)
-        .finish(&mut df)
+        .finish(df)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(())
 }

@@ -126,9 +126,8 @@ fn end_of(start_ms: i64, text: &str) -> Result<i64, String> {
     if let Ok(d) = Duration::parse(text.trim()) {
         return Ok(start_ms + d.millis as i64);
     }
-    parse_time(text).map_err(|_| {
-        format!("{text:?} is neither a duration (40m) nor a time (2026-11-17T14:40Z)")
-    })
+    parse_time(text)
+        .map_err(|_| format!("{text:?} is neither a duration (40m) nor a time (2026-11-17T14:40Z)"))
 }
 
 fn incident(start_ms: i64, end_ms: i64, note: Option<String>) -> Result<Incident, String> {
@@ -225,7 +224,7 @@ pub fn read_file(path: &Path, alert: &str) -> Result<Marks, MarksError> {
                     }
                     (None, None) => {
                         return Err(bad(
-                            "an incident needs `duration` (e.g. \"40m\") or `end`".into(),
+                            "an incident needs `duration` (e.g. \"40m\") or `end`".into()
                         ))
                     }
                 };
@@ -276,7 +275,9 @@ fn invalid(source: &Arc<SourceFile>, span: Span, message: String) -> MarksError 
 
 fn toml_entries(source: &Arc<SourceFile>) -> Result<Vec<(Kind, Span, RawMark)>, MarksError> {
     let raw: RawToml = toml::from_str(&source.text).map_err(|e| {
-        let span = e.span().map_or(Span::empty(0), |r| Span::new(r.start, r.end));
+        let span = e
+            .span()
+            .map_or(Span::empty(0), |r| Span::new(r.start, r.end));
         invalid(source, span, format!("marks file: {}", e.message()))
     })?;
     let spanned = |kind: Kind, list: Vec<toml::Spanned<RawMark>>| {
@@ -294,10 +295,18 @@ fn toml_entries(source: &Arc<SourceFile>) -> Result<Vec<(Kind, Span, RawMark)>, 
 fn yaml_entries(source: &Arc<SourceFile>) -> Result<Vec<(Kind, Span, RawMark)>, MarksError> {
     let stream = yaml::parse_stream(&source.text);
     if let Some(e) = &stream.error {
-        return Err(invalid(source, e.span, format!("marks file: {}", e.message)));
+        return Err(invalid(
+            source,
+            e.span,
+            format!("marks file: {}", e.message),
+        ));
     }
     if let Some(d) = stream.duplicate_keys.first() {
-        return Err(invalid(source, d.again, format!("`{}` is given twice", d.key)));
+        return Err(invalid(
+            source,
+            d.again,
+            format!("`{}` is given twice", d.key),
+        ));
     }
     let mut out = Vec::new();
     let Some(doc) = stream.documents.first() else {
@@ -329,9 +338,10 @@ fn yaml_entries(source: &Arc<SourceFile>) -> Result<Vec<(Kind, Span, RawMark)>, 
         if pair.value.is_null() {
             continue;
         }
-        let list = pair.value.as_seq().ok_or_else(|| {
-            invalid(source, pair.value.span, format!("`{key}` is a list"))
-        })?;
+        let list = pair
+            .value
+            .as_seq()
+            .ok_or_else(|| invalid(source, pair.value.span, format!("`{key}` is a list")))?;
         for entry in list {
             out.push((kind, entry.span, yaml_mark(source, entry)?));
         }
@@ -340,9 +350,13 @@ fn yaml_entries(source: &Arc<SourceFile>) -> Result<Vec<(Kind, Span, RawMark)>, 
 }
 
 fn yaml_mark(source: &Arc<SourceFile>, node: &Node) -> Result<RawMark, MarksError> {
-    let map = node
-        .as_map()
-        .ok_or_else(|| invalid(source, node.span, "each mark is a map (start: ..., duration: ...)".into()))?;
+    let map = node.as_map().ok_or_else(|| {
+        invalid(
+            source,
+            node.span,
+            "each mark is a map (start: ..., duration: ...)".into(),
+        )
+    })?;
     let mut mark = RawMark::default();
     for pair in map {
         let key = pair.key.as_str().unwrap_or_default();
@@ -358,15 +372,13 @@ fn yaml_mark(source: &Arc<SourceFile>, node: &Node) -> Result<RawMark, MarksErro
             "duration" => &mut mark.duration,
             "end" => &mut mark.end,
             "note" => &mut mark.note,
-            _ => {
-                return Err(invalid(
-                    source,
-                    pair.key.span,
-                    format!(
-                        "unknown key `{key}`: a mark has alert, start or at, duration or end, and note"
-                    ),
-                ))
-            }
+            _ => return Err(invalid(
+                source,
+                pair.key.span,
+                format!(
+                    "unknown key `{key}`: a mark has alert, start or at, duration or end, and note"
+                ),
+            )),
         };
         *slot = Some(value);
     }
@@ -446,7 +458,11 @@ mod tests {
         );
         let err = read_file(&path, "A").unwrap_err();
         let d = err.diagnostic().unwrap();
-        assert!(d.message.contains("duration") || d.message.contains("RFC 3339"), "{}", d.message);
+        assert!(
+            d.message.contains("duration") || d.message.contains("RFC 3339"),
+            "{}",
+            d.message
+        );
         assert_eq!(d.source.line_col(d.span.start).line, 2, "{}", d.message);
     }
 }

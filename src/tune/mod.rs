@@ -4,9 +4,12 @@
 //!
 //! One alert's history (already on its evaluation grid) is replayed for every
 //! candidate of a sweep; each candidate's firing intervals are checked against
-//! the marks. Among the candidates that meet every mark, the fewest pages win,
-//! then the shortest detection delay; thresholds that tie form a range, and
-//! the middle of it is recommended, so the choice keeps a margin on both sides
+//! the marks. Among the candidates that meet every mark, the fewest pages
+//! outside the marked incidents win (pages during an incident are the alert
+//! doing its job, one per instance in trouble), then the shortest detection
+//! delay, then the fewest pages; a `for` shorter than today's only when no
+//! other candidate meets the marks. Thresholds that tie form a range, and the
+//! middle of it is recommended, so the choice keeps a margin on both sides
 //! instead of hugging the false positive or the weakest incident.
 //!
 //! Pure: no files, no HTTP, no printing.
@@ -59,6 +62,9 @@ pub struct Scored {
     pub delays_ms: Vec<Option<u64>>,
     /// Per false positive: whether the candidate stayed quiet.
     pub quiet: Vec<bool>,
+    /// Firing episodes that overlap no marked incident: the pages that
+    /// cost sleep without a reason (all pages when no incident is marked).
+    pub noise_pages: u64,
 }
 
 impl Scored {
@@ -172,7 +178,9 @@ pub fn tune(
         });
     }
     let (mode, today_threshold) = match plan.mode {
-        PlanMode::Split { op, threshold } => (Mode::Split(simulate::comparison(op)), Some(threshold)),
+        PlanMode::Split { op, threshold } => {
+            (Mode::Split(simulate::comparison(op)), Some(threshold))
+        }
         PlanMode::Whole { ref reason } => {
             notes.push(format!(
                 "the expression is replayed whole ({reason}): only `for` and `keep_firing_for` are tuned"
@@ -265,7 +273,10 @@ pub fn tune(
         notes.push("today's rule never fired in the window".into());
     }
     if finite.iter().all(|v| *v == finite[0]) {
-        notes.push(format!("the signal is flat at {} over the window", finite[0]));
+        notes.push(format!(
+            "the signal is flat at {} over the window",
+            finite[0]
+        ));
     }
     let (recommended, equivalent) = recommend(&candidates);
     let shortlist = shortlist(&candidates, recommended);
@@ -328,7 +339,10 @@ fn place(mark: &FalsePositive, today: &[Timeline]) -> PlacedFalsePositive {
             today_fired,
         };
     }
-    let (lo, hi) = (mark.at_ms - PAGE_TOLERANCE_MS, mark.at_ms + PAGE_TOLERANCE_MS);
+    let (lo, hi) = (
+        mark.at_ms - PAGE_TOLERANCE_MS,
+        mark.at_ms + PAGE_TOLERANCE_MS,
+    );
     let mut span: Option<(i64, i64)> = None;
     for t in today {
         for &(a, b) in t.firing.iter().filter(|&&(a, b)| a <= hi && b > lo) {
@@ -375,16 +389,22 @@ fn score(
         .iter()
         .map(|fp| !firing().any(|(a, b)| a < fp.window.1 && fp.window.0 < b))
         .collect();
+    let noise_pages = firing()
+        .filter(|&(a, b)| !incidents.iter().any(|i| a < i.end_ms && i.start_ms < b))
+        .count() as u64;
     Scored {
         outcome,
         delays_ms,
         quiet,
+        noise_pages,
     }
 }
 
 /// The best candidate that meets every mark, and the thresholds tied with it.
 fn recommend(candidates: &[Scored]) -> (Option<usize>, Option<(f64, f64)>) {
-    let key = |s: &Scored| (s.outcome.pages, s.total_delay_ms());
+    // Pages during a marked incident are the alert doing its job (one per
+    // instance that was in trouble); the pages to save are the others.
+    let key = |s: &Scored| (s.noise_pages, s.total_delay_ms(), s.outcome.pages);
     let today = candidates[0].candidate();
     // After a false positive, a shorter `for` than today's buys minutes of
     // delay with fragility the marks cannot show: it is recommended only
@@ -459,10 +479,16 @@ fn shortlist(candidates: &[Scored], recommended: Option<usize>) -> Vec<usize> {
         let s = &candidates[i];
         (
             std::cmp::Reverse(s.marks_met()),
-            s.outcome.pages,
+            s.noise_pages,
             s.total_delay_ms(),
+            s.outcome.pages,
         )
     });
+    // With a recommendation, rows that page much more than it and today's
+    // rule are not choices anyone makes after a false positive.
+    let noise_cap =
+        recommended.map(|r| candidates[r].noise_pages.max(candidates[0].noise_pages) + 2);
+    order.retain(|&i| noise_cap.is_none_or(|cap| candidates[i].noise_pages <= cap));
     let mut rows: Vec<usize> = recommended.filter(|&i| i != 0).into_iter().collect();
     let timing = |i: usize| {
         let c = candidates[i].candidate();
@@ -498,8 +524,13 @@ fn conflicts(candidates: &[Scored]) -> Vec<Conflict> {
     }
     for f in 0..n_fp {
         for i in 0..n_inc {
-            let alone = candidates.iter().any(|s| s.quiet[f]) && candidates.iter().any(|s| s.delays_ms[i].is_some());
-            if alone && !candidates.iter().any(|s| s.quiet[f] && s.delays_ms[i].is_some()) {
+            let alone = candidates.iter().any(|s| s.quiet[f])
+                && candidates.iter().any(|s| s.delays_ms[i].is_some());
+            if alone
+                && !candidates
+                    .iter()
+                    .any(|s| s.quiet[f] && s.delays_ms[i].is_some())
+            {
                 out.push(Conflict::Pair {
                     false_positive: f,
                     incident: i,
@@ -528,7 +559,10 @@ pub fn threshold_grid(values: &[f64], op: Op, today: f64, notes: &mut Vec<String
         Op::Eq | Op::Ne => return Vec::new(),
     };
     if hi <= lo {
-        notes.push("the signal does not vary on the side that fires: only today's threshold is tried".into());
+        notes.push(
+            "the signal does not vary on the side that fires: only today's threshold is tried"
+                .into(),
+        );
         return Vec::new();
     }
     let step = nice_step((hi - lo) / 40.0);

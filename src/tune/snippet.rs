@@ -49,7 +49,11 @@ fn duration(ms: u64) -> String {
 /// A threshold as people write it: `0.9`, `100`, `1e+06`.
 pub fn number(v: f64) -> String {
     if v.is_infinite() {
-        return if v > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     format!("{v}")
 }
@@ -82,8 +86,9 @@ fn replace_threshold(expr: &str, old: f64, new: f64) -> Option<String> {
 
 /// Plain YAML when it reads back as the same string, else double-quoted.
 fn yaml_plain_or_quoted(text: &str) -> String {
-    let risky = text.starts_with(['{', '[', '*', '&', '!', '|', '>', '\'', '"', '%', '@', '`', '-', '?', ':', '#'])
-        || text.contains(": ")
+    let risky = text.starts_with([
+        '{', '[', '*', '&', '!', '|', '>', '\'', '"', '%', '@', '`', '-', '?', ':', '#',
+    ]) || text.contains(": ")
         || text.contains(" #")
         || text.ends_with(':');
     if risky {

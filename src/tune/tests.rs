@@ -75,7 +75,14 @@ fn marks() -> Marks {
 
 #[test]
 fn recommends_a_candidate_quiet_at_the_false_positive_that_catches_every_incident() {
-    let t = tune(&plan(0.8, 2), grid(1440), &day(), &marks(), &TuneOptions::default()).unwrap();
+    let t = tune(
+        &plan(0.8, 2),
+        grid(1440),
+        &day(),
+        &marks(),
+        &TuneOptions::default(),
+    )
+    .unwrap();
     // Today's rule paged for the false positive.
     assert_eq!(t.today().quiet, vec![false]);
     assert!(t.false_positives[0].today_fired);
@@ -86,10 +93,13 @@ fn recommends_a_candidate_quiet_at_the_false_positive_that_catches_every_inciden
     // Same `for` as today: a threshold change is enough.
     assert_eq!(rec.candidate().for_ms, 120_000);
     let th = rec.candidate().threshold.unwrap();
-    assert!(th >= 0.86 && th < 0.95, "{th}");
+    assert!((0.86..0.95).contains(&th), "{th}");
     // Two pages (the incidents), each caught two evaluations after it started.
     assert_eq!(rec.outcome.pages, 2);
-    assert_eq!(rec.delays_ms, vec![Some(2 * MIN as u64), Some(2 * MIN as u64)]);
+    assert_eq!(
+        rec.delays_ms,
+        vec![Some(2 * MIN as u64), Some(2 * MIN as u64)]
+    );
     // The tie range spans the gap between the false positive and the weaker incident.
     let (lo, hi) = t.equivalent.unwrap();
     assert!(lo >= 0.86 && hi < 0.95 && lo < hi, "{lo} {hi}");
@@ -102,7 +112,14 @@ fn recommends_a_candidate_quiet_at_the_false_positive_that_catches_every_inciden
 fn keeps_todays_rule_when_it_already_meets_every_mark() {
     let mut m = marks();
     m.false_positives.clear();
-    let t = tune(&plan(0.9, 2), grid(1440), &day(), &m, &TuneOptions::default()).unwrap();
+    let t = tune(
+        &plan(0.9, 2),
+        grid(1440),
+        &day(),
+        &m,
+        &TuneOptions::default(),
+    )
+    .unwrap();
     assert_eq!(t.recommended, Some(0));
 }
 
@@ -113,7 +130,14 @@ fn a_false_positive_as_strong_as_an_incident_is_a_named_conflict() {
     for x in &mut series[0].values[180..195] {
         *x = 0.95;
     }
-    let t = tune(&plan(0.8, 2), grid(1440), &series, &marks(), &TuneOptions::default()).unwrap();
+    let t = tune(
+        &plan(0.8, 2),
+        grid(1440),
+        &series,
+        &marks(),
+        &TuneOptions::default(),
+    )
+    .unwrap();
     assert_eq!(t.recommended, None);
     assert!(
         t.conflicts.contains(&Conflict::Pair {
@@ -140,7 +164,14 @@ fn marks_outside_the_window_are_refused() {
         end_ms: 2010 * MIN,
         note: None,
     });
-    let err = tune(&plan(0.8, 2), grid(1440), &day(), &m, &TuneOptions::default()).unwrap_err();
+    let err = tune(
+        &plan(0.8, 2),
+        grid(1440),
+        &day(),
+        &m,
+        &TuneOptions::default(),
+    )
+    .unwrap_err();
     assert!(matches!(err, TuneError::MarkOutsideWindow { .. }), "{err}");
     assert!(err.to_string().contains("1970-01-02"), "{err}");
 }
@@ -151,17 +182,37 @@ fn nan_only_history_is_an_error_and_a_flat_signal_a_note() {
         labels: Vec::new(),
         values: vec![f64::NAN; 100],
     }];
-    let err = tune(&plan(0.8, 2), grid(100), &nan, &Marks::default(), &TuneOptions::default())
-        .unwrap_err();
+    let err = tune(
+        &plan(0.8, 2),
+        grid(100),
+        &nan,
+        &Marks::default(),
+        &TuneOptions::default(),
+    )
+    .unwrap_err();
     assert!(matches!(err, TuneError::NoSamples { .. }));
     let flat = vec![Series {
         labels: Vec::new(),
         values: vec![0.5; 100],
     }];
-    let t = tune(&plan(0.8, 2), grid(100), &flat, &Marks::default(), &TuneOptions::default())
-        .unwrap();
-    assert!(t.notes.iter().any(|n| n.contains("flat at 0.5")), "{:?}", t.notes);
-    assert!(t.notes.iter().any(|n| n.contains("never fired")), "{:?}", t.notes);
+    let t = tune(
+        &plan(0.8, 2),
+        grid(100),
+        &flat,
+        &Marks::default(),
+        &TuneOptions::default(),
+    )
+    .unwrap();
+    assert!(
+        t.notes.iter().any(|n| n.contains("flat at 0.5")),
+        "{:?}",
+        t.notes
+    );
+    assert!(
+        t.notes.iter().any(|n| n.contains("never fired")),
+        "{:?}",
+        t.notes
+    );
     // Without marks, every candidate meets them: the fewest pages (none) win
     // and today's timing is kept.
     assert_eq!(t.recommendation().unwrap().outcome.pages, 0);
@@ -171,10 +222,20 @@ fn nan_only_history_is_an_error_and_a_flat_signal_a_note() {
 fn a_false_positive_today_did_not_page_for_is_noted_and_checked_around_its_time() {
     let mut m = marks();
     m.false_positives[0].at_ms = 600 * MIN;
-    let t = tune(&plan(0.8, 2), grid(1440), &day(), &m, &TuneOptions::default()).unwrap();
+    let t = tune(
+        &plan(0.8, 2),
+        grid(1440),
+        &day(),
+        &m,
+        &TuneOptions::default(),
+    )
+    .unwrap();
     assert!(!t.false_positives[0].today_fired);
     assert_eq!(t.false_positives[0].window, (585 * MIN, 615 * MIN));
-    assert!(t.notes.iter().any(|n| n.contains("did not fire within 15m")));
+    assert!(t
+        .notes
+        .iter()
+        .any(|n| n.contains("did not fire within 15m")));
 }
 
 #[test]
@@ -185,7 +246,14 @@ fn overlapping_incidents_are_each_checked() {
         end_ms: 900 * MIN,
         note: None,
     });
-    let t = tune(&plan(0.8, 2), grid(1440), &day(), &m, &TuneOptions::default()).unwrap();
+    let t = tune(
+        &plan(0.8, 2),
+        grid(1440),
+        &day(),
+        &m,
+        &TuneOptions::default(),
+    )
+    .unwrap();
     assert!(t.notes.iter().any(|n| n.contains("overlap")));
     let rec = t.recommendation().unwrap();
     // Already firing when the third one starts: no delay.
@@ -197,7 +265,14 @@ fn scores_agree_with_replaying_the_candidate_step_by_step() {
     // Every candidate's incident/false-positive verdicts, recomputed from
     // the reference state machine.
     let series = day();
-    let t = tune(&plan(0.8, 2), grid(1440), &series, &marks(), &TuneOptions::default()).unwrap();
+    let t = tune(
+        &plan(0.8, 2),
+        grid(1440),
+        &series,
+        &marks(),
+        &TuneOptions::default(),
+    )
+    .unwrap();
     for s in &t.candidates {
         let c = s.candidate();
         let present: Vec<bool> = series[0]
