@@ -95,7 +95,7 @@ fn verdict(t: &Tuning, index: usize) -> String {
     let today = t.today();
     let mut text = if wrong.is_empty() {
         if t.incidents.is_empty() && t.false_positives.is_empty() {
-            "no marks to meet".to_string()
+            String::new()
         } else {
             "meets every mark".to_string()
         }
@@ -104,7 +104,10 @@ fn verdict(t: &Tuning, index: usize) -> String {
     };
     if Some(index) == t.recommended {
         text = if index == 0 {
-            format!("recommended as it is: {text}")
+            format!(
+                "recommended as it is{}{text}",
+                if text.is_empty() { "" } else { ": " }
+            )
         } else {
             format!(
                 "recommended: {text}; {} pages outside incidents instead of {}",
@@ -385,6 +388,9 @@ pub fn write_human(t: &Tuning, context: &Context, out: &mut dyn Write) -> io::Re
             out,
             "The rows above are the best trade-offs (most marks met, then fewest pages)."
         )?;
+    }
+    if t.incidents.is_empty() && t.false_positives.is_empty() {
+        writeln!(out, "No marks given: with --incident and --false-positive (or --marks FILE), candidates are ranked by what they would have done then.")?;
     }
     for n in &t.notes {
         writeln!(out, "Note: {n}")?;

@@ -372,13 +372,15 @@ fn yaml_mark(source: &Arc<SourceFile>, node: &Node) -> Result<RawMark, MarksErro
             "duration" => &mut mark.duration,
             "end" => &mut mark.end,
             "note" => &mut mark.note,
-            _ => return Err(invalid(
-                source,
-                pair.key.span,
-                format!(
+            _ => {
+                return Err(invalid(
+                    source,
+                    pair.key.span,
+                    format!(
                     "unknown key `{key}`: a mark has alert, start or at, duration or end, and note"
                 ),
-            )),
+                ))
+            }
         };
         *slot = Some(value);
     }

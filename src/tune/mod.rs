@@ -164,7 +164,7 @@ pub fn tune(
     options: &TuneOptions,
 ) -> Result<Tuning, TuneError> {
     let window = (grid.start_ms, grid.at(grid.len));
-    check_inside(marks, window)?;
+    check_inside(marks, window, grid.at(grid.len.saturating_sub(1)))?;
     let mut notes = Vec::new();
     let finite: Vec<f64> = series
         .iter()
@@ -307,11 +307,15 @@ pub fn tune(
     })
 }
 
-fn check_inside(marks: &Marks, (start, end): (i64, i64)) -> Result<(), TuneError> {
+fn check_inside(
+    marks: &Marks,
+    (start, end): (i64, i64),
+    last_evaluation: i64,
+) -> Result<(), TuneError> {
     let outside = |what: String| TuneError::MarkOutsideWindow {
         what,
         start: crate::time::format_utc(start),
-        end: crate::time::format_utc(end),
+        end: crate::time::format_utc(last_evaluation),
     };
     for inc in &marks.incidents {
         if inc.end_ms <= start || inc.start_ms >= end {
