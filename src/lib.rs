@@ -6,7 +6,9 @@
 //! model, [`checks`] inspect the model, [`lint`] runs the checks, and
 //! [`report`] renders the findings. For replays: [`rules`] → [`history`]
 //! (a recording, or a server's range queries) → [`simulate`] aligns and
-//! plans → [`replay`] runs the state machine → [`report`].
+//! plans → [`replay`] runs the state machine → [`report`]. After a false
+//! positive, [`tune`] scores a sweep against the marked incidents and
+//! [`plot`] draws it.
 
 pub mod changes;
 pub mod checks;

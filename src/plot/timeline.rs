@@ -199,8 +199,16 @@ fn panel<DB: DrawingBackend>(
         .and_then(|r| r.candidate().threshold);
     let (lo, hi) = y_range(t, chosen, (from, to), [today, recommended]);
     let label_font = (FONT, if with_day { 16 } else { 14 });
+    // About 9 pixels a character at this size: a long note is cut to fit.
+    let fits = (area.dim_in_pixel().0 / 9).max(10) as usize;
+    let caption = if caption.chars().count() > fits {
+        let cut: String = caption.chars().take(fits - 3).collect();
+        format!("{}...", cut.trim_end())
+    } else {
+        caption.to_string()
+    };
     let mut chart = ChartBuilder::on(&chart_area)
-        .caption(caption, (FONT, if with_day { 20 } else { 17 }))
+        .caption(&caption, (FONT, if with_day { 20 } else { 17 }))
         .margin_left(10)
         .margin_right(40)
         .margin_top(6)
