@@ -233,6 +233,39 @@ fn live_replay_equals_its_recording_and_promtool() {
     assert_eq!(replayed["source"], prometheus.url.as_str());
 
     let fired = firing(&live);
+
+    // `tune` reads history the same way: live and from the recording, the
+    // same candidates and the same recommendation.
+    let alert = &fired.keys().next().expect("an alert fired").0;
+    let mut tune_live = vec![
+        "tune",
+        rules_arg,
+        "--alert",
+        alert,
+        "--prometheus",
+        &prometheus.url,
+        "--format",
+        "json",
+        "--max-points",
+        "13",
+        "-q",
+    ];
+    tune_live.extend(window);
+    let tuned_live = run_json(&tune_live);
+    let tuned_recorded = run_json(&[
+        "tune",
+        rules_arg,
+        "--alert",
+        alert,
+        "--data",
+        recording.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(tuned_live["candidates"].as_array().unwrap().len() > 1);
+    assert_eq!(tuned_live["candidates"], tuned_recorded["candidates"]);
+    assert_eq!(tuned_live["recommended"], tuned_recorded["recommended"]);
+
     let alerts: Vec<String> = (0..10).map(|i| format!("Live{i}")).collect();
     let firing_alerts: std::collections::BTreeSet<&String> = fired.keys().map(|(a, _)| a).collect();
     assert!(
