@@ -238,6 +238,24 @@ fn only_non_rule_documents_is_a_usage_error() {
 }
 
 #[test]
+fn a_yaml_marks_file_beside_the_rules_is_not_a_rule_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("incidents.yaml"),
+        "incidents:\n  - start: 2026-11-17T14:00Z\n    duration: 40m\nfalse_positives: []\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("rules.yaml"),
+        "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n",
+    )
+    .unwrap();
+    let (code, json) = lint_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{json}");
+    assert!(findings(&json).is_empty(), "{json}");
+}
+
+#[test]
 fn binary_garbage_and_invalid_utf8_are_reported_at_their_byte() {
     let mut bytes = b"groups:\n- name: x\n  rules: []\n# caf".to_vec();
     bytes.extend_from_slice(&[0xff, 0xfe, 0x00, 0x01]);

@@ -234,6 +234,13 @@ fn classify(root: &Node) -> DocKind {
     {
         return DocKind::Other("a Prometheus configuration file".into());
     }
+    // A `firedrill tune --marks` file kept beside the rules.
+    if ["incidents", "false_positives"]
+        .iter()
+        .any(|k| root.get(k).is_some())
+    {
+        return DocKind::Other("a firedrill marks file".into());
+    }
     if ["tests", "rule_files", "evaluation_interval"]
         .iter()
         .any(|k| root.get(k).is_some())
