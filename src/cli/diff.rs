@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use clap::ValueEnum;
 
-use super::history_args::{duration, ServerArgs, WindowArgs};
+use super::history_args::{duration, ServerArgs, WindowArgs, NO_HISTORY};
 use super::progress::Progress;
 use super::{exit, fail};
 use crate::config::Config;
@@ -95,14 +95,8 @@ fn diff(args: DiffArgs, config: &Config, out: &mut dyn Write) -> Result<u8, Stri
             (Some(server), _) => {
                 let window = args.window.fetch_window()?;
                 let progress = Progress::new(args.server.quiet);
-                let result = simulate::run_live(
-                    &plans,
-                    server,
-                    &fetch_options,
-                    window,
-                    &options,
-                    &progress,
-                );
+                let result =
+                    simulate::run_live(&plans, server, &fetch_options, window, &options, &progress);
                 progress.finish();
                 result.map_err(|e| e.to_string())?
             }
@@ -114,12 +108,7 @@ fn diff(args: DiffArgs, config: &Config, out: &mut dyn Write) -> Result<u8, Stri
                 result.source = format!("{data} (recorded from {})", result.source);
                 result
             }
-            (None, None) => {
-                return Err(
-                    "give a recording (--data FILE) or a server (--prometheus URL, PROMETHEUS_URL, or [prometheus] url in .firedrill.toml)"
-                        .into(),
-                )
-            }
+            (None, None) => return Err(NO_HISTORY.into()),
         }
     };
     let result = plan.finish(&args.base, result);

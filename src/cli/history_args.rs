@@ -7,6 +7,9 @@ use crate::config::Config;
 use crate::history::fetch::{Auth, FetchOptions, RetryPolicy, Secret, Server, Tls};
 use crate::rules::Duration;
 
+/// The error when a replay has neither a recording nor a server.
+pub const NO_HISTORY: &str = "give a recording (--data FILE) or a server (--prometheus URL, PROMETHEUS_URL, or [prometheus] url in .firedrill.toml)";
+
 /// Where history comes from when it is fetched live.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServerArgs {

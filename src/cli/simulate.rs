@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use clap::ValueEnum;
 
-use super::history_args::{duration, ServerArgs, WindowArgs};
+use super::history_args::{duration, ServerArgs, WindowArgs, NO_HISTORY};
 use super::progress::Progress;
 use super::{exit, fail};
 use crate::config::Config;
@@ -152,12 +152,7 @@ fn simulate(args: SimulateArgs, config: &Config, out: &mut dyn Write) -> Result<
                 .map_err(|e| e.to_string())?;
             simulate::run(&plans, &recording, &options).map_err(|e| e.to_string())?
         }
-        (None, None) => {
-            return Err(
-                "give a recording (--data FILE) or a server (--prometheus URL, PROMETHEUS_URL, or [prometheus] url in .firedrill.toml)"
-                    .into(),
-            )
-        }
+        (None, None) => return Err(NO_HISTORY.into()),
     };
     if args.format != SimulateFormat::Human {
         super::progress::print_server_warnings(&result.warnings);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
-use super::history_args::{duration, ServerArgs, WindowArgs};
+use super::history_args::{duration, ServerArgs, WindowArgs, NO_HISTORY};
 use super::progress::Progress;
 use super::simulate::{plan, Planned};
 use super::{error_style, exit, fail};
@@ -195,31 +195,24 @@ fn tune_command(args: TuneArgs, config: &Config, out: &mut dyn Write) -> Result<
         (Some(server), _) => {
             let window = args.window.fetch_window()?;
             let progress = Progress::new(args.server.quiet);
-            let fetched = simulate::history_live(
-                &plans,
-                server,
-                &fetch_options,
-                window,
-                &sim,
-                &progress,
-            );
+            let fetched =
+                simulate::history_live(&plans, server, &fetch_options, window, &sim, &progress);
             progress.finish();
             let (h, w) = fetched.map_err(|e| e.to_string())?;
             (h, server.display_url(), w)
         }
         (None, Some(data)) => {
-            let recording = crate::history::recording::read(Path::new(data))
-                .map_err(|e| e.to_string())?;
+            let recording =
+                crate::history::recording::read(Path::new(data)).map_err(|e| e.to_string())?;
             let h = simulate::history_from_recording(&plans, &recording, &sim)
                 .map_err(|e| e.to_string())?;
-            (h, format!("{data} (recorded from {})", recording.source), Vec::new())
-        }
-        (None, None) => {
-            return Err(
-                "give a recording (--data FILE) or a server (--prometheus URL, PROMETHEUS_URL, or [prometheus] url in .firedrill.toml)"
-                    .into(),
+            (
+                h,
+                format!("{data} (recorded from {})", recording.source),
+                Vec::new(),
             )
         }
+        (None, None) => return Err(NO_HISTORY.into()),
     };
     let (grid, series) = histories.swap_remove(0);
     let tuning = tune::tune(plan, grid, &series, &marks, &options).map_err(|e| e.to_string())?;

@@ -19,7 +19,8 @@ pub fn utc(ms: i64) -> String {
     crate::time::format_utc(ms)
 }
 
-fn human_duration(ms: u64) -> String {
+/// `2h22m`, `0s`; whole seconds (evaluation steps are never finer).
+pub(crate) fn human_duration(ms: u64) -> String {
     if ms == 0 {
         return "0s".into();
     }

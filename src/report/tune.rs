@@ -9,7 +9,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::replay::Candidate;
-use crate::rules::Duration;
+use crate::report::simulate::human_duration;
 use crate::simulate::PlanMode;
 use crate::tune::marks::short_utc;
 use crate::tune::snippet::{number, snippet};
@@ -25,17 +25,6 @@ pub struct Context {
     pub source: String,
     pub plots: Vec<PathBuf>,
     pub warnings: Vec<String>,
-}
-
-fn human_duration(ms: u64) -> String {
-    if ms == 0 {
-        "0s".into()
-    } else {
-        Duration {
-            millis: ms - ms % 1000,
-        }
-        .to_string()
-    }
 }
 
 fn candidate_label(t: &Tuning, c: &Candidate) -> String {
