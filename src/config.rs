@@ -9,12 +9,16 @@
 //! url = "https://thanos-query.monitoring.svc:9090"
 //! ```
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Deserialize;
+use toml::Spanned;
 
+use crate::checks::{self, Settings};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::rules::duration::Duration;
 use crate::source::{SourceFile, Span};
 
 pub const FILE_NAME: &str = ".firedrill.toml";
@@ -22,11 +26,12 @@ pub const FILE_NAME: &str = ".firedrill.toml";
 /// The check id config errors carry.
 pub const CHECK: &str = "config";
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     /// Where it was read from; `None` when there is no config file.
     pub path: Option<PathBuf>,
     pub prometheus: PrometheusConfig,
+    pub lint: LintConfig,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -37,11 +42,93 @@ pub struct PrometheusConfig {
     pub url: Option<String>,
 }
 
+/// `[lint]` and `[checks."<id>"]`, validated: ids exist, durations and
+/// patterns parse, paths are made relative to the config file's folder.
+#[derive(Debug, Clone, Default)]
+pub struct LintConfig {
+    /// Checks (or families) turned on in addition to the defaults.
+    pub enable: Vec<String>,
+    /// Checks (or families) turned off.
+    pub disable: Vec<String>,
+    /// Severity overrides by check id or family, in file order.
+    pub severity: Vec<(String, Severity)>,
+    /// Runbook pages or folders.
+    pub runbooks: Vec<String>,
+    /// `URL_PREFIX=PATH` mappings.
+    pub runbook_maps: Vec<String>,
+    pub settings: Settings,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     #[serde(default)]
     prometheus: PrometheusConfig,
+    #[serde(default)]
+    lint: LintFile,
+    #[serde(default)]
+    checks: ChecksFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct LintFile {
+    #[serde(default)]
+    enable: Vec<Spanned<String>>,
+    #[serde(default)]
+    disable: Vec<Spanned<String>>,
+    #[serde(default)]
+    severity: BTreeMap<Spanned<String>, SeverityName>,
+    scrape_interval: Option<Spanned<String>>,
+    evaluation_interval: Option<Spanned<String>>,
+    #[serde(default)]
+    runbook: Vec<String>,
+    #[serde(default)]
+    runbook_map: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SeverityName {
+    Info,
+    Warning,
+    Error,
+}
+
+/// Per-check settings: one table per configurable check, keyed by its id.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChecksFile {
+    #[serde(rename = "alert/labels")]
+    labels: Option<LabelsFile>,
+    #[serde(rename = "alert/annotations")]
+    annotations: Option<AnnotationsFile>,
+    #[serde(rename = "alert/for")]
+    for_: Option<MaxFile>,
+    #[serde(rename = "group/interval")]
+    interval: Option<MaxFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LabelsFile {
+    required: Option<Vec<String>>,
+    /// Replaces the default `severity` list when given.
+    allowed: Option<HashMap<String, Vec<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnnotationsFile {
+    required: Option<Vec<String>>,
+    #[serde(default)]
+    patterns: BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MaxFile {
+    max: Spanned<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,29 +162,140 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         error,
     })?;
     let mut config = parse(&name, text)?;
+    // Paths in the file are relative to the file, as in ruff and pint.
+    let base = path.parent().unwrap_or(Path::new(""));
+    let relative = |p: &str| -> String {
+        if Path::new(p).is_absolute() || base.as_os_str().is_empty() {
+            p.to_string()
+        } else {
+            base.join(p).display().to_string()
+        }
+    };
+    for runbook in &mut config.lint.runbooks {
+        *runbook = relative(runbook);
+    }
+    for map in &mut config.lint.runbook_maps {
+        if let Some((prefix, local)) = map.rsplit_once('=') {
+            *map = format!("{prefix}={}", relative(local));
+        }
+    }
     config.path = Some(path.to_path_buf());
     Ok(config)
 }
 
 /// Parses a config file's text; `name` is what messages call it.
 pub fn parse(name: &str, text: String) -> Result<Config, ConfigError> {
-    match toml::from_str::<ConfigFile>(&text) {
-        Ok(file) => Ok(Config {
-            path: None,
-            prometheus: file.prometheus,
-        }),
+    let source = Arc::new(SourceFile::new(name, text));
+    let invalid = |span: Span, message: String| {
+        ConfigError::Invalid(Box::new(
+            Diagnostic::new(CHECK, Severity::Error, &source, span, message)
+                .help("see the README's Configuration section for the keys"),
+        ))
+    };
+    let file = match toml::from_str::<ConfigFile>(&source.text) {
+        Ok(file) => file,
         Err(e) => {
             let span = e
                 .span()
                 .map_or(Span::empty(0), |r| Span::new(r.start, r.end));
-            let message = e.message().trim_end().to_string();
-            let source = Arc::new(SourceFile::new(name, text));
-            Err(ConfigError::Invalid(Box::new(
-                Diagnostic::new(CHECK, Severity::Error, &source, span, message)
-                    .help("see the README's Configuration section for the keys"),
-            )))
+            return Err(invalid(span, e.message().trim_end().to_string()));
+        }
+    };
+    let lint = lint_config(file.lint, file.checks).map_err(|(span, m)| invalid(span, m))?;
+    Ok(Config {
+        path: None,
+        prometheus: file.prometheus,
+        lint,
+    })
+}
+
+type Invalid = (Span, String);
+
+fn span_of<T>(s: &Spanned<T>) -> Span {
+    Span::new(s.span().start, s.span().end)
+}
+
+/// A check id or family that names at least one check.
+fn check_id(s: &Spanned<String>) -> Result<String, Invalid> {
+    let id = s.get_ref();
+    let ids: Vec<&str> = checks::registry().iter().map(|c| c.info().id).collect();
+    if ids.iter().any(|known| checks::id_matches(id, known)) {
+        return Ok(id.clone());
+    }
+    let hint = checks::closest(id, &ids)
+        .map(|s| format!(" (did you mean {s:?}?)"))
+        .unwrap_or_default();
+    Err((
+        span_of(s),
+        format!("unknown check or check family {id:?}{hint}"),
+    ))
+}
+
+fn duration(s: &Spanned<String>) -> Result<Duration, Invalid> {
+    Duration::parse(s.get_ref()).map_err(|m| (span_of(s), m))
+}
+
+fn lint_config(lint: LintFile, checks: ChecksFile) -> Result<LintConfig, Invalid> {
+    let mut settings = Settings::default();
+    if let Some(d) = &lint.scrape_interval {
+        settings.scrape_interval = duration(d)?;
+    }
+    if let Some(d) = &lint.evaluation_interval {
+        settings.evaluation_interval = duration(d)?;
+    }
+    if let Some(labels) = checks.labels {
+        if let Some(required) = labels.required {
+            settings.required_labels = required;
+        }
+        if let Some(allowed) = labels.allowed {
+            settings.allowed_label_values = allowed.into_iter().collect();
         }
     }
+    if let Some(annotations) = checks.annotations {
+        if let Some(required) = annotations.required {
+            settings.required_annotations = required;
+        }
+        for (name, pattern) in annotations.patterns {
+            // Anchored, as Prometheus anchors its regular expressions.
+            let re = regex::Regex::new(&format!("^(?:{})$", pattern.get_ref()))
+                .map_err(|e| (span_of(&pattern), format!("invalid pattern: {e}")))?;
+            settings.annotation_patterns.push((name, re));
+        }
+    }
+    if let Some(max) = checks.for_ {
+        settings.max_for = duration(&max.max)?;
+    }
+    if let Some(max) = checks.interval {
+        settings.max_group_interval = duration(&max.max)?;
+    }
+    let severity = lint
+        .severity
+        .iter()
+        .map(|(id, level)| {
+            let level = match level {
+                SeverityName::Info => Severity::Info,
+                SeverityName::Warning => Severity::Warning,
+                SeverityName::Error => Severity::Error,
+            };
+            Ok((check_id(id)?, level))
+        })
+        .collect::<Result<_, Invalid>>()?;
+    Ok(LintConfig {
+        enable: lint.enable.iter().map(check_id).collect::<Result<_, _>>()?,
+        disable: lint
+            .disable
+            .iter()
+            .map(check_id)
+            .collect::<Result<_, _>>()?,
+        severity,
+        runbooks: lint.runbook,
+        runbook_maps: lint
+            .runbook_map
+            .into_iter()
+            .map(|(prefix, local)| format!("{prefix}={local}"))
+            .collect(),
+        settings,
+    })
 }
 
 #[cfg(test)]
@@ -115,7 +313,9 @@ mod tests {
             config.prometheus.url.as_deref(),
             Some("http://127.0.0.1:9090")
         );
-        assert_eq!(parse("c.toml", String::new()).unwrap(), Config::default());
+        let empty = parse("c.toml", String::new()).unwrap();
+        assert_eq!(empty.prometheus, PrometheusConfig::default());
+        assert!(empty.lint.enable.is_empty() && empty.lint.severity.is_empty());
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod rules;
 pub mod runbook;
 pub mod simulate;
 pub mod source;
+pub mod suppression;
 pub mod template;
 pub mod time;
 pub mod tune;

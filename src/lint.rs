@@ -2,11 +2,12 @@
 
 use rayon::prelude::*;
 
-use crate::checks::{self, Check, Context};
+use crate::checks::{self, Check, Context, Settings};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::input::{self, Input, InputError};
 use crate::rules::{self, LoadOptions, RuleFile, RuleSet};
 use crate::runbook::{RunbookError, RunbookSet};
+use crate::suppression;
 
 /// Which checks run, as `--select`/`--ignore` say: ids or id prefixes.
 #[derive(Debug, Clone, Default)]
@@ -25,13 +26,7 @@ pub struct UnknownSelector {
     pub suggestion: Option<String>,
 }
 
-fn matches(selector: &str, id: &str) -> bool {
-    let selector = selector.trim_end_matches(['/', '*']);
-    id == selector
-        || id
-            .strip_prefix(selector)
-            .is_some_and(|rest| rest.starts_with('/'))
-}
+use checks::id_matches as matches;
 
 impl Selection {
     /// Checks every selector names at least one check.
@@ -75,6 +70,10 @@ pub struct LintOptions {
     pub runbook_maps: Vec<String>,
     /// Only some of the rule files are given (pre-commit).
     pub partial: bool,
+    /// Policy and facts the configurable checks use.
+    pub settings: Settings,
+    /// Severity overrides, by check id or family; later entries win.
+    pub severity: Vec<(String, Severity)>,
 }
 
 /// Why a run could not start (exit status 2).
@@ -93,6 +92,8 @@ pub struct LintResult {
     pub runbooks: RunbookSet,
     /// Sorted by file and place.
     pub diagnostics: Vec<Diagnostic>,
+    /// Findings silenced by `# firedrill disable` comments.
+    pub suppressed: usize,
 }
 
 impl LintResult {
@@ -134,12 +135,9 @@ pub fn load_inputs(inputs: &[Input], options: LoadOptions) -> Result<RuleSet, In
 }
 
 /// Runs the selected checks over a loaded rule set.
-pub fn check(
-    rules: RuleSet,
-    runbooks: RunbookSet,
-    selection: &Selection,
-    partial: bool,
-) -> LintResult {
+pub fn check(rules: RuleSet, runbooks: RunbookSet, options: &LintOptions) -> LintResult {
+    let selection = &options.selection;
+    let settings = &options.settings;
     let active: Vec<&'static dyn Check> = checks::registry()
         .iter()
         .copied()
@@ -151,7 +149,7 @@ pub fn check(
         .flat_map_iter(|file| {
             let mut out = Vec::new();
             for check in &active {
-                check.check_file(file, &mut out);
+                check.check_file(file, settings, &mut out);
             }
             out
         })
@@ -159,18 +157,100 @@ pub fn check(
     let ctx = Context {
         rules: &rules,
         runbooks: &runbooks,
-        partial,
+        partial: options.partial,
+        settings,
     };
     for check in &active {
         check.check_set(&ctx, &mut diagnostics);
     }
     attach_rules(&rules, &mut diagnostics);
+    for d in &mut diagnostics {
+        if let Some((_, level)) = options
+            .severity
+            .iter()
+            .rev()
+            .find(|(id, _)| matches(id, d.check))
+        {
+            d.severity = *level;
+        }
+    }
+    let suppressed = suppress(&rules, &mut diagnostics, selection);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     LintResult {
         rules,
         runbooks,
         diagnostics,
+        suppressed,
     }
+}
+
+/// Drops the findings `# firedrill disable` comments cover; returns how many
+/// were dropped, and reports comments that silenced nothing.
+fn suppress(rules: &RuleSet, diagnostics: &mut Vec<Diagnostic>, selection: &Selection) -> usize {
+    let mut by_file: std::collections::HashMap<&str, Vec<(suppression::Directive, Vec<bool>)>> =
+        std::collections::HashMap::new();
+    for file in &rules.files {
+        let found = suppression::directives(file);
+        if !found.is_empty() {
+            let with_hits = found
+                .into_iter()
+                .map(|d| {
+                    let hits = vec![false; d.ids.len()];
+                    (d, hits)
+                })
+                .collect();
+            by_file.insert(file.source.name.as_str(), with_hits);
+        }
+    }
+    if by_file.is_empty() {
+        return 0;
+    }
+    let before = diagnostics.len();
+    diagnostics.retain(|d| {
+        let Some(directives) = by_file.get_mut(d.source.name.as_str()) else {
+            return true;
+        };
+        let mut keep = true;
+        for (directive, hits) in directives.iter_mut() {
+            if !directive.covers(d.span.start) {
+                continue;
+            }
+            for (k, (id, _)) in directive.ids.iter().enumerate() {
+                if matches(id, d.check) {
+                    hits[k] = true;
+                    keep = false;
+                }
+            }
+        }
+        keep
+    });
+    let suppressed = before - diagnostics.len();
+    let unused_check = checks::find(checks::suppression_unused::ID).map(|c| c.info());
+    if unused_check.is_some_and(|info| selection.enabled(info)) {
+        for file in &rules.files {
+            let Some(directives) = by_file.get(file.source.name.as_str()) else {
+                continue;
+            };
+            for (directive, hits) in directives {
+                for ((id, span), hit) in directive.ids.iter().zip(hits) {
+                    // Only when every check the id names ran: a comment for a
+                    // check that was not selected this time is not stale.
+                    let named: Vec<_> = checks::registry()
+                        .iter()
+                        .filter(|c| matches(id, c.info().id))
+                        .collect();
+                    if !hit
+                        && !named.is_empty()
+                        && named.iter().all(|c| selection.enabled(c.info()))
+                    {
+                        diagnostics
+                            .push(checks::suppression_unused::report_unused(file, *span, id));
+                    }
+                }
+            }
+        }
+    }
+    suppressed
 }
 
 /// Names the group and rule of findings that lie inside a rule but were
@@ -219,7 +299,7 @@ fn attach_rules(rules: &RuleSet, diagnostics: &mut [Diagnostic]) {
 pub fn lint(inputs: &[Input], options: &LintOptions) -> Result<LintResult, RunError> {
     let runbooks = RunbookSet::load(&options.runbooks, &options.runbook_maps)?;
     let rules = load_inputs(inputs, options.load)?;
-    Ok(check(rules, runbooks, &options.selection, options.partial))
+    Ok(check(rules, runbooks, options))
 }
 
 #[cfg(test)]

@@ -172,7 +172,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Config::default()
     };
     let status = match cli.command {
-        Command::Lint(args) => run_lint(args, &mut out),
+        Command::Lint(args) => run_lint(args, &config, &mut out),
         Command::Simulate(args) => simulate::run(args, &config, &mut out),
         Command::Record(args) => record::run(args, &config),
         Command::Diff(args) => diff::run(args, &config, &mut out),
@@ -203,7 +203,7 @@ pub(crate) fn fail(message: impl std::fmt::Display) -> u8 {
     exit::USAGE
 }
 
-fn run_lint(args: LintArgs, out: &mut dyn Write) -> u8 {
+fn run_lint(args: LintArgs, config: &Config, out: &mut dyn Write) -> u8 {
     for feature in &args.enable_feature {
         if !KNOWN_FEATURES.contains(&feature.as_str()) {
             return fail(format!(
@@ -212,11 +212,7 @@ fn run_lint(args: LintArgs, out: &mut dyn Write) -> u8 {
             ));
         }
     }
-    let selection = Selection {
-        select: args.select.clone(),
-        extend_select: args.extend_select.clone(),
-        ignore: args.ignore.clone(),
-    };
+    let selection = selection(&args, config);
     if let Err(e) = selection.validate() {
         return fail(e);
     }
@@ -231,9 +227,20 @@ fn run_lint(args: LintArgs, out: &mut dyn Write) -> u8 {
             },
         },
         selection,
-        runbooks: args.runbook.clone(),
-        runbook_maps: args.runbook_map.clone(),
+        // Flags replace the config file's runbooks rather than add to them.
+        runbooks: if args.runbook.is_empty() && args.runbook_map.is_empty() {
+            config.lint.runbooks.clone()
+        } else {
+            args.runbook.clone()
+        },
+        runbook_maps: if args.runbook.is_empty() && args.runbook_map.is_empty() {
+            config.lint.runbook_maps.clone()
+        } else {
+            args.runbook_map.clone()
+        },
         partial: args.partial,
+        settings: config.lint.settings.clone(),
+        severity: config.lint.severity.clone(),
     };
     let mut inputs = match input::expand(&args.paths) {
         Ok(inputs) => inputs,
@@ -309,6 +316,35 @@ fn run_lint(args: LintArgs, out: &mut dyn Write) -> u8 {
         exit::FINDINGS
     } else {
         exit::CLEAN
+    }
+}
+
+/// Which checks run: the config file's `enable`/`disable`, then the flags.
+/// `--select` on the command line starts over (the config's lists are
+/// dropped); `--extend-select` and `--ignore` add to them.
+fn selection(args: &LintArgs, config: &Config) -> Selection {
+    if !args.select.is_empty() {
+        return Selection {
+            select: args.select.clone(),
+            extend_select: args.extend_select.clone(),
+            ignore: args.ignore.clone(),
+        };
+    }
+    let mut extend_select = config.lint.enable.clone();
+    extend_select.extend(args.extend_select.iter().cloned());
+    let mut ignore: Vec<String> = config
+        .lint
+        .disable
+        .iter()
+        // A check turned on by a flag is on even if the file turns it off.
+        .filter(|id| !args.extend_select.iter().any(|e| e == *id))
+        .cloned()
+        .collect();
+    ignore.extend(args.ignore.iter().cloned());
+    Selection {
+        select: Vec::new(),
+        extend_select,
+        ignore,
     }
 }
 

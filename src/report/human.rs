@@ -165,7 +165,13 @@ pub fn summary_line(result: &LintResult) -> String {
         result.count(Severity::Info),
     );
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let scope = format!("{} ({})", plural(files, "file"), plural(rules, "rule"));
+    let mut scope = format!("{} ({})", plural(files, "file"), plural(rules, "rule"));
+    if result.suppressed > 0 {
+        scope.push_str(&format!(
+            "; {} suppressed by `# firedrill disable`",
+            plural(result.suppressed, "finding")
+        ));
+    }
     if e + w + i == 0 {
         return format!("All checks passed: {scope}.");
     }

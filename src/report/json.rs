@@ -45,6 +45,8 @@ struct Summary {
     errors: usize,
     warnings: usize,
     infos: usize,
+    /// Findings silenced by `# firedrill disable` comments (not in `diagnostics`).
+    suppressed: usize,
 }
 
 pub fn write(result: &LintResult, out: &mut dyn Write) -> io::Result<()> {
@@ -89,6 +91,7 @@ pub fn write(result: &LintResult, out: &mut dyn Write) -> io::Result<()> {
             errors: result.count(Severity::Error),
             warnings: result.count(Severity::Warning),
             infos: result.count(Severity::Info),
+            suppressed: result.suppressed,
         },
     };
     serde_json::to_writer_pretty(&mut *out, &output)?;
