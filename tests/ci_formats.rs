@@ -16,13 +16,21 @@ const RULES: &str = "groups:
   rules:
   - alert: Broken
     expr: rate(http_requests_total[5m] > 1
+    labels: {severity: warning}
+    annotations: {summary: s, description: d}
   - alert: Typo
     expr: up == 0
     fro: 5m
+    labels: {severity: warning}
+    annotations: {summary: s, description: d}
   - alert: Twice
     expr: up == 0
+    labels: {severity: warning}
+    annotations: {summary: s, description: d}
   - alert: Twice
     expr: up == 0
+    labels: {severity: warning}
+    annotations: {summary: s, description: d}
 ";
 
 type Place = (String, String, u64, u64);

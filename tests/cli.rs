@@ -21,7 +21,7 @@ fn temp_file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, String) {
     (dir, path.display().to_string())
 }
 
-const GOOD: &str = "groups:\n- name: g\n  rules:\n  - alert: Up\n    expr: up == 0\n    for: 5m\n";
+const GOOD: &str = "groups:\n- name: g\n  rules:\n  - alert: Up\n    expr: up == 0\n    for: 5m\n    labels: {severity: critical}\n    annotations: {summary: down, description: \"{{ $labels.instance }} is down\"}\n";
 
 #[test]
 fn clean_file_exits_zero_with_summary() {
@@ -33,7 +33,7 @@ fn clean_file_exits_zero_with_summary() {
 
 #[test]
 fn multi_document_helm_output_loads_every_prometheusrule() {
-    let (code, json) = lint_json(&[&fixture("lint/helm-template-output.yaml")]);
+    let (code, json) = lint_json(&[STRUCTURE_ONLY, &fixture("lint/helm-template-output.yaml")]);
     assert_eq!(code, 1);
     assert_eq!(
         json["summary"]["rules"], 2,
@@ -55,16 +55,19 @@ fn stdin_is_named_stdin() {
 
 #[test]
 fn crlf_folded_expression_error_points_at_the_token() {
-    let (_, json) = lint_json(&[&fixture("lint/crlf-folded-expr.yaml")]);
+    let (_, json) = lint_json(&[STRUCTURE_ONLY, &fixture("lint/crlf-folded-expr.yaml")]);
     assert_eq!(findings(&json), [("promql/syntax".to_string(), 8, 18)]);
 }
 
 #[test]
 fn json_schema_has_the_documented_fields() {
-    let (_, json) = lint_json(&[&corpus()
-        .join("promtool-testdata/rules-bad.yml")
-        .display()
-        .to_string()]);
+    let (_, json) = lint_json(&[
+        STRUCTURE_ONLY,
+        &corpus()
+            .join("promtool-testdata/rules-bad.yml")
+            .display()
+            .to_string(),
+    ]);
     assert_eq!(json["version"], 1);
     let d = &json["diagnostics"][0];
     for key in [
@@ -98,7 +101,7 @@ fn github_format_emits_workflow_commands() {
         .join("prometheus-rulefmt-testdata/bad_field.bad.yaml")
         .display()
         .to_string();
-    let out = firedrill(&["lint", "--format", "github", &path]);
+    let out = firedrill(&["lint", "--format", "github", STRUCTURE_ONLY, &path]);
     let text = stdout(&out);
     let line = text.lines().next().unwrap();
     assert!(
@@ -250,7 +253,7 @@ fn a_yaml_marks_file_beside_the_rules_is_not_a_rule_file() {
         "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n",
     )
     .unwrap();
-    let (code, json) = lint_json(&[dir.path().to_str().unwrap()]);
+    let (code, json) = lint_json(&[STRUCTURE_ONLY, dir.path().to_str().unwrap()]);
     assert_eq!(code, 0, "{json}");
     assert!(findings(&json).is_empty(), "{json}");
 }
@@ -314,7 +317,7 @@ fn deep_nesting_is_refused() {
 fn wrong_types_point_at_the_value() {
     let text = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n    for: [1]\n";
     let (_d, path) = temp_file("types.yaml", text.as_bytes());
-    let (code, json) = lint_json(&[&path]);
+    let (code, json) = lint_json(&[STRUCTURE_ONLY, &path]);
     assert_eq!(code, 1);
     assert_eq!(findings(&json), [("structure/type".to_string(), 6, 10)]);
 }

@@ -5,13 +5,27 @@ use crate::diagnostic::{Diagnostic, RuleName, Severity};
 use crate::rules::{Group, Rule, RuleFile, RuleKind, RuleSet};
 use crate::runbook::RunbookSet;
 
+pub use settings::Settings;
+
+mod alert_annotations;
+mod alert_for;
+mod alert_labels;
+mod alert_no_comparison;
+mod alert_template;
+mod group_interval;
+mod promql_absent_labels;
+mod promql_counter;
+mod promql_rate_window;
+mod promql_regex;
 mod promql_syntax;
 mod rule_duplicate;
+mod rule_name;
 mod runbook_broken_link;
 mod runbook_missing;
 mod runbook_stale;
 mod runbook_url_missing;
 mod runbook_url_unresolved;
+pub mod settings;
 mod structure_annotation_name;
 mod structure_duplicate_key;
 mod structure_duration;
@@ -26,6 +40,8 @@ mod structure_rule_kind;
 mod structure_template;
 mod structure_type;
 mod structure_unknown_field;
+mod suppression_unknown_id;
+pub(crate) mod suppression_unused;
 mod yaml_empty;
 mod yaml_parse;
 
@@ -51,12 +67,13 @@ pub struct Context<'a> {
     /// Only some of the team's rule files were given (pre-commit): checks
     /// that need the whole set to be right stay quiet.
     pub partial: bool,
+    pub settings: &'a Settings,
 }
 
 pub trait Check: Sync {
     fn info(&self) -> &'static CheckInfo;
     /// Inspects one file (most checks are per file).
-    fn check_file(&self, _file: &RuleFile, _out: &mut Vec<Diagnostic>) {}
+    fn check_file(&self, _file: &RuleFile, _settings: &Settings, _out: &mut Vec<Diagnostic>) {}
     /// Inspects everything at once (checks that compare files).
     fn check_set(&self, _ctx: &Context<'_>, _out: &mut Vec<Diagnostic>) {}
 }
@@ -81,12 +98,25 @@ pub fn registry() -> &'static [&'static dyn Check] {
         &structure_annotation_name::AnnotationName,
         &structure_template::Template,
         &promql_syntax::PromqlSyntax,
+        &promql_rate_window::RateWindow,
+        &promql_regex::Regex,
+        &promql_absent_labels::AbsentLabels,
+        &promql_counter::Counter,
+        &alert_no_comparison::NoComparison,
+        &alert_for::AlertFor,
+        &alert_labels::AlertLabels,
+        &alert_annotations::AlertAnnotations,
+        &alert_template::AlertTemplate,
         &rule_duplicate::RuleDuplicate,
+        &rule_name::RuleName,
+        &group_interval::GroupInterval,
         &runbook_missing::RunbookMissing,
         &runbook_broken_link::BrokenLink,
         &runbook_url_unresolved::UrlUnresolved,
         &runbook_stale::Stale,
         &runbook_url_missing::UrlMissing,
+        &suppression_unknown_id::UnknownId,
+        &suppression_unused::Unused,
     ]
 }
 
@@ -107,6 +137,15 @@ pub fn markdown_table() -> String {
         ));
     }
     out
+}
+
+/// Whether `selector` (an id, or a family such as `alert` or `alert/`) names `id`.
+pub fn id_matches(selector: &str, id: &str) -> bool {
+    let selector = selector.trim_end_matches(['/', '*']);
+    id == selector
+        || id
+            .strip_prefix(selector)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 pub fn find(id: &str) -> Option<&'static dyn Check> {
@@ -163,6 +202,27 @@ pub(crate) fn report_rule(
         .rule(rule_name(rule))
 }
 
+/// The rule's expression, when it parsed.
+pub(crate) fn parsed_expr(rule: &Rule) -> Option<(&crate::rules::RuleExpr, &crate::promql::Expr)> {
+    let expr = rule.expr.as_ref()?;
+    expr.parsed.as_ref().ok().map(|parsed| (expr, parsed))
+}
+
+/// The file span of bytes `start..end` of a string field's value (through
+/// quotes, escapes and folding).
+pub(crate) fn value_span(
+    file: &RuleFile,
+    text: &crate::rules::Text,
+    start: usize,
+    end: usize,
+) -> crate::source::Span {
+    let offsets = crate::rules::expr_map::offsets_for(&file.source.text, text);
+    let last = offsets.len() - 1;
+    let from = offsets[start.min(last)];
+    let to = offsets[end.saturating_sub(1).min(last)] + 1;
+    crate::source::Span::new(from, to)
+}
+
 /// Suggests the known name closest to `word` (for typos like `annotation`).
 pub(crate) fn closest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
     known
@@ -202,23 +262,33 @@ pub(crate) mod testing {
     use crate::source::SourceFile;
 
     pub fn load_text(text: &str) -> RuleFile {
+        load_text_named("test.yaml", text)
+    }
+
+    pub fn load_text_named(name: &str, text: &str) -> RuleFile {
         load(
-            Arc::new(SourceFile::new("test.yaml", text.to_string())),
+            Arc::new(SourceFile::new(name, text.to_string())),
             LoadOptions::default(),
         )
     }
 
-    /// Runs one check on `text` and returns `(check, line:col, message)` of its findings.
+    /// Runs one check on `text` and returns `(line:col, message)` of its findings.
     pub fn run(check: &dyn Check, text: &str) -> Vec<(String, String)> {
+        run_with(check, text, &Settings::default())
+    }
+
+    /// [`run`] with settings other than the defaults.
+    pub fn run_with(check: &dyn Check, text: &str, settings: &Settings) -> Vec<(String, String)> {
         let file = load_text(text);
         let mut out = Vec::new();
-        check.check_file(&file, &mut out);
+        check.check_file(&file, settings, &mut out);
         let set = RuleSet { files: vec![file] };
         check.check_set(
             &Context {
                 rules: &set,
                 runbooks: &RunbookSet::default(),
                 partial: false,
+                settings,
             },
             &mut out,
         );
@@ -257,6 +327,7 @@ pub(crate) mod testing {
                 rules: &set,
                 runbooks: &runbooks,
                 partial: false,
+                settings: &Settings::default(),
             },
             &mut out,
         );

@@ -1,3 +1,4 @@
+use super::Settings;
 use super::{groups, report_rule, Check, CheckInfo};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::RuleFile;
@@ -27,7 +28,7 @@ impl Check for AnnotationName {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
         for group in groups(file) {
             for rule in &group.rules {
                 for entry in rule.annotations.iter().filter(|e| e.key.value.is_empty()) {

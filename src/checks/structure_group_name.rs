@@ -1,5 +1,6 @@
 use std::collections::HashMap;
 
+use super::Settings;
 use super::{report, Check, CheckInfo};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::RuleFile;
@@ -35,7 +36,7 @@ impl Check for GroupName {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
         for document in &file.documents {
             let mut seen: HashMap<&str, Span> = HashMap::new();
             for group in &document.groups {

@@ -1,3 +1,4 @@
+use super::Settings;
 use super::{report, Check, CheckInfo};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::{LoadProblem, RuleFile};
@@ -34,7 +35,7 @@ impl Check for IgnoredDocument {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
         for problem in &file.problems {
             if let LoadProblem::IgnoredDocument { span } = problem {
                 out.push(

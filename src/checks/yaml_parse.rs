@@ -1,3 +1,4 @@
+use super::Settings;
 use super::{report, Check, CheckInfo};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::{LoadProblem, RuleFile};
@@ -38,7 +39,7 @@ impl Check for YamlParse {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
         for problem in &file.problems {
             if let LoadProblem::Yaml { message, span } = problem {
                 let mut span = *span;

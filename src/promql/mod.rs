@@ -2,6 +2,7 @@
 //! finding where in the expression an error is (the parser reports no
 //! positions, so we locate the offending token ourselves).
 
+pub mod analysis;
 mod locate;
 pub mod split;
 mod tokens;

@@ -22,6 +22,9 @@ pub struct Analysis {
     pub label_refs: Vec<(String, usize, usize)>,
     /// Whether `$value` or `.Value` is used.
     pub uses_value: bool,
+    /// Actions that print `$value` (or `.Value`) as it is, with no function:
+    /// `{{ $value }}`. Their byte ranges.
+    pub raw_values: Vec<(usize, usize)>,
 }
 
 /// Variables Prometheus defines before every alert template.
@@ -447,6 +450,14 @@ fn pipeline(
     if body.is_empty() {
         out.errors.push(err("missing value for command", open, end));
         return;
+    }
+    if let [only] = body {
+        let w = word(only);
+        if (only.kind == Tok::Variable && w == "$value")
+            || (only.kind == Tok::Field && w == ".Value")
+        {
+            out.raw_values.push((open, end));
+        }
     }
     let mut depth = 0i32;
     let mut expect_operand = true;

@@ -1,0 +1,115 @@
+use std::collections::HashMap;
+
+use super::{alerts, groups, parsed_expr, report_rule, Check, CheckInfo, Context};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::promql::analysis::filters;
+
+pub struct NoComparison;
+
+static INFO: CheckInfo = CheckInfo {
+    id: "alert/no-comparison",
+    severity: Severity::Warning,
+    default_enabled: true,
+    summary: "An alert whose expression never filters, so it fires for every series it selects",
+    docs: r#"## What it does
+Reports an alerting rule whose `expr` has no comparison (`>`, `==`, ... without `bool`) and no
+other filter: no `and`/`unless`, no `absent()`, no recording rule (loaded alongside) that itself
+compares, no `ALERTS` selector. Such an expression returns every series it selects, so the alert
+fires for all of them, all the time.
+
+Not reported: `vector(1)` heartbeats (the Watchdog pattern, meant to fire always), `absent()` and
+`absent_over_time()`, and `or` whose both sides filter. A comparison with `bool` does not filter
+(it returns 0 or 1 for every series), and neither does `topk()`.
+
+## Why is this bad?
+Alerts fire on the *presence* of a series, not on its value: `expr: up` pages for every healthy
+target. It is usually a forgotten `== 0` or `> 0.9`, sometimes a recording expression pasted into
+an alert.
+
+## Example
+```yaml
+- alert: TargetDown
+  expr: up{job="api"}                  # fires for every target that is up
+```
+Write `expr: up{job="api"} == 0`."#,
+};
+
+impl Check for NoComparison {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn check_set(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        // Recording rules whose output is itself filtered, by name.
+        let mut recorded: HashMap<&str, bool> = HashMap::new();
+        let nothing = |name: &str| name == "ALERTS" || name == "ALERTS_FOR_STATE";
+        for file in &ctx.rules.files {
+            for rule in groups(file).flat_map(|g| &g.rules) {
+                if let (Some(crate::rules::RuleKind::Record(name)), Some((_, expr))) =
+                    (rule.kind(), parsed_expr(rule))
+                {
+                    let filtered = filters(expr, &nothing);
+                    let entry = recorded.entry(name.value.as_str()).or_insert(false);
+                    *entry |= filtered;
+                }
+            }
+        }
+        let filtered_metric =
+            |name: &str| nothing(name) || recorded.get(name).copied().unwrap_or(false);
+        for (file, group, rule) in alerts(ctx.rules) {
+            let Some((expr, parsed)) = parsed_expr(rule) else {
+                continue;
+            };
+            if filters(parsed, &filtered_metric) {
+                continue;
+            }
+            out.push(
+                report_rule(
+                    &INFO,
+                    file,
+                    group,
+                    rule,
+                    expr.text.span,
+                    "alert expression has no comparison: it fires for every series it returns",
+                )
+                .label("never filters")
+                .help(
+                    "add the condition, e.g. `> 0.9` or `== 0`; a heartbeat is written `vector(1)`",
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::places;
+    use super::*;
+
+    fn rules(expr: &str) -> String {
+        format!("groups:\n- name: g\n  rules:\n  - record: job:errors:filtered\n    expr: sum by (job) (rate(e_total[5m])) > 1\n  - alert: A\n    expr: {expr}\n")
+    }
+
+    #[test]
+    fn reports_an_alert_that_fires_for_everything() {
+        assert_eq!(places(&NoComparison, &rules("up")), ["7:11"]);
+        assert_eq!(
+            places(&NoComparison, &rules("topk(5, rate(errors_total[5m]))")),
+            ["7:11"]
+        );
+        assert_eq!(places(&NoComparison, &rules("sum(a) / sum(b)")), ["7:11"]);
+    }
+
+    #[test]
+    fn comparisons_heartbeats_absent_and_filtered_recordings_pass() {
+        for ok in [
+            "up == 0",
+            "vector(1)",
+            "absent(up{job=\"a\"})",
+            "job:errors:filtered",
+            "x and on() hour() > 8",
+        ] {
+            assert!(places(&NoComparison, &rules(ok)).is_empty(), "{ok}");
+        }
+    }
+}

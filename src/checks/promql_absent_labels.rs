@@ -1,0 +1,105 @@
+use super::{groups, parsed_expr, report_rule, value_span, Check, CheckInfo, Settings};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::promql::analysis::absent_calls;
+use crate::rules::RuleFile;
+use crate::template;
+
+pub struct AbsentLabels;
+
+static INFO: CheckInfo = CheckInfo {
+    id: "promql/absent-labels",
+    severity: Severity::Warning,
+    default_enabled: true,
+    summary: "A template refers to a label that `absent()` cannot carry",
+    docs: r#"## What it does
+For an alert whose result can come from `absent()` or `absent_over_time()`, reports each
+`{{ $labels.X }}` in its labels and annotations where `X` is not set by an equality matcher of
+the selector inside `absent()`: those are the only labels its one output series has.
+
+## Why is this bad?
+`absent()` fires when there is *no* series, so it has no series to copy labels from:
+`absent(up{job="api", instance=~".+"})` returns `{job="api"}` and nothing else. A summary of
+"{{ $labels.instance }} is missing" renders as " is missing".
+
+## Example
+```yaml
+- alert: ExporterMissing
+  expr: absent(up{job="node"})
+  annotations:
+    summary: "{{ $labels.instance }} has disappeared"    # absent() carries only job
+```
+Write "{{ $labels.job }} has no targets"."#,
+};
+
+impl Check for AbsentLabels {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
+        for group in groups(file) {
+            for rule in group.rules.iter().filter(|r| r.is_alert()) {
+                let Some((_, parsed)) = parsed_expr(rule) else {
+                    continue;
+                };
+                let calls = absent_calls(parsed);
+                if calls.is_empty() {
+                    continue;
+                }
+                for entry in rule.labels.iter().chain(&rule.annotations) {
+                    if !entry.value.value.contains("{{") {
+                        continue;
+                    }
+                    let analysis = template::analyze(&entry.value.value);
+                    for (label, start, end) in &analysis.label_refs {
+                        let Some(call) = calls.iter().find(|c| !c.carries.contains(label)) else {
+                            continue;
+                        };
+                        let carries = if call.carries.is_empty() {
+                            "no labels".to_string()
+                        } else {
+                            call.carries
+                                .iter()
+                                .map(|c| format!("`{c}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        };
+                        out.push(
+                            report_rule(
+                                &INFO,
+                                file,
+                                group,
+                                rule,
+                                value_span(file, &entry.value, *start, *end),
+                                format!("`$labels.{label}` is empty when `{}()` fires: it carries {carries}", call.function),
+                            )
+                            .label("absent() cannot carry it")
+                            .help(format!("only equality matchers reach the result: add `{label}=\"...\"` to the selector, or drop the reference")),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::run;
+    use super::*;
+
+    #[test]
+    fn reports_labels_absent_cannot_carry() {
+        let text = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: absent(up{job=\"node\", instance=~\".+\"})\n    annotations:\n      summary: '{{ $labels.job }}: {{ $labels.instance }} missing'\n";
+        let found = run(&AbsentLabels, text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "7:39");
+        assert!(found[0].1.contains("carries `job`"));
+    }
+
+    #[test]
+    fn labels_from_equality_matchers_pass() {
+        let text = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: absent(up{job=\"node\"})\n    annotations:\n      summary: '{{ $labels.job }} has no targets'\n";
+        assert!(run(&AbsentLabels, text).is_empty());
+    }
+}

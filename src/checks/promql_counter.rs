@@ -1,0 +1,190 @@
+use super::{groups, parsed_expr, report_rule, Check, CheckInfo, Settings};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::promql::{tokenize, Expr, TokenKind};
+use crate::rules::RuleFile;
+
+pub struct Counter;
+
+static INFO: CheckInfo = CheckInfo {
+    id: "promql/counter",
+    // Info: in the corpus, half of the `_total` names are gauges ("total
+    // capacity", "total members"), which the name alone cannot tell apart.
+    severity: Severity::Info,
+    default_enabled: true,
+    summary: "A counter (`_total`) used as a value, without `rate()`/`increase()`",
+    docs: r#"## What it does
+Reports a selector of a metric named `..._total` (a counter, by the OpenMetrics naming rules)
+whose value is used as it is: compared, divided, summed. Allowed around a counter: `rate`,
+`irate`, `increase`, `resets`, `changes`, `timestamp`, the `absent`/`present`/`count` families
+(which look at presence only), the `count` and `group` aggregations, and the right side of
+`and`/`unless`.
+
+Info, not a warning: many exporters name gauges `_total` ("total capacity", "total members"),
+and only the metric's type, which a rule file does not hold, tells them apart.
+
+## Why is this bad?
+A counter only grows, and drops to zero when the process restarts. Its raw value is "how many
+since the last restart": `errors_total > 100` fires some weeks after every deploy and clears at
+the next restart, whatever the error rate; `errors_total / requests_total` is a lifetime average
+that barely moves during an incident.
+
+## Example
+```yaml
+expr: sum by (job) (errors_total / requests_total) > 0.05
+```
+Write `sum by (job) (rate(errors_total[5m])) / sum by (job) (rate(requests_total[5m])) > 0.05`."#,
+};
+
+/// Functions that read a counter's changes or presence, not its value.
+const SAFE_FUNCTIONS: &[&str] = &[
+    "rate",
+    "irate",
+    "increase",
+    "resets",
+    "changes",
+    "timestamp",
+    "absent",
+    "absent_over_time",
+    "present_over_time",
+    "count_over_time",
+];
+
+fn is_counter(name: &str) -> bool {
+    name.ends_with("_total")
+}
+
+/// The counter selectors used as values, in source order, with the number
+/// of earlier occurrences of the same name (to find them in the text).
+fn raw_counters(expr: &Expr, safe: bool, seen: &mut Vec<String>, out: &mut Vec<(String, usize)>) {
+    let mut visit_selector = |name: Option<&str>, out: &mut Vec<(String, usize)>| {
+        let Some(name) = name.filter(|n| is_counter(n)) else {
+            return;
+        };
+        let nth = seen.iter().filter(|s| *s == name).count();
+        seen.push(name.to_string());
+        if !safe {
+            out.push((name.to_string(), nth));
+        }
+    };
+    match expr {
+        Expr::VectorSelector(vs) => visit_selector(vs.name.as_deref(), out),
+        Expr::MatrixSelector(ms) => visit_selector(ms.vs.name.as_deref(), out),
+        Expr::Paren(p) => raw_counters(&p.expr, safe, seen, out),
+        Expr::Unary(u) => raw_counters(&u.expr, safe, seen, out),
+        Expr::Subquery(s) => raw_counters(&s.expr, safe, seen, out),
+        Expr::Aggregate(agg) => {
+            if let Some(p) = &agg.param {
+                raw_counters(p, safe, seen, out);
+            }
+            let op = agg.op.to_string();
+            let presence = op == "count" || op == "group";
+            raw_counters(&agg.expr, safe || presence, seen, out);
+        }
+        Expr::Call(call) => {
+            let reads_changes = SAFE_FUNCTIONS.contains(&call.func.name);
+            for arg in &call.args.args {
+                raw_counters(arg, safe || reads_changes, seen, out);
+            }
+        }
+        Expr::Binary(b) => {
+            let op = b.op.to_string();
+            raw_counters(&b.lhs, safe, seen, out);
+            let presence = op == "and" || op == "unless";
+            raw_counters(&b.rhs, safe || presence, seen, out);
+        }
+        Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => {}
+    }
+}
+
+impl Check for Counter {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
+        for group in groups(file) {
+            for rule in &group.rules {
+                let Some((expr, parsed)) = parsed_expr(rule) else {
+                    continue;
+                };
+                let text = expr.text.value.as_str();
+                if !text.contains("_total") {
+                    continue;
+                }
+                let mut found = Vec::new();
+                raw_counters(parsed, false, &mut Vec::new(), &mut found);
+                if found.is_empty() {
+                    continue;
+                }
+                let tokens = tokenize(text);
+                for (name, nth) in found {
+                    // The nth use of the name as a metric (not a label name or function).
+                    let place = tokens
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, t)| {
+                            t.kind == TokenKind::Identifier
+                                && t.text(text) == name
+                                && !tokens.get(i + 1).is_some_and(|n| {
+                                    n.kind == TokenKind::LeftParen
+                                        || (n.kind == TokenKind::Operator
+                                            && matches!(n.text(text), "=" | "!=" | "=~" | "!~"))
+                                })
+                        })
+                        .nth(nth)
+                        .map(|(_, t)| (t.start, t.end));
+                    let span = place.map_or(expr.text.span, |(s, e)| expr.file_span(s, e));
+                    out.push(
+                        report_rule(
+                            &INFO,
+                            file,
+                            group,
+                            rule,
+                            span,
+                            format!("counter `{name}` is used as a value: it only grows, and resets on restart"),
+                        )
+                        .label("raw counter")
+                        .help(format!("use `rate({name}[5m])` or `increase({name}[1h])`")),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::run;
+    use super::*;
+
+    fn record(expr: &str) -> String {
+        format!("groups:\n- name: g\n  rules:\n  - record: job:x:y\n    expr: {expr}\n")
+    }
+
+    #[test]
+    fn reports_raw_counters() {
+        let found = run(
+            &Counter,
+            &record("sum(errors_total / requests_total) by (job)"),
+        );
+        let places: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(places, ["5:15", "5:30"], "{found:?}");
+        let found = run(&Counter, &record("rate(a_total[5m]) / a_total"));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, "5:31");
+    }
+
+    #[test]
+    fn rates_presence_and_counts_pass() {
+        for ok in [
+            "sum by (job) (rate(errors_total[5m])) / sum by (job) (rate(requests_total[5m]))",
+            "increase(x_total[1h]) > 0 and on (job) y_total",
+            "absent(up_total{job=\"a\"})",
+            "count by (job) (x_total)",
+            "changes(process_restarts_total[10m]) > 2",
+            "up{job=\"x_total\"} == 0",
+        ] {
+            assert!(run(&Counter, &record(ok)).is_empty(), "{ok}");
+        }
+    }
+}
