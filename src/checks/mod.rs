@@ -15,6 +15,7 @@ mod alert_template;
 mod group_interval;
 mod promql_absent_labels;
 mod promql_counter;
+mod promql_impossible;
 mod promql_rate_window;
 mod promql_regex;
 mod promql_syntax;
@@ -102,6 +103,7 @@ pub fn registry() -> &'static [&'static dyn Check] {
         &promql_regex::Regex,
         &promql_absent_labels::AbsentLabels,
         &promql_counter::Counter,
+        &promql_impossible::Impossible,
         &alert_no_comparison::NoComparison,
         &alert_for::AlertFor,
         &alert_labels::AlertLabels,

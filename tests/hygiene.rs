@@ -1,0 +1,333 @@
+//! The hygiene catalogue end to end: for every check, a rule it reports, the
+//! same rule fixed, and the same rule silenced by a `# firedrill disable`
+//! comment (counted as suppressed); `.firedrill.toml` settings.
+
+mod common;
+
+use common::*;
+
+/// A complete, clean alert (severity, summary, description), to which each
+/// case adds its own fault.
+fn alert(name: &str, expr: &str, extra: &str) -> String {
+    format!(
+        "  - alert: {name}\n    expr: {expr}\n{extra}    labels: {{severity: warning}}\n    annotations: {{summary: s, description: d}}\n"
+    )
+}
+
+fn file(group_extra: &str, rules: &str) -> String {
+    format!("groups:\n- name: g\n{group_extra}  rules:\n{rules}")
+}
+
+/// (check, bad rule file, fixed rule file)
+fn cases() -> Vec<(&'static str, String, String)> {
+    vec![
+        (
+            "alert/no-comparison",
+            file("", &alert("Down", "up{job=\"api\"}", "")),
+            file("", &alert("Down", "up{job=\"api\"} == 0", "")),
+        ),
+        (
+            "alert/for",
+            file("", &alert("Down", "up == 0", "    for: 10s\n")),
+            file("", &alert("Down", "up == 0", "    for: 5m\n")),
+        ),
+        (
+            "alert/labels",
+            file("", "  - alert: Down\n    expr: up == 0\n    labels: {severity: page}\n    annotations: {summary: s, description: d}\n"),
+            file("", &alert("Down", "up == 0", "")),
+        ),
+        (
+            "alert/annotations",
+            file("", "  - alert: Down\n    expr: up == 0\n    labels: {severity: warning}\n    annotations: {summary: s}\n"),
+            file("", &alert("Down", "up == 0", "")),
+        ),
+        (
+            "alert/template",
+            file("", "  - alert: Errors\n    expr: sum by (job) (rate(e_total[5m])) > 1\n    for: 5m\n    labels: {severity: warning}\n    annotations: {summary: '{{ $labels.instance }}', description: d}\n"),
+            file("", "  - alert: Errors\n    expr: sum by (job) (rate(e_total[5m])) > 1\n    for: 5m\n    labels: {severity: warning}\n    annotations: {summary: '{{ $labels.job }}', description: d}\n"),
+        ),
+        (
+            "promql/rate-window",
+            file("", &alert("Errors", "rate(e_total[1m]) > 1", "    for: 5m\n")),
+            file("", &alert("Errors", "rate(e_total[5m]) > 1", "    for: 5m\n")),
+        ),
+        (
+            "promql/regex",
+            file("", &alert("Down", "up{job=~\".*\"} == 0", "")),
+            file("", &alert("Down", "up{job=~\"api|web\"} == 0", "")),
+        ),
+        (
+            "promql/absent-labels",
+            file("", "  - alert: Gone\n    expr: absent(up{job=\"api\"})\n    labels: {severity: warning}\n    annotations: {summary: '{{ $labels.instance }}', description: d}\n"),
+            file("", "  - alert: Gone\n    expr: absent(up{job=\"api\"})\n    labels: {severity: warning}\n    annotations: {summary: '{{ $labels.job }}', description: d}\n"),
+        ),
+        (
+            "promql/counter",
+            file("", &alert("Errors", "errors_total > 100", "")),
+            file("", &alert("Errors", "increase(errors_total[1h]) > 100", "")),
+        ),
+        (
+            "promql/impossible",
+            file("", &alert("Stalled", "sum(queue_depth or vector(0)) < 0", "")),
+            file("", &alert("Stalled", "sum(queue_depth or vector(0)) <= 0", "")),
+        ),
+        (
+            "rule/duplicate",
+            file("", &(alert("Down", "up == 0", "") + &alert("Down", "up == 1", ""))),
+            file("", &(alert("Down", "up == 0", "") + &alert("Up", "up == 1", ""))),
+        ),
+        (
+            "rule/name",
+            file("", &alert("Service Is Down", "up == 0", "")),
+            file("", &alert("ServiceIsDown", "up == 0", "")),
+        ),
+        (
+            "group/interval",
+            file("  interval: 10m\n", &alert("Down", "up == 0", "")),
+            file("  interval: 1m\n", &alert("Down", "up == 0", "")),
+        ),
+    ]
+}
+
+fn checks_found(json: &serde_json::Value) -> Vec<String> {
+    json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["check"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Puts `comment` on the line above the (last) rule of `text`.
+fn above_last_rule(text: &str, comment: &str) -> String {
+    let at = text.rfind("  - alert:").unwrap();
+    format!("{}  {comment}\n{}", &text[..at], &text[at..])
+}
+
+#[test]
+fn every_check_reports_the_bad_rule_passes_the_fixed_one_and_can_be_silenced() {
+    let dir = tempfile::tempdir().unwrap();
+    for (check, bad, good) in cases() {
+        let path = dir.path().join("rules.yaml");
+        let lint = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            lint_json(&["--fail-on=info", path.to_str().unwrap()])
+        };
+        let (code, json) = lint(&bad);
+        assert_eq!(code, 1, "{check}: {json}");
+        assert!(
+            checks_found(&json).iter().any(|c| c == check),
+            "{check} not reported: {json}"
+        );
+        assert!(
+            checks_found(&json).iter().all(|c| c == check),
+            "{check}: the bad case should fail only this check: {json}"
+        );
+
+        let (code, json) = lint(&good);
+        assert_eq!(
+            (code, checks_found(&json)),
+            (0, vec![]),
+            "{check} fixed: {json}"
+        );
+
+        // `group/interval` is about the group: its comment goes above the group.
+        let silenced = if check == "group/interval" {
+            bad.replacen(
+                "- name: g",
+                &format!("# firedrill disable={check}\n- name: g"),
+                1,
+            )
+        } else {
+            above_last_rule(
+                &bad,
+                &format!("# firedrill disable={check}  reason: a test"),
+            )
+        };
+        let (code, json) = lint(&silenced);
+        assert_eq!(
+            (code, checks_found(&json)),
+            (0, vec![]),
+            "{check} silenced: {json}"
+        );
+        assert!(
+            json["summary"]["suppressed"].as_u64().unwrap() >= 1,
+            "{check}: {json}"
+        );
+
+        let file_wide = format!("# firedrill disable-file={check}\n{bad}");
+        let (code, json) = lint(&file_wide);
+        assert_eq!(
+            (code, checks_found(&json)),
+            (0, vec![]),
+            "{check} disable-file: {json}"
+        );
+    }
+}
+
+#[test]
+fn suppression_comments_are_checked_and_counted_in_the_human_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.yaml");
+    let text = file(
+        "",
+        &(above_last_rule(
+            &alert("Down", "up", ""),
+            "# firedrill disable=alert/no-comparison",
+        ) + "  # firedrill disable=alert/label\n"
+            + &alert("Up", "up == 1", "")
+            + "  # firedrill disable=alert/for\n"
+            + &alert("Other", "up == 2", "")),
+    );
+    std::fs::write(&path, &text).unwrap();
+    let (_, json) = lint_json(&[path.to_str().unwrap()]);
+    let found: Vec<(String, u64)> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["check"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("suppression/unknown-id".to_string(), 9),
+            ("suppression/unused".to_string(), 14)
+        ],
+        "{json}"
+    );
+    assert_eq!(json["summary"]["suppressed"], 1);
+    let out = firedrill(&["lint", path.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert!(text.contains("did you mean \"alert/labels\"?"), "{text}");
+    assert!(
+        text.contains("1 finding suppressed by `# firedrill disable`"),
+        "{text}"
+    );
+    // The unused-suppression finding is not made for checks that did not run.
+    let (_, json) = lint_json(&["--ignore=alert/for", path.to_str().unwrap()]);
+    assert!(
+        !checks_found(&json)
+            .iter()
+            .any(|c| c == "suppression/unused"),
+        "{json}"
+    );
+}
+
+#[test]
+fn the_config_file_sets_policy_severities_and_which_checks_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yaml");
+    std::fs::write(
+        &rules,
+        file(
+            "",
+            "  - alert: Down\n    expr: rate(e_total[1m]) > 1\n    for: 5m\n    labels: {severity: page}\n    annotations: {summary: s, description: d}\n",
+        ),
+    )
+    .unwrap();
+    let config = dir.path().join(".firedrill.toml");
+    let lint = |toml: &str| {
+        std::fs::write(&config, toml).unwrap();
+        lint_json(&[
+            "--config",
+            config.to_str().unwrap(),
+            rules.to_str().unwrap(),
+        ])
+    };
+    let (_, json) = lint("");
+    let defaults: std::collections::BTreeSet<String> = checks_found(&json).into_iter().collect();
+    assert_eq!(
+        defaults,
+        ["alert/labels", "promql/rate-window"]
+            .map(String::from)
+            .into(),
+        "{json}"
+    );
+    let (code, json) = lint(
+        "[lint]\nscrape-interval = \"15s\"\n[checks.\"alert/labels\"]\nrequired = [\"severity\", \"team\"]\nallowed = { severity = [\"page\", \"ticket\"] }\n",
+    );
+    let messages: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages, ["alert has no `team` label"], "{json}");
+    assert_eq!(code, 0, "warnings do not fail by default");
+    let (code, json) =
+        lint("[lint]\ndisable = [\"promql\"]\nseverity = { \"alert/labels\" = \"error\" }\n");
+    assert_eq!(checks_found(&json), ["alert/labels"]);
+    assert_eq!(json["diagnostics"][0]["severity"], "error");
+    assert_eq!(code, 1);
+    // A flag turns a check back on that the file turns off.
+    let out = firedrill(&[
+        "lint",
+        "--format=json",
+        "--config",
+        config.to_str().unwrap(),
+        "--extend-select=promql",
+        rules.to_str().unwrap(),
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        checks_found(&json)
+            .iter()
+            .any(|c| c == "promql/rate-window"),
+        "{json}"
+    );
+}
+
+#[test]
+fn config_errors_point_at_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yaml");
+    std::fs::write(&rules, file("", &alert("Down", "up == 0", ""))).unwrap();
+    let config = dir.path().join(".firedrill.toml");
+    for (toml, place, message) in [
+        (
+            "[lint]\ndisable = [\"alert/lables\"]\n",
+            ":2:12",
+            "unknown check or check family \"alert/lables\"",
+        ),
+        (
+            "[lint]\nscrape-interval = \"1 minute\"\n",
+            ":2:19",
+            "not a valid duration",
+        ),
+        (
+            "[checks.\"alert/annotations\"]\npatterns = { runbook_url = \"(\" }\n",
+            ":2:28",
+            "invalid pattern",
+        ),
+        (
+            "[checks.\"alert/nope\"]\n",
+            ":1:9",
+            "unknown field `alert/nope`",
+        ),
+        (
+            "[lint]\nseverity = { \"rule/name\" = \"fatal\" }\n",
+            ":2:28",
+            "unknown variant `fatal`",
+        ),
+    ] {
+        std::fs::write(&config, toml).unwrap();
+        let out = firedrill(&[
+            "lint",
+            "--config",
+            config.to_str().unwrap(),
+            rules.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{toml}");
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(".firedrill.toml{place}")),
+            "{toml}: {err}"
+        );
+        assert!(err.contains(message), "{toml}: {err}");
+    }
+}
