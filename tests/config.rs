@@ -140,3 +140,40 @@ fn a_mistake_in_the_config_stops_the_run_at_its_place() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("missing.toml"), "{}", stderr(&out));
 }
+
+/// The README's example `.firedrill.toml` is a valid file that does what its
+/// comments say: paths relative to it, the stricter label policy applied.
+#[test]
+fn the_readme_example_config_is_valid_and_applied() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme.find("## Configuration").unwrap();
+    let start = readme[section..].find("```toml\n").unwrap() + section + 8;
+    let end = readme[start..].find("```").unwrap() + start;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".firedrill.toml"), &readme[start..end]).unwrap();
+    std::fs::create_dir_all(dir.path().join("docs/runbooks")).unwrap();
+    std::fs::write(
+        dir.path().join("docs/runbooks/index.md"),
+        "# Runbooks\n\n| Alert | Section |\n| --- | --- |\n| FaultSignalHigh | [x](#fault-signal) |\n\n## Fault signal\n",
+    )
+    .unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("faults.yaml"),
+        "groups:\n- name: faults\n  rules:\n  - alert: FaultSignalHigh\n    expr: fault_signal > 5\n    for: 1m\n    labels: {severity: warning}\n    annotations: {summary: s, description: d, runbook_url: 'https://runbooks.example.com/index#fault-signal'}\n",
+    )
+    .unwrap();
+    // Run from the rules folder: the config is found above it, its paths resolved beside it.
+    let out = firedrill_in(&rules, &["lint", "--format=json", "faults.yaml"]);
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    let messages: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages, ["alert has no `team` label"], "{json}");
+}
