@@ -65,7 +65,7 @@ fn range_calls<'a>(text: &'a str, tokens: &'a [Token]) -> Vec<RangeCall<'a>> {
             match tokens[j].kind {
                 TokenKind::LeftParen | TokenKind::LeftBrace => depth += 1,
                 TokenKind::RightParen | TokenKind::RightBrace => {
-                    depth -= 1;
+                    depth = depth.saturating_sub(1);
                     if depth == 0 {
                         break;
                     }
