@@ -1,4 +1,4 @@
-use super::{groups, parsed_expr, report_rule, value_span, Check, CheckInfo, Settings};
+use super::{groups, label_list, parsed_expr, report_rule, value_span, Check, CheckInfo, Settings};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::promql::analysis::{result_labels, Labels};
 use crate::promql::{walk, Expr};
@@ -70,15 +70,7 @@ impl Check for AlertTemplate {
                             if keeps.contains(label) {
                                 continue;
                             }
-                            let kept = if keeps.is_empty() {
-                                "no labels".to_string()
-                            } else {
-                                keeps
-                                    .iter()
-                                    .map(|k| format!("`{k}`"))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            };
+                            let kept = label_list(keeps);
                             let own = rule.labels.iter().any(|l| &l.key.value == label);
                             let mut d = report_rule(
                                 &INFO,

@@ -225,6 +225,18 @@ pub(crate) fn value_span(
     crate::source::Span::new(from, to)
 }
 
+/// "`a`, `b`", or "no labels": what a result carries, for messages.
+pub(crate) fn label_list(labels: &std::collections::BTreeSet<String>) -> String {
+    if labels.is_empty() {
+        return "no labels".to_string();
+    }
+    labels
+        .iter()
+        .map(|l| format!("`{l}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Suggests the known name closest to `word` (for typos like `annotation`).
 pub(crate) fn closest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
     known

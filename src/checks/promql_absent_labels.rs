@@ -1,4 +1,4 @@
-use super::{groups, parsed_expr, report_rule, value_span, Check, CheckInfo, Settings};
+use super::{groups, label_list, parsed_expr, report_rule, value_span, Check, CheckInfo, Settings};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::promql::analysis::absent_calls;
 use crate::rules::RuleFile;
@@ -55,15 +55,7 @@ impl Check for AbsentLabels {
                         let Some(call) = calls.iter().find(|c| !c.carries.contains(label)) else {
                             continue;
                         };
-                        let carries = if call.carries.is_empty() {
-                            "no labels".to_string()
-                        } else {
-                            call.carries
-                                .iter()
-                                .map(|c| format!("`{c}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        };
+                        let carries = label_list(&call.carries);
                         out.push(
                             report_rule(
                                 &INFO,
