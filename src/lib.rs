@@ -16,6 +16,8 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod diff;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod history;
 pub mod input;
 pub mod lint;

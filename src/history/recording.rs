@@ -158,13 +158,25 @@ pub fn read(path: &Path) -> Result<Recording, RecordingError> {
         path: shown.clone(),
         source: e,
     })?;
-    let df = ParquetReader::new(file)
+    from_reader(file, &shown)
+}
+
+/// Reads a recording held in memory; `name` is what errors call it.
+pub fn read_bytes(name: &str, bytes: &[u8]) -> Result<Recording, RecordingError> {
+    from_reader(std::io::Cursor::new(bytes), name)
+}
+
+fn from_reader<R: polars::io::mmap::MmapBytesReader>(
+    reader: R,
+    shown: &str,
+) -> Result<Recording, RecordingError> {
+    let df = ParquetReader::new(reader)
         .finish()
         .map_err(|e| RecordingError::Unreadable {
-            path: shown.clone(),
+            path: shown.to_string(),
             message: e.to_string(),
         })?;
-    from_frame(&df, &shown)
+    from_frame(&df, shown)
 }
 
 fn from_frame(df: &DataFrame, path: &str) -> Result<Recording, RecordingError> {

@@ -192,17 +192,21 @@ fn parse_expressions(
 
 /// A file whose bytes are not UTF-8: nothing more can be read from it.
 pub fn not_utf8(source: Source, valid_up_to: usize) -> RuleFile {
-    let byte = source.text.as_bytes().get(valid_up_to).copied();
-    let message = match byte {
-        Some(_) => "the file is not valid UTF-8 text (is it binary?)".to_string(),
-        None => "the file ends inside a UTF-8 character".to_string(),
+    // The text is the lossy decoding: the bad bytes became U+FFFD, so the
+    // span covers that whole character, never half of it.
+    let rest = source.text.get(valid_up_to..).unwrap_or("");
+    let width = rest.chars().next().map_or(0, char::len_utf8);
+    let message = if rest == "\u{FFFD}" {
+        "the file is not valid UTF-8 text: it ends inside a character"
+    } else {
+        "the file is not valid UTF-8 text (is it binary?)"
     };
     RuleFile {
         source,
         documents: Vec::new(),
         problems: vec![LoadProblem::Yaml {
-            message,
-            span: Span::new(valid_up_to, valid_up_to + 1),
+            message: message.to_string(),
+            span: Span::new(valid_up_to, valid_up_to + width),
         }],
         not_rules: None,
     }

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Fuzz firedrill's input parsers with cargo-fuzz (libFuzzer).
+#
+#     scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
+#
+# Needs a nightly toolchain and `cargo install cargo-fuzz`. Seeds each
+# target's corpus (fuzz/corpus/<target>, not committed) from fixtures/,
+# rules/ and ../shared/corpus, runs it for the given time (default 60 s),
+# and appends date, target, executions and seconds to fuzz/runs.tsv, the
+# running total docs/fuzzing.md quotes. A crash lands in
+# fuzz/artifacts/<target>/; fix it, then copy the input to
+# fuzz/regressions/<target>/ so `cargo test` replays it for ever.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=${1:-60}
+shift || true
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+    targets=(rule_file promql template runbook recording query_range)
+fi
+shared=../shared/corpus
+
+seed() {
+    local target=$1 dir=fuzz/corpus/$1
+    mkdir -p "$dir"
+    [ -n "$(ls -A "$dir")" ] && return 0
+    case $target in
+        rule_file)
+            find fixtures rules "$shared" -type f \( -name '*.yml' -o -name '*.yaml' \) \
+                -size -200k -exec cp --backup=numbered -t "$dir" {} + ;;
+        promql)
+            # One expression per file: the single-line `expr:` values.
+            find rules "$shared" -type f \( -name '*.yml' -o -name '*.yaml' \) -print0 |
+                xargs -0 grep -hoP '^\s*expr:\s*\K[^|>].+' | sort -u |
+                awk -v dir="$dir" '{ f = dir "/expr-" NR; print > f; close(f) }' ;;
+        template)
+            find rules "$shared" -type f \( -name '*.yml' -o -name '*.yaml' \) -print0 |
+                xargs -0 grep -hoP '^\s*(summary|description|message):\s*\K.*\{\{.+' | sort -u |
+                awk -v dir="$dir" '{ f = dir "/template-" NR; print > f; close(f) }' ;;
+        runbook)
+            find "$shared" ../shared/seed -type f \( -name '*.md' -o -name '*.txt' \) \
+                -size -100k -exec cp --backup=numbered -t "$dir" {} + ;;
+        recording | query_range)
+            local seeds
+            seeds=$(mktemp -d)
+            cargo run --quiet --release --example fuzz_seeds -- "$seeds"
+            cp "$seeds/$target"/* "$dir"/
+            rm -rf "$seeds" ;;
+    esac
+    # Inputs that once crashed are seeds too.
+    if [ -d "fuzz/regressions/$target" ]; then
+        cp fuzz/regressions/"$target"/* "$dir"/ 2>/dev/null || true
+    fi
+}
+
+log=fuzz/runs.tsv
+[ -f "$log" ] || printf 'date\ttarget\texecutions\tseconds\tcrashes\n' > "$log"
+status=0
+for target in "${targets[@]}"; do
+    seed "$target"
+    mkdir -p "fuzz/artifacts/$target"
+    before=$(ls "fuzz/artifacts/$target" | wc -l)
+    out=$(mktemp)
+    # One process, fail on the first crash; 2 GiB RSS and 10 s per input are
+    # the limits a finding breaks (memory blow-up, hang).
+    if (cd fuzz && cargo +nightly fuzz run --release "$target" "corpus/$target" -- \
+            -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
+            -max_len="${FUZZ_MAX_LEN:-16384}" -print_final_stats=1) >"$out" 2>&1; then
+        :
+    else
+        status=1
+    fi
+    runs=$(grep -oP 'stat::number_of_executed_units:\s*\K\d+' "$out" | tail -1 || true)
+    took=$(grep -oP 'Done \d+ runs in \K\d+' "$out" | tail -1 || true)
+    after=$(ls "fuzz/artifacts/$target" | wc -l)
+    printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%F)" "$target" "${runs:-0}" "${took:-$seconds}" \
+        "$((after - before))" >> "$log"
+    echo "$target: ${runs:-0} executions, $((after - before)) new crash inputs"
+    if [ "$after" -gt "$before" ]; then
+        # The panic and the input's file, not libFuzzer's byte dump of it.
+        grep -A2 -E "panicked at|ERROR: libFuzzer|SUMMARY|^\s+(fuzz/)?artifacts/" "$out" | cut -c1-300 | head -20
+    fi
+    rm -f "$out"
+done
+exit $status

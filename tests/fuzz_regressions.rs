@@ -1,0 +1,64 @@
+//! Replays every input a fuzz target ever failed on (`fuzz/regressions/<target>/`)
+//! through the same entry point the fuzzer calls (`firedrill::fuzzing`), under
+//! plain `cargo test`, so a fixed crash stays fixed without a nightly
+//! toolchain. The entry points panic when an invariant breaks.
+
+use std::path::Path;
+
+type Target = fn(&[u8]);
+
+const TARGETS: &[(&str, Target)] = &[
+    ("rule_file", firedrill::fuzzing::rule_file),
+    ("promql", firedrill::fuzzing::promql),
+    ("template", firedrill::fuzzing::template),
+    ("runbook", firedrill::fuzzing::runbook),
+    ("recording", firedrill::fuzzing::recording),
+    ("query_range", firedrill::fuzzing::query_range),
+];
+
+fn inputs(target: &str) -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions")
+        .join(target);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file() && !p.ends_with("README.md"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_fuzz_target_has_a_regression_folder_and_the_fuzz_crate_names_it() {
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/Cargo.toml"))
+            .unwrap();
+    for (target, _) in TARGETS {
+        assert!(
+            manifest.contains(&format!("name = \"{target}\"")),
+            "fuzz/Cargo.toml has no target {target}"
+        );
+        let _ = inputs(target);
+    }
+    let declared = manifest.matches("[[bin]]").count();
+    assert_eq!(
+        declared,
+        TARGETS.len(),
+        "a fuzz target is not replayed here"
+    );
+}
+
+#[test]
+fn past_crash_inputs_run_clean() {
+    let mut replayed = 0;
+    for (target, run) in TARGETS {
+        for path in inputs(target) {
+            let bytes = std::fs::read(&path).unwrap();
+            let outcome = std::panic::catch_unwind(|| run(&bytes));
+            assert!(outcome.is_ok(), "{target}: {} fails again", path.display());
+            replayed += 1;
+        }
+    }
+    assert!(replayed > 0, "no regression input found");
+}
