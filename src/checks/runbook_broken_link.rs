@@ -32,13 +32,12 @@ impl Check for BrokenLink {
 
     fn check_set(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         for page in ctx.runbooks.pages.iter().filter(|p| p.explicit) {
-            let mut seen = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             for entry in &page.entries {
                 let Some(link) = &entry.link else { continue };
-                if seen.contains(&link.span) {
+                if !seen.insert((link.span.start, link.span.end)) {
                     continue;
                 }
-                seen.push(link.span);
                 let message = match ctx.runbooks.resolve_link(page, &link.dest) {
                     Resolution::Found { .. } | Resolution::Unmapped => continue,
                     Resolution::NoPage { path } => format!(
@@ -67,8 +66,15 @@ impl Check for BrokenLink {
     }
 }
 
+/// Pages with more sections than this get no "did you mean" (each guess
+/// compares the anchor with every section).
+const MAX_SECTIONS_TO_GUESS: usize = 2_000;
+
 fn closest_anchor<'a>(page: &'a crate::runbook::Page, dest: &str) -> Option<&'a str> {
     let anchor = dest.split_once('#')?.1;
+    if page.doc.headings.len() > MAX_SECTIONS_TO_GUESS {
+        return None;
+    }
     let anchors: Vec<&str> = page.doc.headings.iter().map(|h| h.slug.as_str()).collect();
     super::closest(anchor, &anchors)
 }

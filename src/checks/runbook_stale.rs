@@ -38,8 +38,18 @@ impl Check for Stale {
             return;
         }
         let names: Vec<&str> = alerts(ctx.rules).map(|(_, _, r)| r.name()).collect();
-        let known = |pattern: &str| names.iter().any(|n| glob_match(pattern, n));
-        let known_ci = |name: &str| names.iter().any(|n| n.eq_ignore_ascii_case(name));
+        // Hash lookups for plain names; only glob patterns scan the alerts.
+        let exact: std::collections::HashSet<&str> = names.iter().copied().collect();
+        let lower: std::collections::HashSet<String> =
+            names.iter().map(|n| n.to_ascii_lowercase()).collect();
+        let known = |pattern: &str| {
+            if pattern.contains(['*', '?']) {
+                names.iter().any(|n| glob_match(pattern, n))
+            } else {
+                exact.contains(pattern)
+            }
+        };
+        let known_ci = |name: &str| lower.contains(&name.to_ascii_lowercase());
         for page in ctx.runbooks.pages.iter().filter(|p| p.explicit) {
             for entry in page.entries.iter().filter(|e| !known(&e.pattern)) {
                 out.push(

@@ -34,6 +34,9 @@ pub struct ParseOptions {
 pub fn parse(text: &str, options: ParseOptions) -> ParsedExpr {
     // The parser's lexer and grammar work on arbitrary input, but a bug in a
     // dependency must not take the whole run down: contain it and report it.
+    if let Some(error) = too_complex(text) {
+        return Err(error);
+    }
     let result = std::panic::catch_unwind(|| promql_parser::parser::parse(text));
     let parsed = match result {
         Ok(Ok(expr)) => expr,
@@ -54,6 +57,60 @@ pub fn parse(text: &str, options: ParseOptions) -> ParsedExpr {
         }
     }
     Ok(parsed)
+}
+
+/// Most operators (binary, unary, matchers) an expression may hold. The
+/// parser's time grows with the square of a chain's length (8,000 `+`s take
+/// half a second, 100,000 minutes, then overflow the stack); real rules use
+/// a few dozen.
+pub const MAX_OPERATORS: usize = 1_000;
+/// Deepest nesting of parentheses, braces and brackets.
+pub const MAX_NESTING: usize = 256;
+
+/// Refuses, before parsing, an expression too big to parse in bounded time
+/// and stack: the answer must not depend on the machine's luck.
+fn too_complex(text: &str) -> Option<PromqlError> {
+    let mut operators = 0;
+    let mut depth = 0usize;
+    for token in tokenize(text) {
+        let counted = match token.kind {
+            TokenKind::Operator => true,
+            TokenKind::Identifier => matches!(token.text(text), "and" | "or" | "unless"),
+            TokenKind::LeftParen | TokenKind::LeftBrace | TokenKind::LeftBracket => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(PromqlError {
+                        message: format!(
+                            "the expression nests deeper than {MAX_NESTING} levels; firedrill does not parse it"
+                        ),
+                        start: token.start,
+                        end: token.end,
+                        help: Some("Prometheus may accept it, but no rule needs this depth: split it into recording rules".into()),
+                    });
+                }
+                false
+            }
+            TokenKind::RightParen | TokenKind::RightBrace | TokenKind::RightBracket => {
+                depth = depth.saturating_sub(1);
+                false
+            }
+            _ => false,
+        };
+        if counted {
+            operators += 1;
+            if operators > MAX_OPERATORS {
+                return Some(PromqlError {
+                    message: format!(
+                        "the expression has more than {MAX_OPERATORS} operators; firedrill does not parse it"
+                    ),
+                    start: token.start,
+                    end: token.end,
+                    help: Some("Prometheus may accept it, but no rule needs this many: split it into recording rules".into()),
+                });
+            }
+        }
+    }
+    None
 }
 
 /// Finds the first use of a feature Prometheus keeps behind
@@ -177,5 +234,21 @@ mod tests {
             }
         });
         assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn expressions_past_the_limits_are_refused_before_parsing() {
+        let at_limit = vec!["up"; MAX_OPERATORS + 1].join(" + ");
+        assert!(parse(&at_limit, ParseOptions::default()).is_ok());
+        let chain = vec!["up"; 100_000].join(" or ");
+        let (message, at) = error_at(&chain);
+        assert!(message.contains("more than 1000 operators"), "{message}");
+        assert_eq!(at, "or");
+        let deep = format!("{}up{}", "(".repeat(10_000), ")".repeat(10_000));
+        let (message, at) = error_at(&deep);
+        assert!(message.contains("deeper than 256"), "{message}");
+        assert_eq!(at, "(");
+        let nested_ok = format!("{}up{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
+        assert!(parse(&nested_ok, ParseOptions::default()).is_ok());
     }
 }

@@ -23,12 +23,21 @@ impl SourceCode for NamedText<'_> {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self.0.text.read_span(span, before, after)?;
+        // miette finds lines by scanning from the start of the text: hand it
+        // the text from a line or two above the span, found in the file's
+        // line index, so that many findings in a big file stay linear.
+        let file = self.0;
+        let start = span.offset().min(file.text.len());
+        let line = file.line_col(start).line - 1;
+        let from = line.saturating_sub(before + 1);
+        let base = file.line_start(from + 1).unwrap_or(0);
+        let local = SourceSpan::from((start - base, span.len()));
+        let inner = file.text[base..].read_span(&local, before, after)?;
         Ok(Box::new(MietteSpanContents::new_named(
-            self.0.name.clone(),
+            file.name.clone(),
             inner.data(),
-            *inner.span(),
-            inner.line(),
+            SourceSpan::from((inner.span().offset() + base, inner.span().len())),
+            inner.line() + from,
             inner.column(),
             inner.line_count(),
         )))
@@ -40,6 +49,33 @@ struct Report<'a> {
     d: &'a Diagnostic,
     source: NamedText<'a>,
     title: String,
+    /// Whether to draw the source around the place (see [`fits_a_snippet`]).
+    snippet: bool,
+}
+
+/// The most source text a snippet may show: its lines and one line of
+/// context either side.
+const MAX_SNIPPET_BYTES: usize = 8 * 1024;
+
+/// A finding on a megabyte-long line would echo the line (and miette cannot
+/// draw a caret past column 65,535): such findings show the title, whose
+/// file:line:col says where, without the snippet.
+fn fits_a_snippet(text: &str, start: usize, end: usize) -> bool {
+    let bytes = text.as_bytes();
+    let start = start.min(bytes.len());
+    let end = end.clamp(start, bytes.len());
+    if end - start > MAX_SNIPPET_BYTES {
+        return false;
+    }
+    // Two line breaks (this line's start, the context line's) close by on
+    // each side, or the file's own edge; never a scan of the whole file.
+    let before = &bytes[start.saturating_sub(MAX_SNIPPET_BYTES)..start];
+    let near_start =
+        start <= MAX_SNIPPET_BYTES || before.iter().filter(|b| **b == b'\n').nth(1).is_some();
+    let after = &bytes[end..(end + MAX_SNIPPET_BYTES).min(bytes.len())];
+    let near_end = bytes.len() - end <= MAX_SNIPPET_BYTES
+        || after.iter().filter(|b| **b == b'\n').nth(1).is_some();
+    near_start && near_end
 }
 
 impl fmt::Debug for Report<'_> {
@@ -77,10 +113,13 @@ impl MietteDiagnostic for Report<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.source)
+        self.snippet.then_some(&self.source as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if !self.snippet {
+            return None;
+        }
         let text_len = self.d.source.text.len();
         let clamp = move |start: usize, len: usize| {
             let start = start.min(text_len);
@@ -115,10 +154,15 @@ fn render_with(handler: &GraphicalReportHandler, d: &Diagnostic) -> io::Result<S
         "{}:{}:{}: {}{}",
         d.source.name, at.line, at.column, d.message, context
     );
+    let text = &d.source.text;
+    let snippet = std::iter::once(&d.span)
+        .chain(d.related.iter().map(|(span, _)| span))
+        .all(|span| fits_a_snippet(text, span.start, span.end));
     let report = Report {
         d,
         source: NamedText(&d.source),
         title,
+        snippet,
     };
     let mut text = String::new();
     handler
@@ -186,4 +230,22 @@ pub fn summary_line(result: &LintResult) -> String {
         parts.push(plural(i, "info"));
     }
     format!("Found {} in {scope}.", parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_and_long_spans_get_no_snippet() {
+        let short = "a: 1\nb: 2\nc: 3\n";
+        assert!(fits_a_snippet(short, 5, 9));
+        let long_line = format!("a: 1\nb: {}\nc: 3\n", "x".repeat(100_000));
+        assert!(!fits_a_snippet(&long_line, 50_000, 50_001));
+        // The line after a short finding is huge: the context would echo it.
+        assert!(!fits_a_snippet(&long_line, 0, 1));
+        let many_lines = "x\n".repeat(100_000);
+        assert!(fits_a_snippet(&many_lines, 100_000, 100_001));
+        assert!(!fits_a_snippet(&many_lines, 10, 50_000));
+    }
 }

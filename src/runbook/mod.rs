@@ -81,6 +81,39 @@ pub struct Page {
     pub explicit: bool,
     pub doc: markdown::Document,
     pub entries: Vec<IndexEntry>,
+    /// Lookups over `entries`, headings and anchors, so that a runbook of
+    /// 100,000 rows costs a hash lookup per alert, not a scan.
+    lookup: Lookup,
+}
+
+#[derive(Debug, Default)]
+struct Lookup {
+    /// Entries without `*` or `?`, by name: the first one.
+    exact: HashMap<String, usize>,
+    /// Entries with `*` or `?`, in page order.
+    globs: Vec<usize>,
+    /// Headings by the alert name they carry, lowercased: the first one.
+    headings: HashMap<String, usize>,
+    anchors: std::collections::HashSet<String>,
+}
+
+impl Lookup {
+    fn new(doc: &markdown::Document, entries: &[IndexEntry]) -> Lookup {
+        let mut lookup = Lookup::default();
+        for (i, entry) in entries.iter().enumerate() {
+            if entry.pattern.contains(['*', '?']) {
+                lookup.globs.push(i);
+            } else {
+                lookup.exact.entry(entry.pattern.clone()).or_insert(i);
+            }
+        }
+        for (i, h) in doc.headings.iter().enumerate() {
+            let name = heading_alert_name(&h.text).to_ascii_lowercase();
+            lookup.headings.entry(name).or_insert(i);
+        }
+        lookup.anchors = doc.anchors.iter().cloned().collect();
+        lookup
+    }
 }
 
 impl Page {
@@ -96,7 +129,26 @@ impl Page {
     }
 
     pub fn has_anchor(&self, anchor: &str) -> bool {
-        self.doc.anchors.iter().any(|a| a == anchor)
+        self.lookup.anchors.contains(anchor)
+    }
+
+    /// The first index entry whose pattern matches `alert`.
+    pub fn entry_for(&self, alert: &str) -> Option<&IndexEntry> {
+        let exact = self.lookup.exact.get(alert).copied();
+        let glob = self
+            .lookup
+            .globs
+            .iter()
+            .copied()
+            .take_while(|&i| exact.is_none_or(|e| i < e))
+            .find(|&i| glob_match(&self.entries[i].pattern, alert));
+        glob.or(exact).map(|i| &self.entries[i])
+    }
+
+    /// The first heading that names `alert` (case-insensitively).
+    pub fn heading_for(&self, alert: &str) -> Option<&markdown::Heading> {
+        let i = *self.lookup.headings.get(&alert.to_ascii_lowercase())?;
+        Some(&self.doc.headings[i])
     }
 
     /// A page of a page-per-alert tree (not a section index).
@@ -212,6 +264,7 @@ impl RunbookSet {
     pub fn push(&mut self, source: Source, key: String, explicit: bool) {
         let doc = markdown::parse(&source.text);
         let entries = index_entries(&doc);
+        let lookup = Lookup::new(&doc, &entries);
         self.by_key.insert(key.clone(), self.pages.len());
         self.pages.push(Page {
             source,
@@ -219,23 +272,19 @@ impl RunbookSet {
             explicit,
             doc,
             entries,
+            lookup,
         });
     }
 
     /// The runbook entry for an alert, if there is one.
     pub fn coverage(&self, alert: &str) -> Option<Coverage<'_>> {
         for page in &self.pages {
-            if let Some(entry) = page.entries.iter().find(|e| glob_match(&e.pattern, alert)) {
+            if let Some(entry) = page.entry_for(alert) {
                 return Some(Coverage::Row(page, entry));
             }
         }
         for page in &self.pages {
-            if let Some(h) = page
-                .doc
-                .headings
-                .iter()
-                .find(|h| heading_alert_name(&h.text).eq_ignore_ascii_case(alert))
-            {
+            if let Some(h) = page.heading_for(alert) {
                 return Some(Coverage::Heading(page, h));
             }
         }
