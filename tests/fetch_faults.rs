@@ -276,3 +276,227 @@ fn a_record_that_fails_leaves_no_file() {
         .to_string_lossy()
         .contains("parquet")));
 }
+
+/// Runs `simulate` under a watchdog: a fault that hangs the client fails
+/// the test instead of the CI job.
+fn simulate_bounded(url: &str, extra: &[&str]) -> common::measure::Measured {
+    let dir = rules();
+    let rules = dir.path().join("rules.yml");
+    let mut args = vec![
+        "simulate",
+        rules.to_str().unwrap(),
+        "--prometheus",
+        url,
+        "--start",
+        START,
+        "--end",
+        END,
+        "--concurrency",
+        "1",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    common::measure::run(&args, None, Duration::from_secs(60))
+}
+
+#[test]
+fn a_server_that_trickles_bytes_for_ever_times_out() {
+    let mock = Mock::start(vec![Reply::Trickle]);
+    let m = simulate_bounded(&mock.url, &["--timeout", "2s", "--retries", "1"]);
+    assert_eq!(m.code, Some(2), "{}", m.show());
+    assert!(m.stdout.is_empty(), "{}", m.show());
+    assert!(m.stderr.contains("timed out"), "{}", m.show());
+    assert_eq!(mock.requests().len(), 2, "one retry");
+}
+
+#[test]
+fn an_error_body_under_http_200_is_an_error() {
+    let mock = Mock::start(vec![Reply::status(
+        200,
+        r#"{"status":"error","errorType":"execution","error":"query processing would load too many samples into memory"}"#,
+    )]);
+    let (code, out, err) = simulate(&mock.url, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("execution: query processing would load too many samples"),
+        "{err}"
+    );
+    assert_eq!(mock.requests().len(), 1, "not retried");
+}
+
+/// `fault_signal{pod="a"}` over 11 steps with special values, as Prometheus
+/// writes them ("NaN", "+Inf", "-Inf"), and Go's other spelling "Inf".
+fn special_values(start: f64, end: f64, step: f64) -> String {
+    let cycle = [
+        "10", "NaN", "10", "+Inf", "+Inf", "-Inf", "10", "10", "NaN", "Inf", "10",
+    ];
+    let mut values = Vec::new();
+    let mut t = start;
+    let first = START.parse::<f64>().unwrap();
+    while t <= end {
+        let i = ((t - first) / step) as usize;
+        values.push(format!("[{t},\"{}\"]", cycle[i % cycle.len()]));
+        t += step;
+    }
+    format!(
+        r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{{"__name__":"fault_signal","pod":"a"}},"values":[{}]}}]}}}}"#,
+        values.join(",")
+    )
+}
+
+#[test]
+fn nan_and_infinities_compare_as_prometheus_compares_them() {
+    let mock = Mock::start(vec![Reply::Body(special_values)]);
+    let (code, out, err) = simulate(&mock.url, &[]);
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // `> 5` holds for 10 and +Inf, never for NaN or -Inf. With `for: 1m`:
+    // pending t0, reset t1 (NaN), pending t2, firing t3 (+Inf), t4, resolved
+    // t5 (-Inf), pending t6, firing t7, resolved t8 (NaN), pending t9 (Inf),
+    // firing t10: three pages.
+    assert_eq!(json["rules"][0]["evaluations"], 11);
+    assert_eq!(json["rules"][0]["candidates"][0]["pages"], 3, "{out}");
+}
+
+fn duplicate_series(start: f64, end: f64, step: f64) -> String {
+    let mut values = Vec::new();
+    let mut t = start;
+    while t <= end {
+        values.push(format!("[{t},\"10\"]"));
+        t += step;
+    }
+    let series = format!(
+        r#"{{"metric":{{"__name__":"fault_signal","pod":"a"}},"values":[{}]}}"#,
+        values.join(",")
+    );
+    format!(
+        r#"{{"status":"success","data":{{"resultType":"matrix","result":[{series},{series}]}}}}"#
+    )
+}
+
+#[test]
+fn a_series_sent_twice_is_an_error_not_a_double_count() {
+    let mock = Mock::start(vec![Reply::Body(duplicate_series)]);
+    let (code, out, err) = simulate(&mock.url, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("pod=\"a\""), "{err}");
+    assert!(err.contains("two samples at"), "{err}");
+}
+
+/// Two chunks: `pod="a"` only in the first, `pod="b"` only in the second,
+/// and `pod="c"` in both with its labels in a different order.
+fn churning_series(start: f64, end: f64, step: f64) -> String {
+    let first_chunk = start == START.parse::<f64>().unwrap();
+    let mut values = Vec::new();
+    let mut t = start;
+    while t <= end {
+        values.push(format!("[{t},\"10\"]"));
+        t += step;
+    }
+    let values = values.join(",");
+    let (churned, c) = if first_chunk {
+        ("a", r#"{"__name__":"fault_signal","pod":"c"}"#)
+    } else {
+        ("b", r#"{"pod":"c","__name__":"fault_signal"}"#)
+    };
+    format!(
+        r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{{"__name__":"fault_signal","pod":"{churned}"}},"values":[{values}]}},{{"metric":{c},"values":[{values}]}}]}}}}"#
+    )
+}
+
+#[test]
+fn series_that_come_and_go_between_chunks_are_joined_by_label_set() {
+    let mock = Mock::start(vec![Reply::Body(churning_series)]);
+    let (code, out, err) = simulate(&mock.url, &["--max-points", "6"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(mock.requests().len() >= 2, "two chunks");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // a: t0-t5, one page; b: t6-t10, one page; c: all along, one page (two
+    // if its reordered labels had split it).
+    assert_eq!(json["rules"][0]["candidates"][0]["pages"], 3, "{out}");
+}
+
+#[test]
+fn a_redirect_to_another_host_is_refused_and_carries_no_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "t0ken-that-must-stay\n").unwrap();
+    let elsewhere = Mock::start(vec![Reply::ok()]);
+    let mock = Mock::start(vec![Reply::Status {
+        code: 302,
+        headers: vec![(
+            "Location".into(),
+            format!("{}/api/v1/query_range", elsewhere.url),
+        )],
+        body: String::new(),
+    }]);
+    let (code, out, err) = simulate(
+        &mock.url,
+        &[
+            "--bearer-token-file",
+            token.to_str().unwrap(),
+            "--header",
+            "X-Scope-OrgID: tenant-secret",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains(&format!("redirected to {}", elsewhere.url)),
+        "{err}"
+    );
+    assert!(err.contains("not retried"), "{err}");
+    assert!(elsewhere.requests().is_empty(), "the request followed");
+    assert_eq!(mock.requests().len(), 1);
+    assert!(
+        !err.contains("t0ken") && !err.contains("tenant-secret"),
+        "{err}"
+    );
+
+    // Within the same origin a redirect is followed, credentials and all.
+    let same = Mock::start(vec![Reply::RedirectSamePath, Reply::ok()]);
+    let (code, out, err) = simulate(&same.url, &["--bearer-token-file", token.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_complete(&out);
+    let seen = same.requests();
+    assert!(
+        seen[1].head.starts_with("GET /moved/api/v1/query_range?"),
+        "{}",
+        seen[1].head
+    );
+    assert!(seen[1]
+        .head
+        .to_ascii_lowercase()
+        .contains("authorization: bearer t0ken-that-must-stay"));
+}
+
+#[test]
+fn a_certificate_the_client_does_not_trust_is_refused_at_once() {
+    let fixtures = common::fixtures().join("tls");
+    let trusted = fixtures.join("localhost.pem");
+    // Self-signed, not in the system's roots.
+    let server = common::tls::TlsServer::start("localhost");
+    let (code, out, err) = simulate(&server.url, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("certificate"), "{err}");
+    assert!(err.contains("not retried"), "{err}");
+    // The same server, trusted with --ca-file: the query goes through.
+    let (code, _, err) = simulate(&server.url, &["--ca-file", trusted.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    // A trusted issuer, but a certificate for another host name.
+    let wrong = common::tls::TlsServer::start("wrong-host");
+    let (code, _, err) = simulate(
+        &wrong.url,
+        &[
+            "--ca-file",
+            fixtures.join("wrong-host.pem").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("certificate"), "{err}");
+    assert!(err.contains("not retried"), "{err}");
+}

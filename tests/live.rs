@@ -406,3 +406,64 @@ fn windows_past_11000_points_are_split_and_exact() {
     assert!(expected > 200);
     assert_eq!(live["rules"][0]["candidates"][0]["pages"], expected);
 }
+
+#[test]
+fn killing_prometheus_halfway_through_a_record_leaves_no_recording() {
+    let series = vec![Series {
+        metric: "halfway_m".into(),
+        labels: vec![("job".into(), "a".into())],
+        samples: (0..=120).map(|k| (T0 + k * 60, (k % 7) as f64)).collect(),
+    }];
+    let mut prometheus = Prometheus::start(&series);
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yml");
+    std::fs::write(
+        &rules,
+        "groups:\n- name: halfway\n  rules:\n  - alert: HalfwayHigh\n    expr: halfway_m > 3\n",
+    )
+    .unwrap();
+    let out = dir.path().join("year.parquet");
+    // A year at 15 s, 120 points a request: over 17,000 requests, far more
+    // than can finish before the server dies a second in.
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .args([
+            "record",
+            rules.to_str().unwrap(),
+            "--prometheus",
+            &prometheus.url,
+        ])
+        .args([
+            "--start",
+            &T0.to_string(),
+            "--end",
+            &(T0 + 365 * 86_400).to_string(),
+        ])
+        .args([
+            "--eval-interval",
+            "15s",
+            "--max-points",
+            "120",
+            "--concurrency",
+            "2",
+        ])
+        .args(["--retries", "1", "--timeout", "5s", "--quiet", "--out"])
+        .arg(&out)
+        .env("NO_PROXY", "127.0.0.1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    prometheus.kill();
+    let result = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{err}");
+    assert!(err.contains(&prometheus.url), "{err}");
+    assert!(err.contains("could not connect"), "{err}");
+    assert!(!out.exists(), "a partial recording was written");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, vec!["rules.yml".to_string()], "files left behind");
+}

@@ -4,14 +4,17 @@
 use std::path::PathBuf;
 
 use crate::config::Config;
+use crate::history::fetch::server::redact_url;
 use crate::history::fetch::{Auth, FetchOptions, RetryPolicy, Secret, Server, Tls};
 use crate::rules::Duration;
 
 /// The error when a replay has neither a recording nor a server.
 pub const NO_HISTORY: &str = "give a recording (--data FILE) or a server (--prometheus URL, PROMETHEUS_URL, or [prometheus] url in .firedrill.toml)";
 
-/// Where history comes from when it is fetched live.
-#[derive(Debug, Clone, clap::Args)]
+/// Where history comes from when it is fetched live. `Debug` (by hand)
+/// hides the URL's `user:password@` and header values, so that no panic or
+/// log line can print them.
+#[derive(Clone, clap::Args)]
 pub struct ServerArgs {
     /// A server speaking Prometheus's HTTP API (Prometheus, Thanos Query, Mimir,
     /// VictoriaMetrics), e.g. http://127.0.0.1:9090 or https://host/prometheus.
@@ -140,6 +143,35 @@ fn env_secret(name: &str) -> Option<Secret> {
         .ok()
         .filter(|v| !v.trim().is_empty())
         .map(|v| Secret::new(v.trim()))
+}
+
+impl std::fmt::Debug for ServerArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<String> = self
+            .headers
+            .iter()
+            .map(|h| format!("{}: <redacted>", h.split(':').next().unwrap_or("")))
+            .collect();
+        f.debug_struct("ServerArgs")
+            .field("prometheus", &self.prometheus.as_deref().map(redact_url))
+            .field("bearer_token_file", &self.bearer_token_file)
+            .field("basic_auth_user", &self.basic_auth_user)
+            .field("basic_auth_password_file", &self.basic_auth_password_file)
+            .field("headers", &headers)
+            .field("ca_file", &self.ca_file)
+            .field("cert_file", &self.cert_file)
+            .field("key_file", &self.key_file)
+            .field("insecure_skip_verify", &self.insecure_skip_verify)
+            .field("max_points", &self.max_points)
+            .field("max_samples_per_request", &self.max_samples_per_request)
+            .field("max_range", &self.max_range)
+            .field("concurrency", &self.concurrency)
+            .field("timeout", &self.timeout)
+            .field("deadline", &self.deadline)
+            .field("retries", &self.retries)
+            .field("quiet", &self.quiet)
+            .finish()
+    }
 }
 
 impl ServerArgs {

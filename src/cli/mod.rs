@@ -16,7 +16,7 @@ use crate::rules::LoadOptions;
 
 /// Exit statuses, as documented in the README.
 mod diff;
-mod history_args;
+pub mod history_args;
 mod progress;
 mod record;
 mod simulate;

@@ -26,6 +26,13 @@ pub enum Reply {
     Slow(Duration),
     /// A matrix with timestamps half a step off the grid.
     Misaligned,
+    /// Headers promising a body, then one byte every 100 ms, for ever.
+    Trickle,
+    /// 302 to the same path and query under `/moved` (same origin).
+    RedirectSamePath,
+    /// A 200 whose body the function writes from the request's
+    /// (start, end, step) in seconds.
+    Body(fn(f64, f64, f64) -> String),
 }
 
 impl Reply {
@@ -120,6 +127,32 @@ fn serve(mut stream: TcpStream, reply: Reply, log: &Mutex<Vec<Seen>>) {
             (200, vec![], matrix(0.0, &[], false), false)
         }
         Reply::Misaligned => (200, vec![], matrix(step / 2.0, &[], false), false),
+        Reply::Body(write) => (200, vec![], write(start, end, step), false),
+        Reply::RedirectSamePath => {
+            let target = head
+                .lines()
+                .next()
+                .unwrap_or("")
+                .split(' ')
+                .nth(1)
+                .unwrap_or("/");
+            (
+                302,
+                vec![("Location".to_string(), format!("/moved{target}"))],
+                String::new(),
+                false,
+            )
+        }
+        Reply::Trickle => {
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[",
+            );
+            // Ends when the client hangs up.
+            while stream.write_all(b" ").and_then(|()| stream.flush()).is_ok() {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            return;
+        }
         Reply::Cut => (200, vec![], matrix(0.0, &[], false), true),
         Reply::Status {
             code,

@@ -118,6 +118,12 @@ impl Prometheus {
         panic!("prometheus did not start: {last_error}");
     }
 
+    /// Kills the server now (SIGKILL), as a crash or an OOM kill would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("prometheus.log")).unwrap_or_default()
     }

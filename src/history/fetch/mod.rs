@@ -115,6 +115,13 @@ pub enum FetchError {
         attempts: u32,
         reason: String,
     },
+    #[error("{url}: {reason} (query {query:?}, {window}; not retried)")]
+    Transport {
+        url: String,
+        reason: String,
+        query: String,
+        window: String,
+    },
     #[error("{url} answered HTTP {status}{detail} (query {query:?}, {window})")]
     Refused {
         url: String,
@@ -410,15 +417,25 @@ impl Request<'_> {
         let response = match sent {
             Ok(r) => r,
             Err(e) => {
-                return Err(Attempt::Transient {
-                    reason: describe(&e),
-                    wait: None,
-                })
+                let reason = describe(&e);
+                // Neither a refused redirect nor a certificate the client
+                // does not trust gets better by asking again.
+                if e.is_redirect() || reason.contains("certificate") {
+                    return Err(Attempt::Fatal(FetchError::Transport {
+                        url: self.server.display_url(),
+                        reason,
+                        query: self.job.query.clone(),
+                        window: window_text(self.chunk),
+                    }));
+                }
+                return Err(Attempt::Transient { reason, wait: None });
             }
         };
         let status = response.status().as_u16();
         if response.status().is_success() {
             let step = self.job.step_ms;
+            // The request's timeout covers the body too: a server trickling
+            // bytes for ever times out (tests/fetch_faults.rs).
             return match response::read_matrix(response, self.chunk, step) {
                 Ok(m) if m.partial => Err(Attempt::Fatal(FetchError::Partial {
                     url: self.server.display_url(),

@@ -35,13 +35,25 @@ pub enum BodyProblem {
     Misaligned { timestamp_ms: i64, labels: Labels },
     /// Samples of one series not strictly increasing in time.
     Unordered { timestamp_ms: i64, labels: Labels },
+    /// The body went past [`MAX_BODY_BYTES`].
+    TooLarge,
 }
+
+/// The most one response body may hold. At the default 250,000 samples per
+/// request a body is about 8 MB; a server that sends gigabytes is refused
+/// rather than allowed to fill memory.
+pub const MAX_BODY_BYTES: u64 = 256 * 1024 * 1024;
 
 impl fmt::Display for BodyProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BodyProblem::Malformed(m) => write!(f, "unreadable response: {m}"),
             BodyProblem::Cut(m) => write!(f, "the response was cut short: {m}"),
+            BodyProblem::TooLarge => write!(
+                f,
+                "the response is larger than {} MiB; lower --max-samples-per-request or narrow the query",
+                MAX_BODY_BYTES >> 20
+            ),
             BodyProblem::Error { error_type, error } => {
                 write!(f, "the server answered {error_type}: {error}")
             }
@@ -75,10 +87,28 @@ fn show(labels: &Labels) -> String {
 
 /// Parses a 2xx body as it arrives and checks every sample against `chunk`.
 pub fn read_matrix(body: impl Read, chunk: Chunk, step_ms: i64) -> Result<Matrix, BodyProblem> {
-    let reader = std::io::BufReader::with_capacity(1 << 16, body);
-    let envelope: Envelope = serde_json::from_reader(reader).map_err(|e| {
+    read_matrix_capped(body, chunk, step_ms, MAX_BODY_BYTES)
+}
+
+fn read_matrix_capped(
+    body: impl Read,
+    chunk: Chunk,
+    step_ms: i64,
+    max_bytes: u64,
+) -> Result<Matrix, BodyProblem> {
+    let mut capped = Capped {
+        inner: body,
+        left: max_bytes,
+        hit: false,
+    };
+    let reader = std::io::BufReader::with_capacity(1 << 16, &mut capped);
+    let parsed: Result<Envelope, _> = serde_json::from_reader(reader);
+    if capped.hit {
+        return Err(BodyProblem::TooLarge);
+    }
+    let envelope = parsed.map_err(|e| {
         if e.is_io() || e.is_eof() {
-            BodyProblem::Cut(e.to_string())
+            BodyProblem::Cut(with_causes(&e))
         } else {
             BodyProblem::Malformed(e.to_string())
         }
@@ -136,6 +166,47 @@ pub fn read_matrix(body: impl Read, chunk: Chunk, step_ms: i64) -> Result<Matrix
         infos: envelope.infos,
         partial: envelope.is_partial,
     })
+}
+
+/// An error and its causes ("... body error: operation timed out"), each
+/// message once.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let message = s.to_string();
+        if !text.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// A reader that fails once more than `left` bytes arrive.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    hit: bool,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            // One byte more tells a body of exactly the limit from a bigger one.
+            let mut probe = [0u8; 1];
+            if self.inner.read(&mut probe)? == 0 {
+                return Ok(0);
+            }
+            self.hit = true;
+            return Err(std::io::Error::other("response body too large"));
+        }
+        let want = buf.len().min(self.left.min(usize::MAX as u64) as usize);
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 /// `errorType` and `error` of an error body, when it is the API's JSON.
@@ -314,6 +385,23 @@ mod tests {
         );
         assert_eq!(m.warnings.len(), 1);
         assert!(!m.partial);
+    }
+
+    #[test]
+    fn a_body_past_the_cap_is_refused_and_one_at_the_cap_is_read() {
+        let body = r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#;
+        let exact = body.len() as u64;
+        assert!(read_matrix_capped(body.as_bytes(), CHUNK, 60_000, exact).is_ok());
+        assert_eq!(
+            read_matrix_capped(body.as_bytes(), CHUNK, 60_000, exact - 1).unwrap_err(),
+            BodyProblem::TooLarge
+        );
+        // An endless body stops at the cap instead of filling memory.
+        let endless = std::io::repeat(b' ');
+        assert_eq!(
+            read_matrix_capped(endless, CHUNK, 60_000, 1 << 20).unwrap_err(),
+            BodyProblem::TooLarge
+        );
     }
 
     #[test]

@@ -168,6 +168,7 @@ impl Server {
             // The per-request timeout is set on each request.
             .timeout(None)
             .connect_timeout(std::time::Duration::from_secs(10))
+            .redirect(same_origin_redirects(&self.url))
             .danger_accept_invalid_certs(self.tls.insecure_skip_verify);
         if let Some(path) = &self.tls.ca_file {
             let pem = read(path)?;
@@ -200,6 +201,32 @@ impl Server {
             .map_err(|e| ServerError::Client(e.to_string()))
     }
 }
+
+/// Redirects are followed only within the server's own scheme, host and
+/// port (a proxy adding a trailing slash, say): credentials and tenant
+/// headers must never travel to another host, and an https→http hop would
+/// send them in the clear. Anything else stops the request with the target's
+/// origin in the message.
+fn same_origin_redirects(base: &Url) -> reqwest::redirect::Policy {
+    let origin = base.origin();
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= MAX_REDIRECTS {
+            return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+        }
+        let target = attempt.url().origin();
+        if target == origin {
+            attempt.follow()
+        } else {
+            attempt.error(format!(
+                "the server redirected to {}, another origin; firedrill does not follow it, so that credentials stay with {}",
+                target.ascii_serialization(),
+                origin.ascii_serialization()
+            ))
+        }
+    })
+}
+
+const MAX_REDIRECTS: usize = 5;
 
 fn read(path: &PathBuf) -> Result<Vec<u8>, ServerError> {
     std::fs::read(path).map_err(|e| tls(path, e))
