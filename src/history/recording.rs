@@ -154,16 +154,80 @@ fn labels_json(labels: &[(String, String)]) -> String {
 
 pub fn read(path: &Path) -> Result<Recording, RecordingError> {
     let shown = path.display().to_string();
-    let file = File::open(path).map_err(|e| RecordingError::Io {
+    let bytes = std::fs::read(path).map_err(|e| RecordingError::Io {
         path: shown.clone(),
         source: e,
     })?;
-    from_reader(file, &shown)
+    read_bytes(&shown, &bytes)
 }
 
 /// Reads a recording held in memory; `name` is what errors call it.
 pub fn read_bytes(name: &str, bytes: &[u8]) -> Result<Recording, RecordingError> {
+    check_pages(bytes).map_err(|message| RecordingError::Unreadable {
+        path: name.to_string(),
+        message,
+    })?;
     from_reader(std::io::Cursor::new(bytes), name)
+}
+
+/// Most rows a recording may hold: 1,000 series × 30 days at 15 s is
+/// 173 million; beyond this a file is refused rather than decoded.
+pub const MAX_ROWS: usize = 500_000_000;
+/// Largest page (compressed or not) a recording's column may hold.
+const MAX_PAGE_BYTES: usize = 1 << 30;
+
+/// polars sizes its buffers from the counts in a file's footer and page
+/// headers without checking them against each other, so a damaged or
+/// forged file can make it allocate exabytes, which aborts the process.
+/// Walk every page header first and refuse counts that cannot be true.
+fn check_pages(bytes: &[u8]) -> Result<(), String> {
+    use polars_parquet::parquet::page::CompressedPage;
+    use polars_parquet::parquet::read::{get_page_iterator, read_metadata};
+
+    let mut cursor = std::io::Cursor::new(bytes);
+    let metadata = read_metadata(&mut cursor).map_err(|e| e.to_string())?;
+    if metadata.num_rows > MAX_ROWS {
+        return Err(format!(
+            "it claims {} rows, more than the {MAX_ROWS} firedrill reads",
+            metadata.num_rows
+        ));
+    }
+    let buffer = polars_buffer::Buffer::from_vec(bytes.to_vec());
+    let mut rows = 0usize;
+    for group in &metadata.row_groups {
+        let group_rows = group.num_rows();
+        rows = rows.saturating_add(group_rows);
+        if rows > metadata.num_rows {
+            return Err("its row groups hold more rows than its footer says".into());
+        }
+        for column in group.parquet_columns() {
+            let values = usize::try_from(column.num_values()).unwrap_or(usize::MAX);
+            if values > group_rows {
+                return Err("a column holds more values than its row group has rows".into());
+            }
+            let range = column.byte_range();
+            if range.end > bytes.len() as u64 || range.start > range.end {
+                return Err("a column lies outside the file".into());
+            }
+            let pages = get_page_iterator(
+                column,
+                std::io::Cursor::new(buffer.clone()),
+                Vec::new(),
+                MAX_PAGE_BYTES,
+            )
+            .map_err(|e| e.to_string())?;
+            let mut seen = 0usize;
+            for page in pages {
+                if let CompressedPage::Data(page) = page.map_err(|e| e.to_string())? {
+                    seen = seen.saturating_add(page.num_values());
+                    if seen > values || page.uncompressed_size() > MAX_PAGE_BYTES {
+                        return Err("a page holds more values than its column".into());
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn from_reader<R: polars::io::mmap::MmapBytesReader>(
