@@ -234,12 +234,26 @@ fn from_reader<R: polars::io::mmap::MmapBytesReader>(
     reader: R,
     shown: &str,
 ) -> Result<Recording, RecordingError> {
-    let df = ParquetReader::new(reader)
-        .finish()
-        .map_err(|e| RecordingError::Unreadable {
-            path: shown.to_string(),
-            message: e.to_string(),
-        })?;
+    // Past the header checks, polars still asserts on some malformed pages
+    // (found by fuzzing): contain that as an unreadable file, not a crash.
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ParquetReader::new(reader).finish()
+    }));
+    let df = match decoded {
+        Ok(Ok(df)) => df,
+        Ok(Err(e)) => {
+            return Err(RecordingError::Unreadable {
+                path: shown.to_string(),
+                message: e.to_string(),
+            })
+        }
+        Err(_) => {
+            return Err(RecordingError::Unreadable {
+                path: shown.to_string(),
+                message: "polars failed while decoding it (a damaged page)".into(),
+            })
+        }
+    };
     from_frame(&df, shown)
 }
 
