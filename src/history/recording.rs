@@ -163,11 +163,26 @@ pub fn read(path: &Path) -> Result<Recording, RecordingError> {
 
 /// Reads a recording held in memory; `name` is what errors call it.
 pub fn read_bytes(name: &str, bytes: &[u8]) -> Result<Recording, RecordingError> {
-    check_pages(bytes).map_err(|message| RecordingError::Unreadable {
+    // polars' Parquet layer asserts on some malformed input (its footer
+    // reader, its bitmaps; found by fuzzing): contain that as an
+    // unreadable file, not a crash.
+    let decoded = std::panic::catch_unwind(|| {
+        check_pages(bytes)?;
+        ParquetReader::new(std::io::Cursor::new(bytes))
+            .finish()
+            .map_err(|e| e.to_string())
+    });
+    let unreadable = |message: String| RecordingError::Unreadable {
         path: name.to_string(),
         message,
-    })?;
-    from_reader(std::io::Cursor::new(bytes), name)
+    };
+    match decoded {
+        Ok(Ok(df)) => from_frame(&df, name),
+        Ok(Err(message)) => Err(unreadable(message)),
+        Err(_) => Err(unreadable(
+            "polars failed while decoding it (a damaged footer or page)".into(),
+        )),
+    }
 }
 
 /// Most rows a recording may hold: 1,000 series × 30 days at 15 s is
@@ -228,33 +243,6 @@ fn check_pages(bytes: &[u8]) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-fn from_reader<R: polars::io::mmap::MmapBytesReader>(
-    reader: R,
-    shown: &str,
-) -> Result<Recording, RecordingError> {
-    // Past the header checks, polars still asserts on some malformed pages
-    // (found by fuzzing): contain that as an unreadable file, not a crash.
-    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        ParquetReader::new(reader).finish()
-    }));
-    let df = match decoded {
-        Ok(Ok(df)) => df,
-        Ok(Err(e)) => {
-            return Err(RecordingError::Unreadable {
-                path: shown.to_string(),
-                message: e.to_string(),
-            })
-        }
-        Err(_) => {
-            return Err(RecordingError::Unreadable {
-                path: shown.to_string(),
-                message: "polars failed while decoding it (a damaged page)".into(),
-            })
-        }
-    };
-    from_frame(&df, shown)
 }
 
 fn from_frame(df: &DataFrame, path: &str) -> Result<Recording, RecordingError> {
