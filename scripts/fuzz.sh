@@ -2,6 +2,7 @@
 # Fuzz firedrill's input parsers with cargo-fuzz (libFuzzer).
 #
 #     scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
+#     scripts/fuzz.sh --totals
 #
 # Needs a nightly toolchain and `cargo install cargo-fuzz`. Seeds each
 # target's corpus (fuzz/corpus/<target>, not committed) from fixtures/,
@@ -12,6 +13,15 @@
 # fuzz/regressions/<target>/ so `cargo test` replays it for ever.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# `scripts/fuzz.sh --totals`: the Markdown table docs/fuzzing.md quotes.
+if [ "${1:-}" = --totals ]; then
+    printf '| target | executions | seconds | runs that found a crash |\n| --- | ---: | ---: | ---: |\n'
+    awk -F'\t' 'NR > 1 { runs[$2] += $3; secs[$2] += $4; found[$2] += ($5 > 0) }
+        END { for (t in runs) printf "| `%s` | %d | %d | %d |\n", t, runs[t], secs[t], found[t] }' \
+        fuzz/runs.tsv | sort
+    exit 0
+fi
 
 seconds=${1:-60}
 shift || true
