@@ -20,17 +20,20 @@ fn inputs(target: &str) -> Vec<std::path::PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/regressions")
         .join(target);
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+    // A target that never failed has no folder (git keeps no empty ones).
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<_> = entries
         .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file() && !p.ends_with("README.md"))
+        .filter(|p| p.is_file())
         .collect();
     files.sort();
     files
 }
 
 #[test]
-fn every_fuzz_target_has_a_regression_folder_and_the_fuzz_crate_names_it() {
+fn every_fuzz_target_is_replayed_here() {
     let manifest =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/Cargo.toml"))
             .unwrap();
@@ -39,7 +42,6 @@ fn every_fuzz_target_has_a_regression_folder_and_the_fuzz_crate_names_it() {
             manifest.contains(&format!("name = \"{target}\"")),
             "fuzz/Cargo.toml has no target {target}"
         );
-        let _ = inputs(target);
     }
     let declared = manifest.matches("[[bin]]").count();
     assert_eq!(
