@@ -163,26 +163,25 @@ pub fn read(path: &Path) -> Result<Recording, RecordingError> {
 
 /// Reads a recording held in memory; `name` is what errors call it.
 pub fn read_bytes(name: &str, bytes: &[u8]) -> Result<Recording, RecordingError> {
-    // polars' Parquet layer asserts on some malformed input (its footer
-    // reader, its bitmaps; found by fuzzing): contain that as an
-    // unreadable file, not a crash.
-    let decoded = std::panic::catch_unwind(|| {
-        check_pages(bytes)?;
-        ParquetReader::new(std::io::Cursor::new(bytes))
-            .finish()
-            .map_err(|e| e.to_string())
-    });
     let unreadable = |message: String| RecordingError::Unreadable {
         path: name.to_string(),
         message,
     };
-    match decoded {
-        Ok(Ok(df)) => from_frame(&df, name),
-        Ok(Err(message)) => Err(unreadable(message)),
-        Err(_) => Err(unreadable(
-            "polars failed while decoding it (a damaged footer or page)".into(),
-        )),
-    }
+    // polars asserts on some malformed input (its footer reader, bitmaps,
+    // columns shorter than the frame; found by fuzzing): contain that as an
+    // unreadable file, not a crash.
+    let decoded = std::panic::catch_unwind(|| {
+        check_pages(bytes).map_err(unreadable)?;
+        let df = ParquetReader::new(std::io::Cursor::new(bytes))
+            .finish()
+            .map_err(|e| unreadable(e.to_string()))?;
+        from_frame(&df, name)
+    });
+    decoded.unwrap_or_else(|_| {
+        Err(unreadable(
+            "polars failed while decoding it (a damaged footer, page or column)".into(),
+        ))
+    })
 }
 
 /// Most rows a recording may hold: 1,000 series × 30 days at 15 s is
