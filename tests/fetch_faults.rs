@@ -23,11 +23,9 @@ fn rules() -> tempfile::TempDir {
     dir
 }
 
-/// `simulate` against `url` with extra flags; returns (exit code, stdout, stderr).
-fn simulate(url: &str, extra: &[&str]) -> (i32, String, String) {
-    let dir = rules();
-    let rules = dir.path().join("rules.yml");
-    let mut args = vec![
+/// The arguments of `simulate` over `rules` against `url`, then `extra`.
+fn simulate_args(rules: &std::path::Path, url: &str, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
         "simulate",
         rules.to_str().unwrap(),
         "--prometheus",
@@ -40,8 +38,18 @@ fn simulate(url: &str, extra: &[&str]) -> (i32, String, String) {
         "1",
         "--format",
         "json",
-    ];
-    args.extend_from_slice(extra);
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args
+}
+
+/// `simulate` against `url` with extra flags; returns (exit code, stdout, stderr).
+fn simulate(url: &str, extra: &[&str]) -> (i32, String, String) {
+    let dir = rules();
+    let args = simulate_args(&dir.path().join("rules.yml"), url, extra);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = firedrill(&args);
     (out.status.code().unwrap(), stdout(&out), stderr(&out))
 }
@@ -281,22 +289,8 @@ fn a_record_that_fails_leaves_no_file() {
 /// the test instead of the CI job.
 fn simulate_bounded(url: &str, extra: &[&str]) -> common::measure::Measured {
     let dir = rules();
-    let rules = dir.path().join("rules.yml");
-    let mut args = vec![
-        "simulate",
-        rules.to_str().unwrap(),
-        "--prometheus",
-        url,
-        "--start",
-        START,
-        "--end",
-        END,
-        "--concurrency",
-        "1",
-        "--format",
-        "json",
-    ];
-    args.extend_from_slice(extra);
+    let args = simulate_args(&dir.path().join("rules.yml"), url, extra);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     common::measure::run(&args, None, Duration::from_secs(60))
 }
 
