@@ -8,7 +8,11 @@
 # target's corpus (fuzz/corpus/<target>, not committed) from fixtures/,
 # rules/ and ../shared/corpus, runs it for the given time (default 60 s),
 # and appends date, target, executions and seconds to fuzz/runs.tsv, the
-# running total docs/fuzzing.md quotes. A crash lands in
+# running total docs/fuzzing.md quotes. `recording` runs under
+# AddressSanitizer (polars decodes Parquet with much unsafe code); the
+# others, whose parsers are safe Rust, run without a sanitizer at several
+# times the speed (panics, hangs and memory blow-ups are still caught).
+# FUZZ_SANITIZER=address|none overrides that for every target. A crash lands in
 # fuzz/artifacts/<target>/; fix it, then copy the input to
 # fuzz/regressions/<target>/ so `cargo test` replays it for ever.
 set -euo pipefail
@@ -16,9 +20,9 @@ cd "$(dirname "$0")/.."
 
 # `scripts/fuzz.sh --totals`: the Markdown table docs/fuzzing.md quotes.
 if [ "${1:-}" = --totals ]; then
-    printf '| target | executions | seconds | runs that found a crash |\n| --- | ---: | ---: | ---: |\n'
-    awk -F'\t' 'NR > 1 { runs[$2] += $3; secs[$2] += $4; found[$2] += ($5 > 0) }
-        END { for (t in runs) printf "| `%s` | %d | %d | %d |\n", t, runs[t], secs[t], found[t] }' \
+    printf '| target | executions | of which under ASan | seconds | runs that found a crash |\n| --- | ---: | ---: | ---: | ---: |\n'
+    awk -F'\t' 'NR > 1 { runs[$2] += $3; secs[$2] += $4; found[$2] += ($5 > 0); asan[$2] += ($6 == "address") * $3 }
+        END { for (t in runs) printf "| `%s` | %d | %d | %d | %d |\n", t, runs[t], asan[t], secs[t], found[t] }' \
         fuzz/runs.tsv | sort
     exit 0
 fi
@@ -66,7 +70,7 @@ seed() {
 
 # CI's smoke runs pass FUZZ_LOG=/dev/null: only real campaigns are counted.
 log=${FUZZ_LOG:-fuzz/runs.tsv}
-[ -s "$log" ] || [ "$log" = /dev/null ] || printf 'date\ttarget\texecutions\tseconds\tcrashes\n' > "$log"
+[ -s "$log" ] || [ "$log" = /dev/null ] || printf 'date\ttarget\texecutions\tseconds\tcrashes\tsanitizer\n' > "$log"
 status=0
 for target in "${targets[@]}"; do
     seed "$target"
@@ -75,9 +79,16 @@ for target in "${targets[@]}"; do
     out=$(mktemp)
     # One process, fail on the first crash; 2 GiB RSS and 10 s per input are
     # the limits a finding breaks (memory blow-up, hang).
-    target_dir=()
-    [ -n "${FUZZ_TARGET_DIR:-}" ] && target_dir=(--target-dir "$FUZZ_TARGET_DIR")
-    if (cd fuzz && cargo +nightly fuzz run --release "${target_dir[@]}" "$target" "corpus/$target" -- \
+    sanitizer=${FUZZ_SANITIZER:-}
+    if [ -z "$sanitizer" ]; then
+        case $target in recording) sanitizer=address ;; *) sanitizer=none ;; esac
+    fi
+    # A build per sanitizer, each in its own folder: switching flags in one
+    # folder would rebuild everything each time.
+    target_dir=${FUZZ_TARGET_DIR:-target}
+    [ "$sanitizer" = address ] || target_dir=$target_dir-$sanitizer
+    if (cd fuzz && cargo +nightly fuzz run --release -s "$sanitizer" --target-dir "$target_dir" \
+            "$target" "corpus/$target" -- \
             -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
             -max_len="${FUZZ_MAX_LEN:-16384}" -print_final_stats=1) >"$out" 2>&1; then
         :
@@ -87,8 +98,8 @@ for target in "${targets[@]}"; do
     runs=$(grep -oP 'stat::number_of_executed_units:\s*\K\d+' "$out" | tail -1 || true)
     took=$(grep -oP 'Done \d+ runs in \K\d+' "$out" | tail -1 || true)
     after=$(ls "fuzz/artifacts/$target" | wc -l)
-    printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%F)" "$target" "${runs:-0}" "${took:-$seconds}" \
-        "$((after - before))" >> "$log"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%F)" "$target" "${runs:-0}" "${took:-$seconds}" \
+        "$((after - before))" "$sanitizer" >> "$log"
     echo "$target: ${runs:-0} executions, $((after - before)) new crash inputs"
     if [ "$after" -gt "$before" ]; then
         # The panic and the input's file, not libFuzzer's byte dump of it.

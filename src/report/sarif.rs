@@ -33,8 +33,7 @@ pub fn uri(path: &str) -> String {
 }
 
 pub fn write(result: &LintResult, out: &mut dyn Write) -> io::Result<()> {
-    let registry = checks::registry();
-    let rules: Vec<Value> = registry
+    let rules: Vec<Value> = checks::registry()
         .iter()
         .map(|c| {
             let info = c.info();
@@ -48,7 +47,29 @@ pub fn write(result: &LintResult, out: &mut dyn Write) -> io::Result<()> {
             })
         })
         .collect();
-    let results: Vec<Value> = result
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "firedrill",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results(result),
+        }]
+    });
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
+}
+
+/// The part of the log that depends on the findings: one result per
+/// diagnostic. (The rule list above is the same for every run, which is why
+/// the fuzz harness renders only this.)
+pub fn results(result: &LintResult) -> Vec<Value> {
+    let registry = checks::registry();
+    result
         .diagnostics
         .iter()
         .map(|d| {
@@ -83,22 +104,7 @@ pub fn write(result: &LintResult, out: &mut dyn Write) -> io::Result<()> {
             }
             r
         })
-        .collect();
-    let log = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "firedrill",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }]
-    });
-    serde_json::to_writer_pretty(&mut *out, &log)?;
-    out.write_all(b"\n")
+        .collect()
 }
 
 #[cfg(test)]
