@@ -375,6 +375,71 @@ fn huge_and_overflowing_durations_are_refused_as_prometheus_refuses_them() {
 }
 
 #[test]
+fn durations_in_expressions_past_prometheus_range_are_refused_as_promtool_refuses_them() {
+    common::prometheus::require("promtool");
+    let case = Case::new();
+    // Ranges, subquery steps and offsets (promql-parser took 293y, and
+    // panicked on numbers of seconds past 2^64, found by fuzzing).
+    let mut compared = 0;
+    for value in [
+        "292y",
+        "293y",
+        "106751d",
+        "106752d",
+        "9223372036854ms",
+        "9223372036855ms",
+        "99999999999999999999999y",
+        "1y15250w",
+    ] {
+        for expr in [
+            format!("rate(up[{value}]) > 0"),
+            format!("max_over_time(up[1h:{value}]) > 0"),
+            format!("up offset {value} > 0"),
+            format!("up offset -{value} > 0"),
+        ] {
+            let path = case.file("range.yaml", rule(&format!("'{expr}'")));
+            let promtool = std::process::Command::new("promtool")
+                .args(["check", "rules", path.to_str().unwrap()])
+                .output()
+                .unwrap();
+            let (m, json) = lint(&expr, &path, &["--select=promql/syntax"]);
+            let refusal = json.as_ref().unwrap()["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["check"] == "promql/syntax")
+                .map(|d| d["message"].as_str().unwrap().to_string());
+            if value == "9223372036854ms" {
+                // The one known difference: promql-parser reads each number
+                // of a duration into 32 bits. Prometheus accepts this;
+                // firedrill says plainly that it cannot read it.
+                assert!(promtool.status.success(), "{expr}");
+                assert!(
+                    refusal.as_deref().is_some_and(
+                        |r| r.contains("cannot read a duration number above 4294967295")
+                    ),
+                    "{expr}: {}",
+                    m.show()
+                );
+                compared += 1;
+                continue;
+            }
+            let firedrill_refuses = refusal.is_some();
+            assert_eq!(
+                firedrill_refuses,
+                !promtool.status.success(),
+                "{expr}: promtool says {}{}; firedrill: {}",
+                String::from_utf8_lossy(&promtool.stdout),
+                String::from_utf8_lossy(&promtool.stderr),
+                m.show()
+            );
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 32);
+}
+
+#[test]
 fn a_catastrophic_regex_costs_nothing_and_a_huge_one_is_an_error() {
     let case = Case::new();
     // Exponential in a backtracking engine; Rust's and Go's are linear, and

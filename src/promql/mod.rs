@@ -34,7 +34,7 @@ pub struct ParseOptions {
 pub fn parse(text: &str, options: ParseOptions) -> ParsedExpr {
     // The parser's lexer and grammar work on arbitrary input, but a bug in a
     // dependency must not take the whole run down: contain it and report it.
-    if let Some(error) = too_complex(text) {
+    if let Some(error) = refused_before_parsing(text) {
         return Err(error);
     }
     let result = std::panic::catch_unwind(|| promql_parser::parser::parse(text));
@@ -69,21 +69,30 @@ pub const MAX_NESTING: usize = 256;
 
 /// Refuses, before parsing, an expression too big to parse in bounded time
 /// and stack: the answer must not depend on the machine's luck.
-fn too_complex(text: &str) -> Option<PromqlError> {
+fn refused_before_parsing(text: &str) -> Option<PromqlError> {
     // Each bracket and operator is at least one byte, so a text this short
-    // is within both limits: most expressions skip the second tokenizing.
-    if text.len() <= MAX_NESTING.min(MAX_OPERATORS) {
-        return None;
-    }
+    // is within both complexity limits.
+    let count = text.len() > MAX_NESTING.min(MAX_OPERATORS);
     let mut operators = 0;
-    let mut depth = 0usize;
+    let mut open: Vec<TokenKind> = Vec::new();
+    // The two significant tokens before this one (comments skipped).
+    let mut before: [Option<Token>; 2] = [None, None];
     for token in tokenize(text) {
+        if token.kind == TokenKind::Comment {
+            continue;
+        }
+        if in_duration_place(text, &before, &open) {
+            if let Some(error) = duration_out_of_range(text, token) {
+                return Some(error);
+            }
+        }
+        before = [Some(token), before[0]];
         let counted = match token.kind {
             TokenKind::Operator => true,
             TokenKind::Identifier => matches!(token.text(text), "and" | "or" | "unless"),
             TokenKind::LeftParen | TokenKind::LeftBrace | TokenKind::LeftBracket => {
-                depth += 1;
-                if depth > MAX_NESTING {
+                open.push(token.kind);
+                if count && open.len() > MAX_NESTING {
                     return Some(PromqlError {
                         message: format!(
                             "the expression nests deeper than {MAX_NESTING} levels; firedrill does not parse it"
@@ -96,12 +105,12 @@ fn too_complex(text: &str) -> Option<PromqlError> {
                 false
             }
             TokenKind::RightParen | TokenKind::RightBrace | TokenKind::RightBracket => {
-                depth = depth.saturating_sub(1);
+                open.pop();
                 false
             }
             _ => false,
         };
-        if counted {
+        if counted && count {
             operators += 1;
             if operators > MAX_OPERATORS {
                 return Some(PromqlError {
@@ -116,6 +125,98 @@ fn too_complex(text: &str) -> Option<PromqlError> {
         }
     }
     None
+}
+
+/// Whether the next token is where PromQL reads a duration: a range
+/// `[5m]`, a subquery's step `[1h:5m]`, an `offset` (signed or not).
+fn in_duration_place(text: &str, before: &[Option<Token>; 2], open: &[TokenKind]) -> bool {
+    let is_offset = |t: &Option<Token>| {
+        t.is_some_and(|t| {
+            t.kind == TokenKind::Identifier && t.text(text).eq_ignore_ascii_case("offset")
+        })
+    };
+    match before[0] {
+        Some(t) if t.kind == TokenKind::LeftBracket => true,
+        Some(t) if t.kind == TokenKind::Colon => open.last() == Some(&TokenKind::LeftBracket),
+        Some(t) if t.kind == TokenKind::Operator && matches!(t.text(text), "-" | "+") => {
+            is_offset(&before[1])
+        }
+        _ => is_offset(&before[0]),
+    }
+}
+
+/// Prometheus keeps durations in a Go `time.Duration`, 2^63 - 1 ns (about
+/// 292 years), and refuses longer ones ("duration out of range"). The
+/// parser does not: it took `[293y]`, and panicked on `[1e30]` and
+/// `offset Inf` (found by the `promql` fuzz target).
+fn duration_out_of_range(text: &str, token: Token) -> Option<PromqlError> {
+    let literal = token.text(text);
+    const LIMIT_NANOS: u128 = i64::MAX as u128;
+    let error = |message: &str, help: &str| PromqlError {
+        message: message.into(),
+        start: token.start,
+        end: token.end,
+        help: Some(help.into()),
+    };
+    let out_of_range = || {
+        error(
+            "duration out of range",
+            "Prometheus's longest duration is 292 years (2^63 nanoseconds)",
+        )
+    };
+    if !matches!(token.kind, TokenKind::Number | TokenKind::Identifier) {
+        return None;
+    }
+    // `Inf` and `NaN` are numbers to the parser.
+    if let Ok(seconds) = literal.parse::<f64>() {
+        let within = seconds.is_finite() && seconds.abs() * 1e9 <= LIMIT_NANOS as f64;
+        return (!within).then(out_of_range);
+    }
+    let (nanos, largest) = unit_duration(literal)?;
+    if nanos > LIMIT_NANOS {
+        return Some(out_of_range());
+    }
+    // promql-parser reads each number of a duration into 32 bits and, past
+    // that, wrongly says the duration is 0; Prometheus takes it.
+    (largest > u128::from(u32::MAX)).then(|| {
+        error(
+            "firedrill cannot read a duration number above 4294967295",
+            "Prometheus accepts it, but firedrill's PromQL parser does not: write it with a larger unit (`9000000000ms` is `104d4h`)",
+        )
+    })
+}
+
+/// `1y2w3d4h5m6s7ms` in nanoseconds (saturating) and its largest number, or
+/// `None` when the text is not a duration of units (the parser then says
+/// what is wrong with it).
+fn unit_duration(literal: &str) -> Option<(u128, u128)> {
+    const UNITS: [(&str, u128); 7] = [
+        ("y", 365 * 86_400 * 1_000_000_000),
+        ("w", 7 * 86_400 * 1_000_000_000),
+        ("d", 86_400 * 1_000_000_000),
+        ("h", 3_600 * 1_000_000_000),
+        ("ms", 1_000_000),
+        ("m", 60 * 1_000_000_000),
+        ("s", 1_000_000_000),
+    ];
+    let mut rest = literal;
+    let mut total: u128 = 0;
+    let mut largest: u128 = 0;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        let number = rest[..digits].bytes().fold(0u128, |n, d| {
+            n.saturating_mul(10).saturating_add(u128::from(d - b'0'))
+        });
+        rest = &rest[digits..];
+        let (unit, nanos) = UNITS.iter().find(|(unit, _)| rest.starts_with(unit))?;
+        rest = &rest[unit.len()..];
+        total = total.saturating_add(number.saturating_mul(*nanos));
+        largest = largest.max(number);
+    }
+    Some((total, largest))
 }
 
 /// Finds the first use of a feature Prometheus keeps behind
@@ -258,5 +359,45 @@ mod tests {
         assert!(message.contains("deeper than 256"), "{message}");
         let nested_ok = format!("{}up{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
         assert!(parse(&nested_ok, ParseOptions::default()).is_ok());
+    }
+
+    #[test]
+    fn durations_past_292_years_are_out_of_range_as_in_prometheus() {
+        // promtool check rules (2.42): 292y parses, 293y is "duration out of range".
+        for ok in [
+            "rate(up[292y])",
+            "up offset 292y",
+            "up offset -292y",
+            "max_over_time(up[1h:1m])",
+            "up[1e9]",
+        ] {
+            assert!(parse(ok, ParseOptions::default()).is_ok(), "{ok}");
+        }
+        for (bad, at) in [
+            ("rate(up[293y])", "293y"),
+            ("up offset 293y", "293y"),
+            ("up offset -293y", "293y"),
+            ("up[1y15250w]", "1y15250w"),
+            ("up[99999999999999999999999999999999999999999999s]", "99999999999999999999999999999999999999999999s"),
+            // These panicked inside promql-parser.
+            ("rate(up[1e30])", "1e30"),
+            ("up[5m:1e30]", "1e30"),
+            ("up offset 1e30", "1e30"),
+            ("up offset -1e30", "1e30"),
+            ("up[5m] offset Inf", "Inf"),
+            ("rate(up[0000000000000000000000800000000000000000000000200:000000000005m]) + fill(0) rate(down[1m])",
+             "0000000000000000000000800000000000000000000000200"),
+        ] {
+            let (message, found) = error_at(bad);
+            assert_eq!((message.as_str(), found), ("duration out of range", at), "{bad}");
+        }
+        let (message, found) = error_at("rate(up[9000000000ms])");
+        assert!(
+            message.contains("cannot read a duration number above"),
+            "{message}"
+        );
+        assert_eq!(found, "9000000000ms");
+        // A string or a comment holding such text is not a duration.
+        assert!(parse("up{path=\"[293y]\"} # offset 1e30", ParseOptions::default()).is_ok());
     }
 }
