@@ -97,6 +97,12 @@ for target in "${targets[@]}"; do
     fi
     runs=$(grep -oP 'stat::number_of_executed_units:\s*\K\d+' "$out" | tail -1 || true)
     took=$(grep -oP 'Done \d+ runs in \K\d+' "$out" | tail -1 || true)
+    if [ -z "$took" ]; then
+        # A run stopped by a crash prints no "Done" line: its average rate
+        # gives the time it ran (the wall clock would count the build too).
+        rate=$(grep -oP 'stat::average_exec_per_sec:\s*\K\d+' "$out" | tail -1 || true)
+        [ "${rate:-0}" -gt 0 ] && took=$(( (${runs:-0} + rate - 1) / rate ))
+    fi
     after=$(ls "fuzz/artifacts/$target" | wc -l)
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%F)" "$target" "${runs:-0}" "${took:-$seconds}" \
         "$((after - before))" "$sanitizer" >> "$log"

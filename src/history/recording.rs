@@ -25,6 +25,8 @@ use polars::prelude::*;
 
 use super::{QueryResult, RawSeries, Recording};
 
+mod footer;
+
 pub const FORMAT: &str = "firedrill-recording";
 pub const VERSION: u32 = 1;
 
@@ -198,6 +200,7 @@ fn check_pages(bytes: &[u8]) -> Result<(), String> {
     use polars_parquet::parquet::page::CompressedPage;
     use polars_parquet::parquet::read::{get_page_iterator, read_metadata};
 
+    footer::check(bytes)?;
     let mut cursor = std::io::Cursor::new(bytes);
     let metadata = read_metadata(&mut cursor).map_err(|e| e.to_string())?;
     if metadata.num_rows > MAX_ROWS {
@@ -423,5 +426,19 @@ mod tests {
             read(&text),
             Err(RecordingError::Unreadable { .. })
         ));
+    }
+
+    #[test]
+    fn a_forged_footer_list_is_refused_before_polars_allocates_for_it() {
+        // Found by fuzzing: polars asked for 3.9 GB for the row groups.
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/regressions/recording/footer-list-count-past-its-bytes.parquet");
+        let bytes = std::fs::read(path).unwrap();
+        match read_bytes("forged.parquet", &bytes) {
+            Err(RecordingError::Unreadable { message, .. }) => {
+                assert!(message.contains("its footer states a list of"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
