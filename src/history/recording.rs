@@ -160,25 +160,33 @@ pub fn read(path: &Path) -> Result<Recording, RecordingError> {
         path: shown.clone(),
         source: e,
     })?;
-    read_bytes(&shown, &bytes)
+    read_owned(&shown, bytes)
 }
 
 /// Reads a recording held in memory; `name` is what errors call it.
 pub fn read_bytes(name: &str, bytes: &[u8]) -> Result<Recording, RecordingError> {
+    read_owned(name, bytes.to_vec())
+}
+
+/// The page check reads through a polars buffer, which owns its bytes:
+/// taking the file's `Vec` avoids a second copy of a large recording.
+fn read_owned(name: &str, bytes: Vec<u8>) -> Result<Recording, RecordingError> {
     let unreadable = |message: String| RecordingError::Unreadable {
         path: name.to_string(),
         message,
     };
+    let buffer = polars_buffer::Buffer::from_vec(bytes);
     // polars asserts on some malformed input (its footer reader, bitmaps,
     // columns shorter than the frame; found by fuzzing): contain that as an
-    // unreadable file, not a crash.
-    let decoded = std::panic::catch_unwind(|| {
-        check_pages(bytes).map_err(unreadable)?;
-        let df = ParquetReader::new(std::io::Cursor::new(bytes))
+    // unreadable file, not a crash. (After a panic the buffer is only
+    // dropped, so no state it holds is seen half-changed.)
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        check_pages(&buffer).map_err(unreadable)?;
+        let df = ParquetReader::new(std::io::Cursor::new(&buffer[..]))
             .finish()
             .map_err(|e| unreadable(e.to_string()))?;
         from_frame(&df, name)
-    });
+    }));
     decoded.unwrap_or_else(|_| {
         Err(unreadable(
             "polars failed while decoding it (a damaged footer, page or column)".into(),
@@ -196,10 +204,11 @@ const MAX_PAGE_BYTES: usize = 1 << 30;
 /// headers without checking them against each other, so a damaged or
 /// forged file can make it allocate exabytes, which aborts the process.
 /// Walk every page header first and refuse counts that cannot be true.
-fn check_pages(bytes: &[u8]) -> Result<(), String> {
+fn check_pages(buffer: &polars_buffer::Buffer<u8>) -> Result<(), String> {
     use polars_parquet::parquet::page::CompressedPage;
     use polars_parquet::parquet::read::{get_page_iterator, read_metadata};
 
+    let bytes: &[u8] = buffer;
     footer::check(bytes)?;
     let mut cursor = std::io::Cursor::new(bytes);
     let metadata = read_metadata(&mut cursor).map_err(|e| e.to_string())?;
@@ -209,7 +218,6 @@ fn check_pages(bytes: &[u8]) -> Result<(), String> {
             metadata.num_rows
         ));
     }
-    let buffer = polars_buffer::Buffer::from_vec(bytes.to_vec());
     let mut rows = 0usize;
     for group in &metadata.row_groups {
         let group_rows = group.num_rows();
