@@ -38,6 +38,12 @@ pub enum InputError {
     EmptyDirectory { path: String },
     #[error("{path}: the file is larger than {limit} MiB, more than any rule file firedrill reads (the biggest public ones are about 1 MB); split it into several files")]
     TooLarge { path: String, limit: u64 },
+    #[error("{files} files hold {total_mib} MiB of rules, more than the {limit} MiB firedrill reads in one run (all public rule files together are about 2 MB); lint them in parts")]
+    TooMuch {
+        files: usize,
+        total_mib: u64,
+        limit: u64,
+    },
 }
 
 /// Files larger than this are refused before reading. Real rule files are
@@ -45,6 +51,30 @@ pub enum InputError {
 /// linting costs about 0.25 s and 55 MB of memory per MB of rules, so the
 /// limit bounds both (about 2 s and 450 MB at worst).
 pub const MAX_FILE_MIB: u64 = 8;
+
+/// All files of one run together: bounds memory (about 3.5 GB at 55 MB per
+/// MB) when many files each stay under the per-file limit.
+pub const MAX_TOTAL_MIB: u64 = 64;
+
+/// Refuses a set of files larger than [`MAX_TOTAL_MIB`] together, from their
+/// sizes, before any is read. (Standard input is bounded by its own limit.)
+pub fn check_total(inputs: &[Input]) -> Result<(), InputError> {
+    let mut total = 0u64;
+    for input in inputs {
+        if let Input::File(path) = input {
+            // A file that cannot be stat'ed is reported when it is read.
+            total = total.saturating_add(fs::metadata(path).map_or(0, |m| m.len()));
+        }
+    }
+    if total > MAX_TOTAL_MIB * 1024 * 1024 {
+        return Err(InputError::TooMuch {
+            files: inputs.len(),
+            total_mib: total / (1024 * 1024),
+            limit: MAX_TOTAL_MIB,
+        });
+    }
+    Ok(())
+}
 
 /// Expands paths into inputs. Folders are walked in sorted order; hidden
 /// folders (`.git`) are skipped. A file named directly is read whatever its

@@ -121,6 +121,7 @@ impl LintResult {
 
 /// Reads and loads inputs in parallel. Unreadable inputs stop the run.
 pub fn load_inputs(inputs: &[Input], options: LoadOptions) -> Result<RuleSet, InputError> {
+    input::check_total(inputs)?;
     let files: Vec<RuleFile> = inputs
         .par_iter()
         .map(|i| {

@@ -144,6 +144,26 @@ fn a_100_mb_rule_file_is_refused_before_it_is_read() {
 }
 
 #[test]
+fn many_files_each_under_the_limit_are_refused_together_before_any_is_read() {
+    // Nine files of 7.5 MiB: each is allowed, together they pass 64 MiB.
+    // Sparse files: the refusal comes from their sizes, before reading.
+    let case = Case::new();
+    for i in 0..9 {
+        let file = std::fs::File::create(case.dir.path().join(format!("part{i}.yaml"))).unwrap();
+        file.set_len(15 * 512 * 1024).unwrap();
+    }
+    let (m, json) = lint("9 files of 7.5 MiB", case.dir.path(), &[]);
+    assert_eq!(m.code, Some(2), "{}", m.show());
+    assert!(json.is_none(), "no partial report: {}", m.show());
+    assert!(
+        m.stderr
+            .contains("9 files hold 67 MiB of rules, more than the 64 MiB"),
+        "{}",
+        m.show()
+    );
+}
+
+#[test]
 fn a_rule_file_just_under_the_limit_is_read_whole() {
     // Not hostile, just big: 7 MB of real-looking rules, every one checked.
     let case = Case::new();
