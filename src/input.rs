@@ -63,7 +63,15 @@ pub fn check_total(inputs: &[Input]) -> Result<(), InputError> {
     for input in inputs {
         if let Input::File(path) = input {
             // A file that cannot be stat'ed is reported when it is read.
-            total = total.saturating_add(fs::metadata(path).map_or(0, |m| m.len()));
+            let len = fs::metadata(path).map_or(0, |m| m.len());
+            // One file past its own limit is named as such.
+            if len > MAX_FILE_MIB * 1024 * 1024 {
+                return Err(InputError::TooLarge {
+                    path: input.display_name(),
+                    limit: MAX_FILE_MIB,
+                });
+            }
+            total = total.saturating_add(len);
         }
     }
     if total > MAX_TOTAL_MIB * 1024 * 1024 {
