@@ -170,7 +170,24 @@ fn duration_out_of_range(text: &str, token: Token) -> Option<PromqlError> {
     // `Inf` and `NaN` are numbers to the parser.
     if let Ok(seconds) = literal.parse::<f64>() {
         let within = seconds.is_finite() && seconds.abs() * 1e9 <= LIMIT_NANOS as f64;
-        return (!within).then(out_of_range);
+        if !within {
+            return Some(out_of_range());
+        }
+        // promql-parser takes `[0]` and `[0.0001]` as numbers of seconds,
+        // but prints them as `0s`, which it then refuses (found by fuzzing);
+        // Prometheus refuses a zero duration wherever one is written.
+        if seconds == 0.0 {
+            return Some(error(
+                "duration must be greater than 0",
+                "a range, step or offset of 0 is refused by Prometheus",
+            ));
+        }
+        return (seconds.abs() < 0.001).then(|| {
+            error(
+                "duration under 1ms",
+                "Prometheus counts time in milliseconds: write at least `1ms`",
+            )
+        });
     }
     let (nanos, largest) = unit_duration(literal)?;
     if nanos > LIMIT_NANOS {
@@ -391,6 +408,17 @@ mod tests {
             let (message, found) = error_at(bad);
             assert_eq!((message.as_str(), found), ("duration out of range", at), "{bad}");
         }
+        for (zero, at, says) in [
+            ("rate(up[0])", "0", "greater than 0"),
+            ("rate(up[0.0])", "0.0", "greater than 0"),
+            ("up offset 0", "0", "greater than 0"),
+            ("max_over_time(up[5m:0.0001])", "0.0001", "under 1ms"),
+        ] {
+            let (message, found) = error_at(zero);
+            assert!(message.contains(says), "{zero}: {message}");
+            assert_eq!(found, at, "{zero}");
+        }
+        assert!(parse("rate(up[0.5])", ParseOptions::default()).is_ok());
         let (message, found) = error_at("rate(up[9000000000ms])");
         assert!(
             message.contains("cannot read a duration number above"),
