@@ -55,6 +55,22 @@ pub struct Diagnostic {
     pub rule: Option<RuleName>,
 }
 
+/// `span` moved inside `text` and onto character boundaries. A span is
+/// computed by each check through maps from values back to the file; one
+/// that ends a byte past the file (a block scalar's line break the file
+/// lacks at its end, found by fuzzing) must not reach a renderer.
+fn inside(text: &str, span: Span) -> Span {
+    let mut start = span.start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = span.end.clamp(start, text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    Span::new(start, end)
+}
+
 impl Diagnostic {
     pub fn new(
         check: &'static str,
@@ -68,7 +84,7 @@ impl Diagnostic {
             severity,
             message: message.into(),
             source: source.clone(),
-            span,
+            span: inside(&source.text, span),
             label: None,
             help: None,
             related: Vec::new(),
@@ -88,6 +104,7 @@ impl Diagnostic {
     }
 
     pub fn related(mut self, span: Span, text: impl Into<String>) -> Self {
+        let span = inside(&self.source.text, span);
         self.related.push((span, text.into()));
         self
     }
@@ -105,5 +122,25 @@ impl Diagnostic {
     /// Sort key: file, then place, then check.
     pub fn sort_key(&self) -> (&str, usize, &'static str) {
         (self.source.name.as_str(), self.span.start, self.check)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    #[test]
+    fn spans_are_kept_inside_the_file_and_on_character_boundaries() {
+        let source: Source = std::sync::Arc::new(SourceFile::new("f.yaml", "a: é\n".to_string()));
+        let d = |span| Diagnostic::new("x/y", Severity::Error, &source, span, "m");
+        // One byte past the end, as a block scalar's missing last line break gave.
+        assert_eq!(d(Span::new(3, 7)).span, Span::new(3, 6));
+        // Inside the two bytes of `é` (3..5): widened to the whole character.
+        assert_eq!(d(Span::new(4, 4)).span, Span::new(3, 5));
+        assert_eq!(d(Span::new(2, 4)).span, Span::new(2, 5));
+        assert_eq!(d(Span::new(9, 12)).span, Span::new(6, 6));
+        let related = d(Span::new(0, 1)).related(Span::new(4, 99), "r").related;
+        assert_eq!(related[0].0, Span::new(3, 6));
     }
 }
