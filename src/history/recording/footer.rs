@@ -211,6 +211,19 @@ const FILE_METADATA: Schema = Schema {
     ],
 };
 
+/// Whether a value the file gives Thrift type `wire` is read by polars as
+/// `kind` without misreading its bytes.
+fn wire_fits(kind: Kind, wire: u8) -> bool {
+    match kind {
+        Kind::Varint => matches!(wire, I16 | I32 | I64),
+        Kind::Byte => wire == BYTE,
+        Kind::Bool => matches!(wire, BOOL_TRUE | BOOL_FALSE),
+        Kind::Binary => wire == BINARY,
+        Kind::Struct(_) => wire == STRUCT,
+        Kind::List(_) => wire == LIST,
+    }
+}
+
 struct Walk<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -297,14 +310,7 @@ impl Walk<'_> {
         wire: u8,
         depth: usize,
     ) -> Result<(), String> {
-        let fits = match kind {
-            Kind::Varint => matches!(wire, I16 | I32 | I64),
-            Kind::Byte => wire == BYTE,
-            Kind::Bool => matches!(wire, BOOL_TRUE | BOOL_FALSE),
-            Kind::Binary => wire == BINARY,
-            Kind::Struct(_) => wire == STRUCT,
-            Kind::List(_) => wire == LIST,
-        };
+        let fits = wire_fits(kind, wire);
         if !fits {
             return Err(format!(
                 "field {id} of its footer's {} has Thrift type {wire}, not the one Parquet gives it",
@@ -315,12 +321,7 @@ impl Walk<'_> {
             Kind::Bool => Ok(()),
             Kind::List(element) => {
                 let (count, element_wire) = self.list_header()?;
-                let element_fits = match element {
-                    Kind::Varint => matches!(element_wire, I16 | I32 | I64),
-                    Kind::Binary => element_wire == BINARY,
-                    Kind::Struct(_) => element_wire == STRUCT,
-                    _ => false,
-                };
+                let element_fits = wire_fits(*element, element_wire);
                 if count > 0 && !element_fits {
                     return Err(format!(
                         "field {id} of its footer's {} is a list of Thrift type {element_wire}, not the one Parquet gives it",
