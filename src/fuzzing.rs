@@ -19,7 +19,7 @@ use crate::lint::{self, LintOptions, LintResult, Selection};
 use crate::promql::{self, analysis, split, ParseOptions};
 use crate::report::{self, Format, Style};
 use crate::rules::{self, LoadOptions, RuleSet};
-use crate::runbook::{markdown, RunbookSet};
+use crate::runbook::RunbookSet;
 use crate::source::SourceFile;
 use crate::template;
 
@@ -193,16 +193,17 @@ pub fn template(bytes: &[u8]) {
 /// then coverage and link checks of a few alerts against it.
 pub fn runbook(bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes).into_owned();
-    let doc = markdown::parse(&text);
-    for table in &doc.tables {
-        for cell in table.header.iter().chain(table.rows.iter().flatten()) {
-            assert!(cell.span.end <= text.len());
-        }
-    }
+    let len = text.len();
     let mut runbooks = RunbookSet::default();
     let source = Arc::new(SourceFile::new("runbook.md", text));
     runbooks.push(source, "runbook.md".into(), true);
     let page = &runbooks.pages[0];
+    // `push` parsed the page; parsing it a second time here cost a tenth of each run.
+    for table in &page.doc.tables {
+        for cell in table.header.iter().chain(table.rows.iter().flatten()) {
+            assert!(cell.span.end <= len);
+        }
+    }
     for alert in ["KubePodCrashLooping", "TargetDown", "Watchdog", ""] {
         let _ = runbooks.coverage(alert);
     }
