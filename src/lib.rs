@@ -14,6 +14,7 @@ pub mod changes;
 pub mod checks;
 pub mod cli;
 pub mod config;
+pub mod contained_panic;
 pub mod diagnostic;
 pub mod diff;
 #[doc(hidden)]

@@ -8,5 +8,6 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    firedrill::contained_panic::install_hook();
     firedrill::cli::run(firedrill::cli::Cli::parse())
 }

@@ -549,3 +549,47 @@ fn a_runbook_with_100000_rows_is_indexed() {
         "{d}"
     );
 }
+
+#[test]
+fn a_damaged_recording_is_an_error_without_a_panic_message() {
+    // The inputs the `recording` fuzz target found: polars asserts on some
+    // of them, which firedrill contains; the user must see the one error
+    // naming the file, not a "thread panicked" report above it.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("fuzz/regressions/recording");
+    let rules = root.join("rules");
+    let mut damaged: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    damaged.sort();
+    assert!(
+        damaged.len() >= 2,
+        "no damaged recordings in {}",
+        dir.display()
+    );
+    for path in &damaged {
+        let m = measure::run(
+            &[
+                "simulate",
+                "--config=/dev/null",
+                rules.to_str().unwrap(),
+                "--data",
+                path.to_str().unwrap(),
+            ],
+            None,
+            HANG,
+        );
+        let name = path.file_name().unwrap().to_string_lossy();
+        report(&name, &m);
+        assert_eq!(m.code, Some(2), "{name}: {}", m.show());
+        let lines: Vec<&str> = m.stderr.lines().filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{name}: more than the error: {}", m.show());
+        assert!(
+            lines[0].contains(path.to_str().unwrap())
+                && lines[0].contains("not a readable Parquet file"),
+            "{name}: {}",
+            m.show()
+        );
+    }
+}

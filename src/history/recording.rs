@@ -24,6 +24,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::{QueryResult, RawSeries, Recording};
+use crate::contained_panic;
 
 mod footer;
 
@@ -179,15 +180,17 @@ fn read_owned(name: &str, bytes: Vec<u8>) -> Result<Recording, RecordingError> {
     // polars asserts on some malformed input (its footer reader, bitmaps,
     // columns shorter than the frame; found by fuzzing): contain that as an
     // unreadable file, not a crash. (After a panic the buffer is only
-    // dropped, so no state it holds is seen half-changed.)
-    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    // dropped, so no state it holds is seen half-changed.) Decoding stays on
+    // this thread, where a contained panic prints nothing.
+    let decoded = contained_panic::catch(|| {
         check_pages(&buffer).map_err(unreadable)?;
         let df = ParquetReader::new(std::io::Cursor::new(&buffer[..]))
+            .read_parallel(ParallelStrategy::None)
             .finish()
             .map_err(|e| unreadable(e.to_string()))?;
         from_frame(&df, name)
-    }));
-    decoded.unwrap_or_else(|_| {
+    });
+    decoded.unwrap_or_else(|| {
         Err(unreadable(
             "polars failed while decoding it (a damaged footer, page or column)".into(),
         ))

@@ -10,6 +10,8 @@ mod tokens;
 pub use promql_parser::parser::Expr;
 pub use tokens::{tokenize, Token, TokenKind};
 
+use crate::contained_panic;
+
 /// What the parser returned for an expression.
 pub type ParsedExpr = Result<Expr, PromqlError>;
 
@@ -37,11 +39,11 @@ pub fn parse(text: &str, options: ParseOptions) -> ParsedExpr {
     if let Some(error) = refused_before_parsing(text) {
         return Err(error);
     }
-    let result = std::panic::catch_unwind(|| promql_parser::parser::parse(text));
+    let result = contained_panic::catch(|| promql_parser::parser::parse(text));
     let parsed = match result {
-        Ok(Ok(expr)) => expr,
-        Ok(Err(message)) => return Err(locate::locate(text, &message)),
-        Err(_) => {
+        Some(Ok(expr)) => expr,
+        Some(Err(message)) => return Err(locate::locate(text, &message)),
+        None => {
             return Err(PromqlError {
                 message: "the PromQL parser failed on this expression (a bug in promql-parser)"
                     .into(),
