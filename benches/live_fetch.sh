@@ -5,7 +5,9 @@
 # - chunked requests sequentially (--concurrency 1) versus in parallel
 #   (--concurrency 4), timed by hyperfine;
 # - the peak resident memory of one parallel run (GNU time), next to the
-#   raw samples' size (16 bytes each: timestamp and value).
+#   raw samples' size (16 bytes each: timestamp and value);
+# - the peak memory of `record` writing the window as a recording and of
+#   `simulate --data` replaying it.
 #
 #     bash benches/live_fetch.sh [SERIES] [DAYS]
 #
@@ -34,3 +36,11 @@ samples=$((series * (days * 1440 + 1)))
 echo "history: $series series x $days days = $samples samples, raw $((samples * 16 / 1048576)) MiB"
 hyperfine --warmup 1 --min-runs 3 -N "$run --concurrency 1" "$run --concurrency 4"
 /usr/bin/time -f 'peak RSS %M KiB, %e s' $run --concurrency 4 >/dev/null
+
+# The same window as a recording: peak memory writing it (`record`) and
+# replaying it offline (`simulate --data`).
+/usr/bin/time -f 'record: peak RSS %M KiB, %e s' target/release/firedrill record "$dir/rules.yml" \
+    --prometheus "$prometheus_url" --start "$start" --end "$end" --out "$dir/recording.parquet" -q
+ls -l "$dir/recording.parquet"
+/usr/bin/time -f 'simulate --data: peak RSS %M KiB, %e s' target/release/firedrill simulate "$dir/rules.yml" \
+    --data "$dir/recording.parquet" --format csv -q >/dev/null
