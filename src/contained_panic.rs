@@ -33,7 +33,7 @@ pub fn catch<T>(f: impl FnOnce() -> T) -> Option<T> {
 }
 
 /// Whether this thread is inside [`catch`].
-pub fn is_catching() -> bool {
+fn is_catching() -> bool {
     CATCHING.with(|c| c.get() > 0)
 }
 

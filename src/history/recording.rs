@@ -152,7 +152,6 @@ fn write_frames(
         .map(|r| r.series.iter().map(|s| labels_json(&s.labels)).collect())
         .collect();
     let mut rows = Rows::default();
-    let mut written = false;
     for (result, labels) in recording.results.iter().zip(&labels) {
         if result.series.iter().all(|s| s.samples.is_empty()) {
             rows.push(result, None);
@@ -162,12 +161,13 @@ fn write_frames(
                 rows.push(result, Some((i as u32, json, t, v)));
                 if rows.query.len() == ROWS_PER_GROUP {
                     write(&rows.frame(&recording.source)?)?;
-                    written = true;
                 }
             }
         }
     }
-    if !rows.query.is_empty() || !written {
+    // Every query gives at least one row: only an empty recording has
+    // none, and it still needs a frame for the file's schema.
+    if !rows.query.is_empty() || recording.results.is_empty() {
         write(&rows.frame(&recording.source)?)?;
     }
     Ok(())
@@ -249,7 +249,6 @@ const MAX_PAGE_BYTES: usize = 1 << 30;
 /// headers without checking them against each other, so a damaged or
 /// forged file can make it allocate exabytes, which aborts the process.
 /// Walk every page header first and refuse counts that cannot be true.
-/// Walk every page header first and refuse counts that cannot be true.
 /// Returns the footer, which the reader then uses as read here.
 fn check_pages(buffer: &polars_buffer::Buffer<u8>) -> Result<FileMetadata, String> {
     use polars_parquet::parquet::page::CompressedPage;
@@ -308,7 +307,7 @@ fn check_pages(buffer: &polars_buffer::Buffer<u8>) -> Result<FileMetadata, Strin
 /// across the eleven columns, seven times the samples themselves).
 struct Decoder<'a> {
     path: &'a str,
-    rows: usize,
+    /// The first row's source; `None` until a row is read.
     source: Option<String>,
     results: Vec<QueryResult>,
     by_query: BTreeMap<String, (usize, BTreeMap<u32, usize>)>,
@@ -321,7 +320,6 @@ impl<'a> Decoder<'a> {
     fn new(path: &'a str) -> Self {
         Decoder {
             path,
-            rows: 0,
             source: None,
             results: Vec::new(),
             by_query: BTreeMap::new(),
@@ -329,23 +327,18 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    fn bad(&self, message: String) -> RecordingError {
-        RecordingError::NotRecording {
-            path: self.path.to_string(),
-            message,
-        }
-    }
-
     /// Adds the rows of `df`, which start at row `first` of the file.
     fn add(&mut self, df: &DataFrame, first: usize) -> Result<(), RecordingError> {
+        let path = self.path;
+        let bad = |message: String| not_recording(path, message);
         let column = |name: &str| {
             df.column(name)
-                .map_err(|_| self.bad(format!("column `{name}` is missing")))
+                .map_err(|_| bad(format!("column `{name}` is missing")))
         };
-        let typed = |e: PolarsError| self.bad(e.to_string());
+        let typed = |e: PolarsError| bad(e.to_string());
         let format = column("format")?.str().map_err(typed)?;
         if format.iter().any(|f| f != Some(FORMAT)) {
-            return Err(self.bad(format!("column `format` is not {FORMAT:?}")));
+            return Err(bad(format!("column `format` is not {FORMAT:?}")));
         }
         let version = column("version")?.u32().map_err(typed)?;
         if let Some(found) = version.iter().flatten().find(|v| *v != VERSION) {
@@ -366,17 +359,16 @@ impl<'a> Decoder<'a> {
         if df.height() > 0 && self.source.is_none() {
             self.source = Some(source.get(0).unwrap_or_default().to_string());
         }
-        self.rows += df.height();
 
         for i in 0..df.height() {
             let row = first + i;
             let q = query
                 .get(i)
-                .ok_or_else(|| self.bad(format!("row {row}: no query")))?;
+                .ok_or_else(|| bad(format!("row {row}: no query")))?;
             let index = series.get(i);
             let (Some(t), Some(v)) = (ts.get(i), value.get(i)) else {
                 if index.is_some() {
-                    return Err(self.bad(format!(
+                    return Err(bad(format!(
                         "row {row}: a series row without timestamp or value"
                     )));
                 }
@@ -401,7 +393,7 @@ impl<'a> Decoder<'a> {
             }
             let (step, start, end) = match (step.get(i), start.get(i), end.get(i)) {
                 (Some(a), Some(b), Some(c)) => (a, b, c),
-                _ => return Err(self.bad(format!("row {row}: step or window missing"))),
+                _ => return Err(bad(format!("row {row}: step or window missing"))),
             };
             let results = &mut self.results;
             let entry = self.by_query.entry(q.to_string()).or_insert_with(|| {
@@ -417,19 +409,14 @@ impl<'a> Decoder<'a> {
             let result_at = entry.0;
             let result = &mut results[result_at];
             if (result.step_ms, result.start_ms, result.end_ms) != (step, start, end) {
-                return Err(RecordingError::NotRecording {
-                    path: self.path.to_string(),
-                    message: format!("query {q:?} has rows with different steps or windows"),
-                });
+                return Err(bad(format!(
+                    "query {q:?} has rows with different steps or windows"
+                )));
             }
             let Some(index) = index else { continue };
             let slot = match entry.1.get(&index) {
                 Some(&slot) => slot,
                 None => {
-                    let bad = |message: String| RecordingError::NotRecording {
-                        path: self.path.to_string(),
-                        message,
-                    };
                     let json = labels
                         .get(i)
                         .ok_or_else(|| bad(format!("row {row}: no labels")))?;
@@ -454,13 +441,20 @@ impl<'a> Decoder<'a> {
     }
 
     fn finish(self) -> Result<Recording, RecordingError> {
-        if self.rows == 0 {
-            return Err(self.bad("it has no rows".into()));
-        }
+        let Some(source) = self.source else {
+            return Err(not_recording(self.path, "it has no rows".into()));
+        };
         Ok(Recording {
-            source: self.source.unwrap_or_default(),
+            source,
             results: self.results,
         })
+    }
+}
+
+fn not_recording(path: &str, message: String) -> RecordingError {
+    RecordingError::NotRecording {
+        path: path.to_string(),
+        message,
     }
 }
 
