@@ -7,10 +7,14 @@
 
 pub mod critical;
 pub mod machine;
+pub mod spans;
 
 use rayon::prelude::*;
 
 pub use machine::{simulate, State, Timing};
+pub use spans::{SpanOutcome, Spans};
+
+use spans::{EvalSpans, SpanTally};
 
 /// Label pairs sorted by name; an alert instance's identity.
 pub type Labels = Vec<(String, String)>;
@@ -139,6 +143,32 @@ pub fn sweep(
     fors_ms: &[u64],
     keeps_ms: &[u64],
 ) -> Vec<Outcome> {
+    sweep_spans(
+        grid,
+        series,
+        mode,
+        thresholds,
+        fors_ms,
+        keeps_ms,
+        &Spans::default(),
+    )
+    .into_iter()
+    .map(|(outcome, _)| outcome)
+    .collect()
+}
+
+/// [`sweep`], and what each candidate did in `spans` (`tune`'s marks), in
+/// the same pass over the data.
+pub fn sweep_spans(
+    grid: Grid,
+    series: &[Series],
+    mode: Mode,
+    thresholds: &[f64],
+    fors_ms: &[u64],
+    keeps_ms: &[u64],
+    spans: &Spans,
+) -> Vec<(Outcome, SpanOutcome)> {
+    let spans = EvalSpans::new(spans, grid);
     let step = grid.step_ms.max(1) as u64;
     let timings: Vec<(u64, u64, Timing)> = fors_ms
         .iter()
@@ -160,23 +190,29 @@ pub fn sweep(
             order.sort_by(|&i, &j| key(thresholds[i]).total_cmp(&key(thresholds[j])));
             let sorted: Vec<f64> = order.iter().map(|&i| key(thresholds[i])).collect();
             let ranker = Ranker::new(&sorted, strict);
-            let accs = accumulate(series, &timing_list, sorted.len(), |values, ranks| {
-                ranks.clear();
-                ranks.extend(values.iter().map(|v| ranker.rank(key(*v))));
-            });
+            let accs = accumulate(
+                series,
+                &timing_list,
+                sorted.len(),
+                &spans,
+                |values, ranks| {
+                    ranks.clear();
+                    ranks.extend(values.iter().map(|v| ranker.rank(key(*v))));
+                },
+            );
             for (acc, &(for_ms, keep_ms, _)) in accs.iter().zip(&timings) {
                 let mut by_threshold = vec![None; thresholds.len()];
                 for (rank, &original) in order.iter().enumerate() {
-                    by_threshold[original] = Some(acc.outcome(rank, step));
+                    by_threshold[original] = Some(acc.outcome(rank, grid));
                 }
                 for (i, o) in by_threshold.into_iter().enumerate() {
-                    let mut o = o.expect("every threshold ranked");
+                    let (mut o, in_spans) = o.expect("every threshold ranked");
                     o.candidate = Candidate {
                         threshold: Some(thresholds[i]),
                         for_ms,
                         keep_firing_for_ms: keep_ms,
                     };
-                    out.push(o);
+                    out.push((o, in_spans));
                 }
             }
         }
@@ -188,20 +224,26 @@ pub fn sweep(
             };
             let mut per_threshold = Vec::new();
             for &threshold in &candidates {
-                per_threshold.push(accumulate(series, &timing_list, 1, |values, ranks| {
-                    ranks.clear();
-                    ranks.extend(presence(values, mode, threshold).into_iter().map(u16::from));
-                }));
+                per_threshold.push(accumulate(
+                    series,
+                    &timing_list,
+                    1,
+                    &spans,
+                    |values, ranks| {
+                        ranks.clear();
+                        ranks.extend(presence(values, mode, threshold).into_iter().map(u16::from));
+                    },
+                ));
             }
             for (t, &(for_ms, keep_ms, _)) in timings.iter().enumerate() {
                 for (accs, &threshold) in per_threshold.iter().zip(&candidates) {
-                    let mut o = accs[t].outcome(0, step);
+                    let (mut o, in_spans) = accs[t].outcome(0, grid);
                     o.candidate = Candidate {
                         threshold,
                         for_ms,
                         keep_firing_for_ms: keep_ms,
                     };
-                    out.push(o);
+                    out.push((o, in_spans));
                 }
             }
         }
@@ -288,6 +330,8 @@ struct Scratch {
     ranks: Vec<u16>,
     recurrence: critical::RankRecurrence,
     runs: Vec<(usize, u16)>,
+    /// The critical rank at each evaluation, kept only when spans are scored.
+    critical: Vec<u16>,
 }
 
 /// Ranks each series once (`rank`), then accumulates every timing.
@@ -295,13 +339,14 @@ fn accumulate(
     series: &[Series],
     timings: &[Timing],
     m: usize,
+    spans: &EvalSpans,
     rank: impl Fn(&[f64], &mut Vec<u16>) + Sync,
 ) -> Vec<Accumulator> {
     let fresh = || {
         (
             timings
                 .iter()
-                .map(|_| Accumulator::new(m))
+                .map(|_| Accumulator::new(m, spans))
                 .collect::<Vec<_>>(),
             Scratch::default(),
         )
@@ -312,7 +357,7 @@ fn accumulate(
             let mut ranks = std::mem::take(&mut scratch.ranks);
             rank(&s.values, &mut ranks);
             for (acc, timing) in accs.iter_mut().zip(timings) {
-                acc.add(&ranks, *timing, &mut scratch);
+                acc.add(&ranks, *timing, spans, &mut scratch);
             }
             scratch.ranks = ranks;
             (accs, scratch)
@@ -333,16 +378,19 @@ struct Accumulator {
     pages_diff: Vec<i64>,
     pending_diff: Vec<i64>,
     longest: Vec<u64>,
+    /// What happened in the spans; `None` when there are none.
+    spans: Option<SpanTally>,
 }
 
 impl Accumulator {
-    fn new(m: usize) -> Self {
+    fn new(m: usize, spans: &EvalSpans) -> Self {
         Accumulator {
             firing_hist: vec![0; m + 1],
             fired_hist: vec![0; m + 1],
             pages_diff: vec![0; m + 1],
             pending_diff: vec![0; m + 1],
             longest: vec![0; m + 1],
+            spans: (!spans.is_empty()).then(|| SpanTally::new(spans, m)),
         }
     }
 
@@ -362,14 +410,21 @@ impl Accumulator {
         for (a, b) in self.longest.iter_mut().zip(other.longest) {
             *a = (*a).max(b);
         }
+        self.spans = match (self.spans, other.spans) {
+            (Some(a), Some(b)) => Some(a.merge(b)),
+            (a, b) => a.or(b),
+        };
         self
     }
 
     /// Adds one series, given as the rank of each sample (0 = absent), in one
     /// pass: the critical-threshold recurrence, the counts, and the longest
     /// run per level (a "largest rectangle" stack).
-    fn add(&mut self, ranks: &[u16], timing: Timing, scratch: &mut Scratch) {
+    fn add(&mut self, ranks: &[u16], timing: Timing, spans: &EvalSpans, scratch: &mut Scratch) {
         let n = ranks.len();
+        let keep_critical = self.spans.is_some();
+        let critical = &mut scratch.critical;
+        critical.clear();
         let runs = &mut scratch.runs;
         runs.clear();
         let recurrence = &mut scratch.recurrence;
@@ -388,12 +443,18 @@ impl Accumulator {
                 let end = ranks[k..].iter().position(|&r| r != 0).map_or(n, |p| k + p);
                 if end - k > timing.keep {
                     self.firing_hist[0] += (end - k) as u64;
+                    if keep_critical {
+                        critical.resize(end, 0);
+                    }
                     recurrence.skip_zeros(end - 1);
                     k = end;
                     continue;
                 }
             }
             let ck = recurrence.step(ranks, k);
+            if keep_critical {
+                critical.push(ck);
+            }
 
             let r = ck as usize;
             self.firing_hist[r] += 1;
@@ -441,16 +502,21 @@ impl Accumulator {
             *slot = (*slot).max((n - s) as u64);
         }
         self.fired_hist[best] += 1;
+        if let Some(tally) = &mut self.spans {
+            tally.add(spans, critical);
+        }
     }
 
-    /// The outcome for the threshold of rank `j`.
-    fn outcome(&self, j: usize, step: u64) -> Outcome {
+    /// The outcome for the threshold of rank `j`, in the spans too (empty
+    /// when there are none).
+    fn outcome(&self, j: usize, grid: Grid) -> (Outcome, SpanOutcome) {
+        let step = grid.step_ms.max(1) as u64;
         let firing: u64 = self.firing_hist[j + 1..].iter().sum();
         let fired: u64 = self.fired_hist[j + 1..].iter().sum();
         let pages: i64 = self.pages_diff[..=j].iter().sum();
         let pending: i64 = self.pending_diff[..=j].iter().sum();
         let longest = self.longest[j..].iter().copied().max().unwrap_or(0);
-        Outcome {
+        let outcome = Outcome {
             candidate: Candidate {
                 threshold: None,
                 for_ms: 0,
@@ -461,7 +527,16 @@ impl Accumulator {
             label_sets_fired: fired,
             pending_never_fired: pending as u64,
             longest_ms: longest * step,
-        }
+        };
+        let in_spans = match &self.spans {
+            Some(tally) => tally.outcome(j, grid),
+            None => SpanOutcome {
+                first_firing_ms: Vec::new(),
+                fired_in_quiet: Vec::new(),
+                pages_touching_incidents: 0,
+            },
+        };
+        (outcome, in_spans)
     }
 }
 
@@ -558,6 +633,19 @@ mod tests {
             let thresholds = [-1.0, 3.0, 7.5, 10.0, 15.0, 19.0, 25.0];
             let fors = [0, 60_000, 150_000];
             let keeps = [0, 60_000, 120_000];
+            // Spans anywhere around the window, off the grid's minutes too,
+            // overlapping each other or not.
+            let end = len as i64 * 60_000;
+            let (incidents, quiet) = (next() % 4, next() % 3);
+            let mut span = || {
+                let a = (next() % (end as u64 + 600_000)) as i64 - 300_000;
+                let length = (next() % 1_500_000) as i64;
+                (a, a + length)
+            };
+            let spans = Spans {
+                incidents: (0..incidents).map(|_| span()).collect(),
+                quiet: (0..quiet).map(|_| span()).collect(),
+            };
             for op in [
                 Comparison::Gt,
                 Comparison::Ge,
@@ -566,20 +654,61 @@ mod tests {
                 Comparison::Eq,
                 Comparison::Ne,
             ] {
-                let outcomes = sweep(
+                let outcomes = sweep_spans(
                     grid(len),
                     &series,
                     Mode::Split(op),
                     &thresholds,
                     &fors,
                     &keeps,
+                    &spans,
                 );
                 assert_eq!(outcomes.len(), thresholds.len() * fors.len() * keeps.len());
-                for o in outcomes {
+                for (o, in_spans) in outcomes {
                     let expected = reference(grid(len), &series, Mode::Split(op), o.candidate);
                     assert_eq!(o, expected, "round {round} {op:?}");
+                    let lines = timelines(grid(len), &series, Mode::Split(op), o.candidate);
+                    assert_eq!(
+                        in_spans,
+                        reference_spans(&lines, &spans),
+                        "round {round} {op:?} {:?} {spans:?}",
+                        o.candidate
+                    );
                 }
             }
+        }
+    }
+
+    /// What the firing intervals of the timelines did in the spans.
+    fn reference_spans(lines: &[Timeline], spans: &Spans) -> SpanOutcome {
+        let firing = || lines.iter().flat_map(|t| t.firing.iter().copied());
+        let overlaps = |(a, b): (i64, i64), (s, e): (i64, i64)| a < e && s < b;
+        SpanOutcome {
+            first_firing_ms: spans
+                .incidents
+                .iter()
+                .map(|&span| {
+                    // The first step-long hold of a firing interval in the span.
+                    firing()
+                        .filter(|&i| overlaps(i, span))
+                        .map(|(a, _)| {
+                            if a >= span.0 {
+                                a
+                            } else {
+                                a + (span.0 - a) / 60_000 * 60_000
+                            }
+                        })
+                        .min()
+                })
+                .collect(),
+            fired_in_quiet: spans
+                .quiet
+                .iter()
+                .map(|&span| firing().any(|i| overlaps(i, span)))
+                .collect(),
+            pages_touching_incidents: firing()
+                .filter(|&i| spans.incidents.iter().any(|&span| overlaps(i, span)))
+                .count() as u64,
         }
     }
 
