@@ -313,3 +313,101 @@ fn threshold_grid_is_round_and_spans_the_firing_side() {
     assert!(g.last().unwrap() >= &0.5);
     assert!(threshold_grid(&values, Op::Eq, 1.0, &mut notes).is_empty());
 }
+
+/// Scores read off each candidate's own firing intervals: what `tune` did
+/// before the sweep scored the marks itself.
+fn reference_score(
+    outcome: &Outcome,
+    timelines: &[Timeline],
+    incidents: &[Incident],
+    false_positives: &[PlacedFalsePositive],
+) -> (Vec<Option<u64>>, Vec<bool>, u64) {
+    let firing = || timelines.iter().flat_map(|t| t.firing.iter().copied());
+    let delays = incidents
+        .iter()
+        .map(|inc| {
+            firing()
+                .filter(|&(a, b)| a < inc.end_ms && inc.start_ms < b)
+                .map(|(a, _)| (a - inc.start_ms).max(0) as u64)
+                .min()
+        })
+        .collect();
+    let quiet = false_positives
+        .iter()
+        .map(|fp| !firing().any(|(a, b)| a < fp.window.1 && fp.window.0 < b))
+        .collect();
+    let noise = firing()
+        .filter(|&(a, b)| !incidents.iter().any(|i| a < i.end_ms && i.start_ms < b))
+        .count() as u64;
+    assert_eq!(firing().count() as u64, outcome.pages);
+    (delays, quiet, noise)
+}
+
+#[test]
+fn every_candidates_marks_agree_with_its_own_replay() {
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..40 {
+        let len = 300 + (next() % 200) as usize;
+        let series: Vec<Series> = (0..5)
+            .map(|i| Series {
+                labels: vec![("i".into(), i.to_string())],
+                values: (0..len)
+                    .map(|k| match next() % 12 {
+                        0 => f64::NAN,
+                        // Bursts every 40 minutes on some series, so
+                        // episodes cross the marks' edges.
+                        _ if (k / 40) % 3 == i % 3 => 0.8 + (next() % 20) as f64 / 100.0,
+                        _ => (next() % 90) as f64 / 100.0,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let end = len as i64 * MIN;
+        let mut at = || (next() % end as u64) as i64;
+        let incidents: Vec<Incident> = (0..1 + round % 3)
+            .map(|_| {
+                let start = at();
+                Incident {
+                    start_ms: start,
+                    end_ms: start + 5 * MIN + 7_000 * (round as i64 % 5),
+                    note: None,
+                }
+            })
+            .collect();
+        let false_positives = (0..round % 3)
+            .map(|r| {
+                let at_ms = at();
+                FalsePositive {
+                    at_ms,
+                    // Marks files refuse an end that is not after the start.
+                    end_ms: (r == 1).then(|| at_ms + 17 * MIN + 30_000),
+                    note: None,
+                }
+            })
+            .collect();
+        let marks = Marks {
+            incidents,
+            false_positives,
+        };
+        let mut p = plan(0.85, 2);
+        if round % 2 == 1 {
+            p.keep_firing_for = Duration { millis: 3 * 60_000 };
+        }
+        let t = tune(&p, grid(len), &series, &marks, &TuneOptions::default()).unwrap();
+        let mode = Mode::Split(replay::Comparison::Gt);
+        for s in &t.candidates {
+            let lines = replay::timelines(grid(len), &series, mode, s.candidate());
+            let (delays, quiet, noise) =
+                reference_score(&s.outcome, &lines, &t.incidents, &t.false_positives);
+            assert_eq!(s.delays_ms, delays, "round {round} {:?}", s.candidate());
+            assert_eq!(s.quiet, quiet, "round {round} {:?}", s.candidate());
+            assert_eq!(s.noise_pages, noise, "round {round} {:?}", s.candidate());
+        }
+    }
+}
