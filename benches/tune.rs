@@ -1,0 +1,136 @@
+//! `tune` speed. Run: `cargo bench --bench tune`.
+//!
+//! The alert `saturation > 0.8 for 2m` over 1,000 series × 43,200 evaluations
+//! (30 days at 1m), with two marked incidents and one false positive, and
+//! `tune`'s own choice of candidates: about forty thresholds from the
+//! signal's median to its highest value × the nine `for` values up to 30m.
+//! This is `firedrill tune` after the history is read: the threshold grid,
+//! the sweep, each candidate's firing intervals and its score at the marks.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use firedrill::promql::split::Op;
+use firedrill::replay::{Grid, Series};
+use firedrill::rules::duration::Duration;
+use firedrill::simulate::{Plan, PlanMode};
+use firedrill::tune::marks::{FalsePositive, Incident, Marks};
+use firedrill::tune::{tune, TuneOptions};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const SERIES: usize = 1_000;
+const STEPS: usize = 43_200;
+const STEP_MS: i64 = 60_000;
+const DAY: usize = 1_440;
+
+/// Gauges in [0, 1) with daily swings, spikes and gaps (the replay bench's
+/// data), plus two incidents, when a tenth of the series sit at 0.95 for an
+/// hour, and one false positive: a single series at 0.97 for 5 minutes.
+fn data() -> Vec<Series> {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut unit = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    (0..SERIES)
+        .map(|i| Series {
+            labels: vec![("pod".into(), format!("pod-{i}"))],
+            values: (0..STEPS)
+                .map(|k| {
+                    let in_incident = INCIDENTS
+                        .iter()
+                        .any(|&(from, to)| (from..to).contains(&k) && i % 10 == 0);
+                    let (fp_from, fp_to) = FALSE_POSITIVE;
+                    if in_incident {
+                        return 0.95;
+                    }
+                    if i == 7 && (fp_from..fp_to).contains(&k) {
+                        return 0.97;
+                    }
+                    let daily = ((k % DAY) as f64 / DAY as f64 * std::f64::consts::TAU).sin() * 0.2;
+                    let r = unit();
+                    if r < 0.002 {
+                        f64::NAN
+                    } else if r < 0.004 {
+                        0.9 + r * 10.0
+                    } else {
+                        0.45 + daily + (r - 0.5) * 0.2
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Evaluation indexes `[from, to)`.
+const INCIDENTS: [(usize, usize); 2] = [
+    (9 * DAY + 120, 9 * DAY + 180),
+    (21 * DAY + 600, 21 * DAY + 660),
+];
+const FALSE_POSITIVE: (usize, usize) = (15 * DAY + 200, 15 * DAY + 205);
+
+fn at(k: usize) -> i64 {
+    k as i64 * STEP_MS
+}
+
+fn bench(c: &mut Criterion) {
+    let series = data();
+    let grid = Grid {
+        start_ms: 0,
+        step_ms: STEP_MS,
+        len: STEPS,
+    };
+    let plan = Plan {
+        file: "bench.yaml".into(),
+        line: 1,
+        group: "bench".into(),
+        alertname: "HighSaturation".into(),
+        query: "saturation".into(),
+        expr: "saturation > 0.8".into(),
+        mode: PlanMode::Split {
+            op: Op::Gt,
+            threshold: 0.8,
+        },
+        interval: Duration { millis: 60_000 },
+        for_: Duration { millis: 120_000 },
+        keep_firing_for: Duration { millis: 0 },
+        static_labels: Vec::new(),
+    };
+    let marks = Marks {
+        incidents: INCIDENTS
+            .iter()
+            .map(|&(from, to)| Incident {
+                start_ms: at(from),
+                end_ms: at(to),
+                note: None,
+            })
+            .collect(),
+        false_positives: vec![FalsePositive {
+            at_ms: at(FALSE_POSITIVE.0 + 2),
+            end_ms: None,
+            note: None,
+        }],
+    };
+    let options = TuneOptions::default();
+    let tuning =
+        tune(&plan, grid, &series, &marks, &options).expect("the bench's marks lie in the window");
+    eprintln!(
+        "tune: {} candidates, recommended {:?}",
+        tuning.candidates.len(),
+        tuning.recommendation().map(|s| s.candidate())
+    );
+    let mut group = c.benchmark_group("tune");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements((SERIES * STEPS) as u64));
+    group.bench_function("month_1000_series", |b| {
+        b.iter(|| black_box(tune(&plan, grid, black_box(&series), &marks, &options)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
