@@ -113,11 +113,20 @@ impl SpanTally {
         self
     }
 
-    /// Adds one series, given its critical rank at every evaluation.
+    /// Adds one series, given its critical rank at every evaluation. A
+    /// series that ends before the grid does is absent (rank 0) after its
+    /// end, as the state machine sees it.
     pub(crate) fn add(&mut self, spans: &EvalSpans, critical: &[u16]) {
         let m = self.touching_diff.len() - 1;
+        let n = critical.len();
+        let clip = |range: &Option<(usize, usize)>| match *range {
+            Some((lo, hi)) if lo < n => Some((lo, hi.min(n - 1))),
+            _ => None,
+        };
         for (first, range) in self.first.iter_mut().zip(&spans.incidents) {
-            let Some((lo, hi)) = *range else { continue };
+            let Some((lo, hi)) = clip(range) else {
+                continue;
+            };
             // Ranks below the running maximum have fired already.
             let mut reached = 0usize;
             for (k, &c) in critical[lo..=hi].iter().enumerate() {
@@ -134,7 +143,7 @@ impl SpanTally {
             }
         }
         for (max, range) in self.quiet_max.iter_mut().zip(&spans.quiet) {
-            if let Some((lo, hi)) = *range {
+            if let Some((lo, hi)) = clip(range) {
                 let highest = critical[lo..=hi].iter().copied().max().unwrap_or(0);
                 *max = (*max).max(highest);
             }
@@ -149,12 +158,16 @@ impl SpanTally {
                 diff[to] -= by;
             }
         };
-        for (i, &(lo, hi)) in spans.merged.iter().enumerate() {
+        for (i, range) in spans.merged.iter().enumerate() {
+            let Some((lo, hi)) = clip(&Some(*range)) else {
+                break;
+            };
             add(0, critical[lo] as usize, 1);
             for pair in critical[lo..=hi].windows(2) {
                 add(pair[0] as usize, pair[1] as usize, 1);
             }
-            if let Some(&(next, _)) = spans.merged.get(i + 1) {
+            // An episode spans the gap only if the series reaches the next range.
+            if let Some(&(next, _)) = spans.merged.get(i + 1).filter(|r| r.0 < n) {
                 let through = critical[hi..=next].iter().copied().min().unwrap_or(0);
                 add(0, through as usize, -1);
             }

@@ -164,17 +164,20 @@ pub fn tune(
     let window = (grid.start_ms, grid.at(grid.len));
     check_inside(marks, window, grid.at(grid.len.saturating_sub(1)))?;
     let mut notes = Vec::new();
-    let finite: Vec<f64> = series
+    // One copy of the samples (a month of 1,000 series is 345 MB of them),
+    // consumed by the threshold grid.
+    let samples: Vec<f64> = series
         .iter()
         .flat_map(|s| s.values.iter().copied())
         .filter(|v| !v.is_nan())
         .collect();
-    if finite.is_empty() {
+    let Some(&first_sample) = samples.first() else {
         return Err(TuneError::NoSamples {
             alert: plan.alertname.clone(),
             query: plan.query.clone(),
         });
-    }
+    };
+    let flat = samples.iter().all(|v| *v == first_sample);
     let (mode, today_threshold) = match plan.mode {
         PlanMode::Split { op, threshold } => {
             (Mode::Split(simulate::comparison(op)), Some(threshold))
@@ -191,7 +194,7 @@ pub fn tune(
             let mut list = vec![today];
             match &options.thresholds {
                 Some(given) => list.extend(given),
-                None => list.extend(threshold_grid(&finite, *op, today, &mut notes)),
+                None => list.extend(threshold_grid(samples, *op, today, &mut notes)),
             }
             dedup_f64(&mut list);
             list
@@ -276,10 +279,9 @@ pub fn tune(
     if candidates[0].outcome.pages == 0 {
         notes.push("today's rule never fired in the window".into());
     }
-    if finite.iter().all(|v| *v == finite[0]) {
+    if flat {
         notes.push(format!(
-            "the signal is flat at {} over the window",
-            finite[0]
+            "the signal is flat at {first_sample} over the window"
         ));
     }
     let (recommended, equivalent) = recommend(&candidates);
@@ -539,8 +541,13 @@ fn conflicts(candidates: &[Scored]) -> Vec<Conflict> {
 /// Round thresholds across the signal's range on the side that fires: from
 /// its median (or today's threshold, if lower) to its highest value, about
 /// forty steps of 1, 2 or 5 × 10ⁿ.
-pub fn threshold_grid(values: &[f64], op: Op, today: f64, notes: &mut Vec<String>) -> Vec<f64> {
-    let mut finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+pub fn threshold_grid(
+    mut finite: Vec<f64>,
+    op: Op,
+    today: f64,
+    notes: &mut Vec<String>,
+) -> Vec<f64> {
+    finite.retain(|v| v.is_finite());
     if finite.is_empty() {
         return Vec::new();
     }

@@ -304,14 +304,14 @@ fn scores_agree_with_replaying_the_candidate_step_by_step() {
 fn threshold_grid_is_round_and_spans_the_firing_side() {
     let values: Vec<f64> = (0..=100).map(|i| i as f64 / 100.0).collect();
     let mut notes = Vec::new();
-    let g = threshold_grid(&values, Op::Gt, 0.8, &mut notes);
+    let g = threshold_grid(values.clone(), Op::Gt, 0.8, &mut notes);
     assert_eq!(g.first(), Some(&0.5));
     assert_eq!(g.last(), Some(&1.0));
     assert!(g.contains(&0.86) && g.contains(&0.9), "{g:?}");
-    let g = threshold_grid(&values, Op::Lt, 0.1, &mut notes);
+    let g = threshold_grid(values.clone(), Op::Lt, 0.1, &mut notes);
     assert_eq!(g.first(), Some(&0.0));
     assert!(g.last().unwrap() >= &0.5);
-    assert!(threshold_grid(&values, Op::Eq, 1.0, &mut notes).is_empty());
+    assert!(threshold_grid(values, Op::Eq, 1.0, &mut notes).is_empty());
 }
 
 /// Scores read off each candidate's own firing intervals: what `tune` did
@@ -357,7 +357,14 @@ fn every_candidates_marks_agree_with_its_own_replay() {
         let series: Vec<Series> = (0..5)
             .map(|i| Series {
                 labels: vec![("i".into(), i.to_string())],
-                values: (0..len)
+                // Every fourth round, series that end before the grid does:
+                // the library does not make its callers align them.
+                values: (0..len
+                    - if round % 4 == 3 {
+                        (next() % 40) as usize
+                    } else {
+                        0
+                    })
                     .map(|k| match next() % 12 {
                         0 => f64::NAN,
                         // Bursts every 40 minutes on some series, so
