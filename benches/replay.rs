@@ -12,7 +12,9 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use firedrill::replay::{sweep, Comparison, Grid, Mode, Series};
+use firedrill::replay::{sweep, Comparison, Grid, Mode};
+
+mod common;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -20,37 +22,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const SERIES: usize = 1_000;
 const STEPS: usize = 43_200;
 
-/// Gauges in [0, 1) with daily swings, spikes and gaps (deterministic).
-fn data() -> Vec<Series> {
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut unit = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
-    (0..SERIES)
-        .map(|i| Series {
-            labels: vec![("pod".into(), format!("pod-{i}"))],
-            values: (0..STEPS)
-                .map(|k| {
-                    let daily = ((k % 1440) as f64 / 1440.0 * std::f64::consts::TAU).sin() * 0.2;
-                    let r = unit();
-                    if r < 0.002 {
-                        f64::NAN
-                    } else if r < 0.004 {
-                        0.9 + r * 10.0
-                    } else {
-                        0.45 + daily + (r - 0.5) * 0.2
-                    }
-                })
-                .collect(),
-        })
-        .collect()
-}
-
 fn bench(c: &mut Criterion) {
-    let series = data();
+    let series = common::gauges(SERIES, STEPS, |_, _| None);
     let grid = Grid {
         start_ms: 0,
         step_ms: 60_000,

@@ -17,53 +17,34 @@ use firedrill::simulate::{Plan, PlanMode};
 use firedrill::tune::marks::{FalsePositive, Incident, Marks};
 use firedrill::tune::{tune, TuneOptions};
 
+mod common;
+
+use common::DAY;
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const SERIES: usize = 1_000;
 const STEPS: usize = 43_200;
 const STEP_MS: i64 = 60_000;
-const DAY: usize = 1_440;
 
-/// Gauges in [0, 1) with daily swings, spikes and gaps (the replay bench's
-/// data), plus two incidents, when a tenth of the series sit at 0.95 for an
-/// hour, and one false positive: a single series at 0.97 for 5 minutes.
+/// The replay bench's gauges, plus two incidents, when a tenth of the
+/// series sit at 0.95 for an hour, and one false positive: a single series
+/// at 0.97 for 5 minutes.
 fn data() -> Vec<Series> {
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut unit = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
-    (0..SERIES)
-        .map(|i| Series {
-            labels: vec![("pod".into(), format!("pod-{i}"))],
-            values: (0..STEPS)
-                .map(|k| {
-                    let in_incident = INCIDENTS
-                        .iter()
-                        .any(|&(from, to)| (from..to).contains(&k) && i % 10 == 0);
-                    let (fp_from, fp_to) = FALSE_POSITIVE;
-                    if in_incident {
-                        return 0.95;
-                    }
-                    if i == 7 && (fp_from..fp_to).contains(&k) {
-                        return 0.97;
-                    }
-                    let daily = ((k % DAY) as f64 / DAY as f64 * std::f64::consts::TAU).sin() * 0.2;
-                    let r = unit();
-                    if r < 0.002 {
-                        f64::NAN
-                    } else if r < 0.004 {
-                        0.9 + r * 10.0
-                    } else {
-                        0.45 + daily + (r - 0.5) * 0.2
-                    }
-                })
-                .collect(),
-        })
-        .collect()
+    common::gauges(SERIES, STEPS, |i, k| {
+        let in_incident = INCIDENTS
+            .iter()
+            .any(|&(from, to)| (from..to).contains(&k) && i % 10 == 0);
+        let (fp_from, fp_to) = FALSE_POSITIVE;
+        if in_incident {
+            Some(0.95)
+        } else if i == 7 && (fp_from..fp_to).contains(&k) {
+            Some(0.97)
+        } else {
+            None
+        }
+    })
 }
 
 /// Evaluation indexes `[from, to)`.
