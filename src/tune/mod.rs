@@ -164,9 +164,9 @@ pub fn tune(
     let window = (grid.start_ms, grid.at(grid.len));
     check_inside(marks, window, grid.at(grid.len.saturating_sub(1)))?;
     let mut notes = Vec::new();
-    // One copy of the samples (a month of 1,000 series is 345 MB of them),
-    // consumed by the threshold grid.
-    // Sized up front: a collect through a filter doubles into up to twice that.
+    // One copy of the samples (a month of 1,000 series is 346 MB of them),
+    // consumed by the threshold grid; sized up front, as a collect through a
+    // filter would double its way to as much as twice that.
     let mut samples: Vec<f64> = Vec::with_capacity(series.iter().map(|s| s.values.len()).sum());
     samples.extend(
         series
@@ -543,7 +543,8 @@ fn conflicts(candidates: &[Scored]) -> Vec<Conflict> {
 
 /// Round thresholds across the signal's range on the side that fires: from
 /// its median (or today's threshold, if lower) to its highest value, about
-/// forty steps of 1, 2 or 5 × 10ⁿ.
+/// forty steps of 1, 2 or 5 × 10ⁿ. Takes the samples to reorder them in
+/// place (the median by selection), rather than copying them again.
 pub fn threshold_grid(
     mut finite: Vec<f64>,
     op: Op,
