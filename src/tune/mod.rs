@@ -164,23 +164,19 @@ pub fn tune(
     let window = (grid.start_ms, grid.at(grid.len));
     check_inside(marks, window, grid.at(grid.len.saturating_sub(1)))?;
     let mut notes = Vec::new();
-    // One copy of the samples (a month of 1,000 series is 346 MB of them),
-    // consumed by the threshold grid; sized up front, as a collect through a
-    // filter would double its way to as much as twice that.
-    let mut samples: Vec<f64> = Vec::with_capacity(series.iter().map(|s| s.values.len()).sum());
-    samples.extend(
+    let samples = || {
         series
             .iter()
             .flat_map(|s| s.values.iter().copied())
-            .filter(|v| !v.is_nan()),
-    );
-    let Some(&first_sample) = samples.first() else {
+            .filter(|v| !v.is_nan())
+    };
+    let Some(first_sample) = samples().next() else {
         return Err(TuneError::NoSamples {
             alert: plan.alertname.clone(),
             query: plan.query.clone(),
         });
     };
-    let flat = samples.iter().all(|v| *v == first_sample);
+    let flat = samples().all(|v| v == first_sample);
     let (mode, today_threshold) = match plan.mode {
         PlanMode::Split { op, threshold } => {
             (Mode::Split(simulate::comparison(op)), Some(threshold))
@@ -197,7 +193,14 @@ pub fn tune(
             let mut list = vec![today];
             match &options.thresholds {
                 Some(given) => list.extend(given),
-                None => list.extend(threshold_grid(samples, *op, today, &mut notes)),
+                None => {
+                    // The only copy of the samples (a month of 1,000 series is
+                    // 346 MB of them), sized up front: a collect through a
+                    // filter would double its way to as much as twice that.
+                    let mut copy = Vec::with_capacity(series.iter().map(|s| s.values.len()).sum());
+                    copy.extend(samples());
+                    list.extend(threshold_grid(copy, *op, today, &mut notes))
+                }
             }
             dedup_f64(&mut list);
             list
