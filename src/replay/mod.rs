@@ -582,6 +582,18 @@ fn intervals(states: &[State], wanted: State, grid: Grid) -> Vec<(i64, i64)> {
     out
 }
 
+/// A xorshift generator for the property tests here and in `tune`: the
+/// same seed draws the same cases on every machine.
+#[cfg(test)]
+pub(crate) fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -598,13 +610,7 @@ mod tests {
     /// candidate separately.
     #[test]
     fn sweep_equals_replaying_each_candidate() {
-        let mut seed = 0x2545F4914F6CDD1Du64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x2545F4914F6CDD1D);
         for round in 0..60 {
             let len = 50 + (next() % 100) as usize;
             let series: Vec<Series> = (0..4)

@@ -345,13 +345,7 @@ fn reference_score(
 
 #[test]
 fn every_candidates_marks_agree_with_its_own_replay() {
-    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = replay::xorshift(0x9E37_79B9_7F4A_7C15);
     for round in 0..40 {
         let len = 300 + (next() % 200) as usize;
         let series: Vec<Series> = (0..5)
