@@ -12,7 +12,7 @@ pub mod spans;
 use rayon::prelude::*;
 
 pub use machine::{simulate, State, Timing};
-pub use spans::{SpanOutcome, Spans};
+pub use spans::{SeriesSpan, SpanOutcome, Spans};
 
 use spans::{EvalSpans, SpanTally};
 
@@ -191,6 +191,7 @@ pub fn sweep_spans(
             let sorted: Vec<f64> = order.iter().map(|&i| key(thresholds[i])).collect();
             let ranker = Ranker::new(&sorted, strict);
             let accs = accumulate(
+                grid,
                 series,
                 &timing_list,
                 sorted.len(),
@@ -225,6 +226,7 @@ pub fn sweep_spans(
             let mut per_threshold = Vec::new();
             for &threshold in &candidates {
                 per_threshold.push(accumulate(
+                    grid,
                     series,
                     &timing_list,
                     1,
@@ -336,6 +338,7 @@ struct Scratch {
 
 /// Ranks each series once (`rank`), then accumulates every timing.
 fn accumulate(
+    grid: Grid,
     series: &[Series],
     timings: &[Timing],
     m: usize,
@@ -353,11 +356,12 @@ fn accumulate(
     };
     let (accs, _) = series
         .par_iter()
-        .fold(fresh, |(mut accs, mut scratch), s| {
+        .enumerate()
+        .fold(fresh, |(mut accs, mut scratch), (index, s)| {
             let mut ranks = std::mem::take(&mut scratch.ranks);
             rank(&s.values, &mut ranks);
             for (acc, timing) in accs.iter_mut().zip(timings) {
-                acc.add(&ranks, *timing, spans, &mut scratch);
+                acc.add(&ranks, *timing, spans, &mut scratch, index, grid);
             }
             scratch.ranks = ranks;
             (accs, scratch)
@@ -420,7 +424,15 @@ impl Accumulator {
     /// Adds one series, given as the rank of each sample (0 = absent), in one
     /// pass: the critical-threshold recurrence, the counts, and the longest
     /// run per level (a "largest rectangle" stack).
-    fn add(&mut self, ranks: &[u16], timing: Timing, spans: &EvalSpans, scratch: &mut Scratch) {
+    fn add(
+        &mut self,
+        ranks: &[u16],
+        timing: Timing,
+        spans: &EvalSpans,
+        scratch: &mut Scratch,
+        index: usize,
+        grid: Grid,
+    ) {
         let n = ranks.len();
         let keep_critical = self.spans.is_some();
         let critical = &mut scratch.critical;
@@ -503,7 +515,7 @@ impl Accumulator {
         }
         self.fired_hist[best] += 1;
         if let Some(tally) = &mut self.spans {
-            tally.add(spans, critical);
+            tally.add(spans, critical, index, grid);
         }
     }
 
@@ -534,6 +546,8 @@ impl Accumulator {
                 first_firing_ms: Vec::new(),
                 fired_in_quiet: Vec::new(),
                 pages_touching_incidents: 0,
+                series_spans_fired: 0,
+                series_spans_delay_ms: 0,
             },
         };
         (outcome, in_spans)
@@ -650,14 +664,27 @@ mod tests {
             // overlapping each other or not.
             let end = len as i64 * 60_000;
             let (incidents, quiet) = (next() % 4, next() % 3);
-            let mut span = || {
+            let span = |next: &mut dyn FnMut() -> u64| {
                 let a = (next() % (end as u64 + 600_000)) as i64 - 300_000;
                 let length = (next() % 1_500_000) as i64;
                 (a, a + length)
             };
+            let incidents = (0..incidents).map(|_| span(&mut next)).collect();
+            let quiet = (0..quiet).map(|_| span(&mut next)).collect();
+            let on_series = (0..next() % 6)
+                .map(|_| {
+                    let (start_ms, end_ms) = span(&mut next);
+                    SeriesSpan {
+                        series: (next() % 4) as usize,
+                        start_ms,
+                        end_ms,
+                    }
+                })
+                .collect();
             let spans = Spans {
-                incidents: (0..incidents).map(|_| span()).collect(),
-                quiet: (0..quiet).map(|_| span()).collect(),
+                incidents,
+                quiet,
+                on_series,
             };
             for op in [
                 Comparison::Gt,
@@ -683,7 +710,7 @@ mod tests {
                     let lines = timelines(grid(len), &series, Mode::Split(op), o.candidate);
                     assert_eq!(
                         in_spans,
-                        reference_spans(&lines, &spans),
+                        reference_spans(&lines, &series, &spans),
                         "round {round} {op:?} {:?} {spans:?}",
                         o.candidate
                     );
@@ -693,26 +720,38 @@ mod tests {
     }
 
     /// What the firing intervals of the timelines did in the spans.
-    fn reference_spans(lines: &[Timeline], spans: &Spans) -> SpanOutcome {
+    fn reference_spans(lines: &[Timeline], series: &[Series], spans: &Spans) -> SpanOutcome {
         let firing = || lines.iter().flat_map(|t| t.firing.iter().copied());
         let overlaps = |(a, b): (i64, i64), (s, e): (i64, i64)| a < e && s < b;
+        // The first step-long hold of a firing interval in the span.
+        let first_in = |intervals: &mut dyn Iterator<Item = (i64, i64)>, span: (i64, i64)| {
+            intervals
+                .filter(|&i| overlaps(i, span))
+                .map(|(a, _)| {
+                    if a >= span.0 {
+                        a
+                    } else {
+                        a + (span.0 - a) / 60_000 * 60_000
+                    }
+                })
+                .min()
+        };
+        let on_series: Vec<Option<i64>> = spans
+            .on_series
+            .iter()
+            .map(|s| {
+                let mut own = lines
+                    .iter()
+                    .filter(|t| t.labels == series[s.series].labels)
+                    .flat_map(|t| t.firing.iter().copied());
+                first_in(&mut own, (s.start_ms, s.end_ms)).map(|at| (at - s.start_ms).max(0))
+            })
+            .collect();
         SpanOutcome {
             first_firing_ms: spans
                 .incidents
                 .iter()
-                .map(|&span| {
-                    // The first step-long hold of a firing interval in the span.
-                    firing()
-                        .filter(|&i| overlaps(i, span))
-                        .map(|(a, _)| {
-                            if a >= span.0 {
-                                a
-                            } else {
-                                a + (span.0 - a) / 60_000 * 60_000
-                            }
-                        })
-                        .min()
-                })
+                .map(|&span| first_in(&mut firing(), span))
                 .collect(),
             fired_in_quiet: spans
                 .quiet
@@ -722,6 +761,8 @@ mod tests {
             pages_touching_incidents: firing()
                 .filter(|&i| spans.incidents.iter().any(|&span| overlaps(i, span)))
                 .count() as u64,
+            series_spans_fired: on_series.iter().flatten().count() as u64,
+            series_spans_delay_ms: on_series.iter().flatten().sum::<i64>() as u64,
         }
     }
 

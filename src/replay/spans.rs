@@ -1,7 +1,9 @@
 //! What every candidate of a sweep did in given time spans, without a
 //! replay per candidate: `tune` asks it of each marked incident (when did the
 //! candidate first fire in it?) and false positive (did it fire at all?),
-//! and how many firing episodes touched an incident (the others are noise).
+//! how many firing episodes touched an incident (the others are noise), and
+//! which of today's pages a candidate keeps (did it fire on the same
+//! instance during the page's episode, and how much later?).
 //!
 //! The sweep knows, at each evaluation `k`, the critical rank `c[k]`: the
 //! candidate of threshold rank `j` is firing there exactly when `c[k] > j`.
@@ -17,6 +19,17 @@ pub struct Spans {
     pub incidents: Vec<(i64, i64)>,
     /// Spans where only "fired or not" is wanted.
     pub quiet: Vec<(i64, i64)>,
+    /// Spans on one series each: whether the candidate fired on that series
+    /// in the span, and when it first did.
+    pub on_series: Vec<SeriesSpan>,
+}
+
+/// `[start, end)` in ms on the series at `series` in the sweep's input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SeriesSpan {
+    pub series: usize,
+    pub start_ms: i64,
+    pub end_ms: i64,
 }
 
 /// One candidate in the spans.
@@ -30,6 +43,11 @@ pub struct SpanOutcome {
     pub fired_in_quiet: Vec<bool>,
     /// Firing episodes that overlap at least one incident span.
     pub pages_touching_incidents: u64,
+    /// Series spans in which the candidate fired on their series.
+    pub series_spans_fired: u64,
+    /// Summed over those: from the span's start to the first firing
+    /// evaluation in it (0 when already firing at the start).
+    pub series_spans_delay_ms: u64,
 }
 
 /// Inclusive evaluation ranges `[lo, hi]` whose step-long holds
@@ -40,6 +58,9 @@ pub(crate) struct EvalSpans {
     quiet: Vec<Option<(usize, usize)>>,
     /// The union of the incident ranges, sorted and disjoint.
     merged: Vec<(usize, usize)>,
+    /// `(series, first evaluation, last evaluation, start ms)` of the series
+    /// spans that meet the grid, sorted by series.
+    on_series: Vec<(usize, usize, usize, i64)>,
 }
 
 impl EvalSpans {
@@ -55,15 +76,31 @@ impl EvalSpans {
                 _ => merged.push((lo, hi)),
             }
         }
+        let mut on_series: Vec<(usize, usize, usize, i64)> = spans
+            .on_series
+            .iter()
+            .filter_map(|s| {
+                let (lo, hi) = evaluations(grid, s.start_ms, s.end_ms)?;
+                Some((s.series, lo, hi, s.start_ms))
+            })
+            .collect();
+        on_series.sort_unstable_by_key(|&(series, lo, _, _)| (series, lo));
         EvalSpans {
             incidents,
             quiet: spans.quiet.iter().map(range).collect(),
             merged,
+            on_series,
         }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.incidents.is_empty() && self.quiet.is_empty()
+        self.incidents.is_empty() && self.quiet.is_empty() && self.on_series.is_empty()
+    }
+
+    fn on_series(&self, series: usize) -> &[(usize, usize, usize, i64)] {
+        let from = self.on_series.partition_point(|s| s.0 < series);
+        let to = self.on_series.partition_point(|s| s.0 <= series);
+        &self.on_series[from..to]
     }
 }
 
@@ -87,6 +124,10 @@ pub(crate) struct SpanTally {
     quiet_max: Vec<u16>,
     /// Episodes touching the incidents, as a difference array over ranks.
     touching_diff: Vec<i64>,
+    /// Series spans fired in, and their summed delays (ms), as difference
+    /// arrays over ranks: each span lives on one series, so one thread adds it.
+    series_fired_diff: Vec<i64>,
+    series_delay_diff: Vec<i64>,
 }
 
 impl SpanTally {
@@ -95,6 +136,8 @@ impl SpanTally {
             first: vec![vec![usize::MAX; m]; spans.incidents.len()],
             quiet_max: vec![0; spans.quiet.len()],
             touching_diff: vec![0; m + 1],
+            series_fired_diff: vec![0; m + 1],
+            series_delay_diff: vec![0; m + 1],
         }
     }
 
@@ -110,13 +153,27 @@ impl SpanTally {
         for (a, b) in self.touching_diff.iter_mut().zip(other.touching_diff) {
             *a += b;
         }
+        for (a, b) in self
+            .series_fired_diff
+            .iter_mut()
+            .zip(other.series_fired_diff)
+        {
+            *a += b;
+        }
+        for (a, b) in self
+            .series_delay_diff
+            .iter_mut()
+            .zip(other.series_delay_diff)
+        {
+            *a += b;
+        }
         self
     }
 
-    /// Adds one series, given its critical rank at every evaluation. A
-    /// series that ends before the grid does is absent (rank 0) after its
-    /// end, as the state machine sees it.
-    pub(crate) fn add(&mut self, spans: &EvalSpans, critical: &[u16]) {
+    /// Adds one series (`index` in the sweep's input), given its critical
+    /// rank at every evaluation. A series that ends before the grid does is
+    /// absent (rank 0) after its end, as the state machine sees it.
+    pub(crate) fn add(&mut self, spans: &EvalSpans, critical: &[u16], index: usize, grid: Grid) {
         let m = self.touching_diff.len() - 1;
         let n = critical.len();
         let clip = |range: &Option<(usize, usize)>| match *range {
@@ -146,6 +203,28 @@ impl SpanTally {
             if let Some((lo, hi)) = clip(range) {
                 let highest = critical[lo..=hi].iter().copied().max().unwrap_or(0);
                 *max = (*max).max(highest);
+            }
+        }
+        // Ranks below the running maximum have fired in the span already;
+        // those that reach it at evaluation k fired (t_k - start) late.
+        for &(_, lo, hi, start_ms) in spans.on_series(index) {
+            if lo >= n {
+                continue;
+            }
+            let mut reached = 0usize;
+            for (k, &c) in critical[lo..=hi.min(n - 1)].iter().enumerate() {
+                let c = c as usize;
+                if c > reached {
+                    let late = (grid.at(lo + k) - start_ms).max(0);
+                    self.series_fired_diff[reached] += 1;
+                    self.series_fired_diff[c] -= 1;
+                    self.series_delay_diff[reached] += late;
+                    self.series_delay_diff[c] -= late;
+                    reached = c;
+                    if reached == m {
+                        break;
+                    }
+                }
             }
         }
         // An episode of rank j touches a range when it is firing at the
@@ -184,6 +263,8 @@ impl SpanTally {
                 .collect(),
             fired_in_quiet: self.quiet_max.iter().map(|&c| c as usize > j).collect(),
             pages_touching_incidents: self.touching_diff[..=j].iter().sum::<i64>() as u64,
+            series_spans_fired: self.series_fired_diff[..=j].iter().sum::<i64>() as u64,
+            series_spans_delay_ms: self.series_delay_diff[..=j].iter().sum::<i64>() as u64,
         }
     }
 }
