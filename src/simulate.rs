@@ -84,6 +84,11 @@ pub struct AlertReplay {
     pub outcomes: Vec<Outcome>,
     /// Per candidate (same order as `outcomes`), when asked for.
     pub timelines: Vec<Vec<Timeline>>,
+    /// Today's rule holds for every instance at every evaluation of the
+    /// window: a heartbeat such as `vector(1)`, or a condition that never
+    /// cleared. Its one episode per instance is not a page anyone got in
+    /// the window.
+    pub always_firing: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -136,7 +141,7 @@ pub enum SimulateError {
     },
     #[error("alert {alert:?}: label {label:?} is a template that depends on more than $labels; replay cannot know the alert's identity")]
     TemplatedLabel { alert: String, label: String },
-    #[error("the window is empty: start {start_ms} ms is after end {end_ms} ms")]
+    #[error("the window is empty: it starts at {} and ends at {}, before a first evaluation", crate::time::format_utc(*start_ms), crate::time::format_utc(*end_ms))]
     EmptyWindow { start_ms: i64, end_ms: i64 },
     #[error(transparent)]
     Fetch(#[from] FetchError),
@@ -487,12 +492,22 @@ pub fn replay_alert(
     } else {
         Vec::new()
     };
+    let holds = |v: f64| match (mode, current_threshold) {
+        (Mode::Split(op), Some(t)) => op.passes(v, t),
+        _ => !v.is_nan(),
+    };
+    let always_firing = grid.len > 0
+        && !series.is_empty()
+        && series
+            .iter()
+            .all(|s| s.values.len() == grid.len && s.values.iter().all(|&v| holds(v)));
     AlertReplay {
         plan: plan.clone(),
         grid,
         series: series.len(),
         outcomes,
         timelines,
+        always_firing,
     }
 }
 
@@ -548,7 +563,7 @@ fn round3(v: f64) -> f64 {
     (v * scale).round() / scale
 }
 
-fn labels_text(labels: &[(String, String)]) -> String {
+pub(crate) fn labels_text(labels: &[(String, String)]) -> String {
     let inner: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
     format!("{{{}}}", inner.join(", "))
 }
@@ -630,13 +645,16 @@ impl<'a> Aligner<'a> {
         if start < from {
             start += e;
         }
-        if to < start {
+        // The window is half-open, [from, to): each evaluation holds until
+        // the next, so N evaluations cover N·E and the firing time of an
+        // alert never exceeds the window.
+        if to <= start {
             return Err(SimulateError::EmptyWindow {
                 start_ms: from,
                 end_ms: to,
             });
         }
-        let len = ((to - start) / e) as usize + 1;
+        let len = ((to - start + e - 1) / e) as usize;
         Ok(Aligner {
             plan,
             grid: Grid {
@@ -691,7 +709,7 @@ impl<'a> Aligner<'a> {
             });
         }
         for &(t, v) in &raw.samples {
-            if t < start || t > self.to {
+            if t < start || t >= self.to {
                 continue;
             }
             let misaligned = || SimulateError::Misaligned {
@@ -822,7 +840,8 @@ mod tests {
             &SimulateOptions::default(),
         )
         .unwrap();
-        assert_eq!((grid.start_ms, grid.step_ms, grid.len), (0, 60_000, 11));
+        // The window [0, 10m) is half-open: ten evaluations, 0 to 9m.
+        assert_eq!((grid.start_ms, grid.step_ms, grid.len), (0, 60_000, 10));
         assert_eq!(series[0].values[..2], [1.0, 2.0]);
         let names: Vec<&str> = series[0].labels.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(names, ["alertname", "instance", "pod", "severity"]);

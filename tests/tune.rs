@@ -242,7 +242,8 @@ fn an_alert_that_never_fired_on_a_flat_signal_is_reported_as_such() {
     let text = stdout(&out);
     assert!(text.contains("never fired"), "{text}");
     assert!(text.contains("flat at 1"), "{text}");
-    assert!(text.contains("No marks given"), "{text}");
+    assert!(text.contains("No recommendation"), "{text}");
+    assert!(text.contains("nothing to silence"), "{text}");
 }
 
 #[test]
@@ -335,4 +336,91 @@ fn bad_input_fails_clearly_with_exit_2() {
     assert!(err.contains("duraton"), "{err}");
     assert!(err.contains("marks.toml:3:1"), "{err}");
     assert!(!dir.path().join("t.jpg").exists());
+}
+
+#[test]
+fn without_marks_the_shipped_week_gets_the_sweep_and_no_recommendation() {
+    // The busy/total ratio never exceeds 1: `> 1` would never fire, and
+    // "fewest pages" used to recommend it.
+    let json = tune_json(&[]);
+    assert_eq!(json["objective"], "survey");
+    assert!(json["recommended"].is_null(), "{json:#}");
+    assert!(json["snippet"].is_null());
+    let candidates = json["candidates"].as_array().unwrap();
+    for c in &candidates[1..] {
+        let th = c["threshold"].as_f64().unwrap();
+        assert!(th < 1.0, "{th}: no sample is above 1");
+    }
+    for i in json["shortlist"].as_array().unwrap() {
+        let c = &candidates[i.as_u64().unwrap() as usize];
+        assert!(c["pages"].as_u64().unwrap() > 0, "{c}");
+    }
+    // Today's six pages, listed so they can be marked.
+    let pages = json["today_pages"].as_array().unwrap();
+    assert_eq!(pages.len() as u64, candidates[0]["pages"].as_u64().unwrap());
+    assert_eq!(pages.len(), 6);
+
+    let out = run(&tune_args(&[]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("No recommendation"), "{text}");
+    assert!(!text.contains("Recommended"), "{text}");
+    assert!(!text.contains("> 1 "), "{text}");
+    assert!(text.contains("Today's rule paged 6 times"), "{text}");
+    assert!(text.contains("2026-11-19 03:14"), "{text}");
+    assert!(text.contains("--false-positive"), "{text}");
+}
+
+#[test]
+fn with_only_the_false_positive_the_smallest_change_keeps_the_other_pages() {
+    let json = tune_json(&["--false-positive", FP]);
+    assert_eq!(json["objective"], "keep_other_pages");
+    let rec = &json["candidates"][json["recommended"].as_u64().unwrap() as usize];
+    let today = &json["candidates"][0];
+    assert_eq!(rec["quiet"], serde_json::json!([true]));
+    // Today's six pages: the false positive and five others, all kept.
+    assert_eq!(today["pages"], 6);
+    assert_eq!(rec["other_pages_kept"], 5);
+    // The smallest change: today's `for`, the lowest threshold that is quiet.
+    assert_eq!(rec["for_seconds"], today["for_seconds"]);
+    let th = rec["threshold"].as_f64().unwrap();
+    let [lo, _hi] = [0, 1].map(|i| json["equivalent_thresholds"][i].as_f64().unwrap());
+    assert_eq!(th, lo);
+    for c in json["candidates"].as_array().unwrap() {
+        let quiet = c["quiet"][0].as_bool().unwrap();
+        let same_timing = c["for_seconds"] == today["for_seconds"];
+        let t = c["threshold"].as_f64().unwrap();
+        if quiet && same_timing && t >= 0.8 && c["pages"].as_u64().unwrap() > 0 {
+            assert!(t >= th, "{t} is nearer today's and quiet too");
+        }
+    }
+    // Every verdict has its reason.
+    for c in json["candidates"].as_array().unwrap() {
+        assert!(!c["verdict"].as_str().unwrap().is_empty(), "{c}");
+    }
+
+    let text = stdout(&run(&tune_args(&["--false-positive", FP])));
+    assert!(
+        text.contains("keeps 5 of today's 6 pages; it loses none outside the false positive"),
+        "{text}"
+    );
+    assert!(text.contains("presumed real"), "{text}");
+}
+
+#[test]
+fn the_chosen_threshold_is_the_middle_the_text_names() {
+    let json = tune_json(&flag_marks());
+    let rec = &json["candidates"][json["recommended"].as_u64().unwrap() as usize];
+    let th = rec["threshold"].as_f64().unwrap();
+    let [lo, hi] = [0, 1].map(|i| json["equivalent_thresholds"][i].as_f64().unwrap());
+    assert!(lo < th && th < hi, "{lo} {th} {hi}");
+    assert!(((lo + hi) / 2.0 - th).abs() < 1e-9, "{lo} {th} {hi}");
+    for c in json["candidates"].as_array().unwrap() {
+        assert!(!c["verdict"].as_str().unwrap().is_empty(), "{c}");
+    }
+    let text = stdout(&run(&tune_args(&flag_marks())));
+    assert!(
+        text.contains(&format!("{th}, the middle, keeps a margin")),
+        "{text}"
+    );
 }

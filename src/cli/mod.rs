@@ -359,6 +359,22 @@ pub(crate) fn error_style() -> Style {
     }
 }
 
+/// The width `simulate` and `tune` fit their tables to: `$COLUMNS`, else
+/// the terminal's when standard output is one; none when it is piped.
+pub(crate) fn table_width() -> Option<usize> {
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+        .filter(|&c| c > 0)
+    {
+        return Some(columns);
+    }
+    if !io::stdout().is_terminal() {
+        return None;
+    }
+    terminal_size::terminal_size().map(|(w, _)| w.0 as usize)
+}
+
 fn human_style(color: ColorArg) -> Style {
     let tty = io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());

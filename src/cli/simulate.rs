@@ -150,7 +150,10 @@ fn simulate(args: SimulateArgs, config: &Config, out: &mut dyn Write) -> Result<
         (None, Some(data)) => {
             let recording = crate::history::recording::read(std::path::Path::new(data))
                 .map_err(|e| e.to_string())?;
-            simulate::run(&plans, &recording, &options).map_err(|e| e.to_string())?
+            let mut result =
+                simulate::run(&plans, &recording, &options).map_err(|e| e.to_string())?;
+            result.source = format!("{data}, recorded from {}", recording.source);
+            result
         }
         (None, None) => return Err(NO_HISTORY.into()),
     };
@@ -161,7 +164,7 @@ fn simulate(args: SimulateArgs, config: &Config, out: &mut dyn Write) -> Result<
         report::simulate::write_parquet(&result, std::path::Path::new(path))?;
     }
     let written = match args.format {
-        SimulateFormat::Human => report::simulate::write_human(&result, out),
+        SimulateFormat::Human => report::simulate::write_human(&result, out, super::table_width()),
         SimulateFormat::Json => report::simulate::write_json(&result, out),
         SimulateFormat::Csv => report::simulate::write_csv(&result, out),
     };

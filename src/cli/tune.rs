@@ -208,7 +208,7 @@ fn tune_command(args: TuneArgs, config: &Config, out: &mut dyn Write) -> Result<
                 .map_err(|e| e.to_string())?;
             (
                 h,
-                format!("{data} (recorded from {})", recording.source),
+                format!("{data}, recorded from {}", recording.source),
                 Vec::new(),
             )
         }
@@ -230,6 +230,7 @@ fn tune_command(args: TuneArgs, config: &Config, out: &mut dyn Write) -> Result<
         source,
         plots,
         warnings,
+        width: super::table_width(),
     };
     let written = match args.format {
         TuneFormat::Human => report::tune::write_human(&tuning, &context, out),
@@ -242,8 +243,9 @@ fn tune_command(args: TuneArgs, config: &Config, out: &mut dyn Write) -> Result<
         }
         _ => {}
     }
-    // Like a linter: 1 when nothing meets every mark, so scripts can tell.
-    Ok(if tuning.recommended.is_some() {
+    // Like a linter: 1 when nothing meets the marks, so scripts can tell;
+    // without marks nothing was asked, and the sweep is the answer.
+    Ok(if tuning.conflicts.is_empty() {
         exit::CLEAN
     } else {
         exit::FINDINGS

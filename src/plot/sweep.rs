@@ -73,7 +73,7 @@ fn sweep<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, t: &Tuning) -> Resul
             Axis::For => "pages and firing time by `for`",
         },
         Duration {
-            millis: (t.grid.len.saturating_sub(1) as u64 * t.grid.step_ms.max(0) as u64).max(1)
+            millis: (t.grid.len as u64 * t.grid.step_ms.max(0) as u64).max(1)
         }
     );
     let body = root

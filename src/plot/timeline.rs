@@ -41,7 +41,7 @@ fn timeline<DB: DrawingBackend>(
     options: &PlotOptions,
 ) -> Result<(), String> {
     root.fill(&WHITE).map_err(err)?;
-    let window = (t.grid.start_ms, t.grid.at(t.grid.len.saturating_sub(1)));
+    let window = (t.grid.start_ms, t.grid.at(t.grid.len));
     let title = format!(
         "{}: {} to {} (UTC)",
         t.plan.alertname,

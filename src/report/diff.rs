@@ -17,7 +17,7 @@ fn current(replay: &AlertReplay) -> &Outcome {
 
 fn window(result: &DiffResult) -> Option<(i64, i64)> {
     let grid = result.alerts.first()?.after.grid;
-    let end = grid.start_ms + (grid.len.saturating_sub(1) as i64) * grid.step_ms;
+    let end = grid.at(grid.len);
     Some((grid.start_ms, end))
 }
 

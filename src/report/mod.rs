@@ -8,6 +8,7 @@ pub mod json;
 pub mod junit;
 pub mod sarif;
 pub mod simulate;
+pub mod table;
 pub mod tune;
 mod xml;
 

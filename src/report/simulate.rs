@@ -8,6 +8,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::replay::{Candidate, Outcome, Timeline};
+use crate::report::table::{labelled, Table};
 use crate::rules::Duration;
 use crate::simulate::{AlertReplay, PlanMode, SimulateResult};
 
@@ -55,7 +56,12 @@ fn per_week(alert: &AlertReplay, pages: u64) -> f64 {
     pages as f64 * week / window_ms(alert).max(1) as f64
 }
 
-pub fn write_human(result: &SimulateResult, out: &mut dyn Write) -> io::Result<()> {
+/// The replay for people; lines fit `width` when given (the terminal's).
+pub fn write_human(
+    result: &SimulateResult,
+    out: &mut dyn Write,
+    width: Option<usize>,
+) -> io::Result<()> {
     for alert in &result.alerts {
         let p = &alert.plan;
         writeln!(
@@ -63,26 +69,42 @@ pub fn write_human(result: &SimulateResult, out: &mut dyn Write) -> io::Result<(
             "{}  {}:{}  group {}, evaluated every {}",
             p.alertname, p.file, p.line, p.group, p.interval
         )?;
-        match &p.mode {
-            PlanMode::Split { op, threshold } => {
-                writeln!(out, "  signal  {}  {} {}", p.query, op.symbol(), threshold)?
-            }
+        let mut head = match &p.mode {
+            PlanMode::Split { op, threshold } => labelled(
+                "  signal  ",
+                &format!("{}  {} {}", p.query, op.symbol(), threshold),
+                width,
+            ),
             PlanMode::Whole { reason } => {
-                writeln!(out, "  expr    {}", p.query)?;
-                writeln!(out, "  (replayed whole, no threshold sweep: {reason})")?;
+                let mut lines = labelled("  expr    ", &p.query, width);
+                lines.extend(labelled(
+                    "  ",
+                    &format!("(replayed whole, no threshold sweep: {reason})"),
+                    width,
+                ));
+                lines
             }
-        }
-        let end = alert.grid.at(alert.grid.len.saturating_sub(1));
-        writeln!(
-            out,
-            "  window  {} .. {} ({} evaluations, {} series)",
+        };
+        head.push(format!(
+            "  window  {} .. {} ({}: {} evaluations, {} series)",
             utc(alert.grid.start_ms),
-            utc(end),
+            utc(alert.grid.at(alert.grid.len)),
+            human_duration(window_ms(alert)),
             alert.grid.len,
             alert.series
-        )?;
+        ));
+        if alert.always_firing {
+            head.extend(labelled(
+                "  note    ",
+                "firing throughout the window: the expression held at every evaluation for every instance (a heartbeat such as Watchdog, or a condition that never cleared); not counted as pages",
+                width,
+            ));
+        }
+        for line in head {
+            writeln!(out, "{line}")?;
+        }
         writeln!(out)?;
-        let rows: Vec<[String; 7]> = alert
+        let rows: Vec<Vec<String>> = alert
             .outcomes
             .iter()
             .enumerate()
@@ -91,7 +113,7 @@ pub fn write_human(result: &SimulateResult, out: &mut dyn Write) -> io::Result<(
                 if i == 0 {
                     label.push_str("  (today)");
                 }
-                [
+                vec![
                     label,
                     o.pages.to_string(),
                     format!("{:.1}", per_week(alert, o.pages)),
@@ -102,53 +124,70 @@ pub fn write_human(result: &SimulateResult, out: &mut dyn Write) -> io::Result<(
                 ]
             })
             .collect();
-        let header = [
-            "candidate",
-            "pages",
-            "pages/week",
-            "firing",
-            "instances",
-            "pending only",
-            "longest",
-        ];
-        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-        for r in &rows {
-            for (w, c) in widths.iter_mut().zip(r) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
-        let line = |cells: Vec<&str>| {
-            let mut s = String::from("  ");
-            for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
-                if i == 0 {
-                    s.push_str(&format!("{c:<w$}"));
-                } else {
-                    s.push_str(&format!("  {c:>w$}"));
-                }
-            }
-            s.trim_end().to_string()
+        let table = Table {
+            header_prefix: "  ",
+            header: [
+                "candidate",
+                "pages",
+                "pages/week",
+                "firing",
+                "instances",
+                "pending only",
+                "longest",
+            ]
+            .iter()
+            .map(|h| h.to_string())
+            .collect(),
+            rows: rows.into_iter().map(|r| ("  ", r)).collect(),
+            text_last: false,
+            // Rates and counts a narrow terminal can do without.
+            droppable: vec![2, 5, 4],
         };
-        writeln!(out, "{}", line(header.to_vec()))?;
-        for r in &rows {
-            writeln!(out, "{}", line(r.iter().map(String::as_str).collect()))?;
+        for line in table.render(width) {
+            writeln!(out, "{line}")?;
         }
         writeln!(out)?;
     }
-    let pages: u64 = result
-        .alerts
-        .iter()
-        .map(|a| a.outcomes.first().map_or(0, |o| o.pages))
-        .sum();
-    writeln!(
-        out,
-        "Today's rules: {pages} pages from {} alerts. Data: {}.",
-        result.alerts.len(),
-        result.source
-    )?;
+    for line in labelled("", &summary(result), width) {
+        writeln!(out, "{line}")?;
+    }
     for w in &result.warnings {
         writeln!(out, "Server warning: {w}")?;
     }
     Ok(())
+}
+
+/// The last lines: what today's rules did over the window, and where the
+/// history came from.
+fn summary(result: &SimulateResult) -> String {
+    let counted = || result.alerts.iter().filter(|a| !a.always_firing);
+    let today = |a: &AlertReplay| a.outcomes.first().map_or(0, |o| o.pages);
+    let fired = counted().filter(|a| today(a) > 0).count();
+    let episodes: u64 = counted().map(today).sum();
+    let window = result
+        .alerts
+        .first()
+        .map(|a| format!(" over {}", human_duration(window_ms(a))))
+        .unwrap_or_default();
+    let mut text = format!(
+        "Today's rules{window}: {fired} of {} alerts fired, {episodes} firing episode{} (pages).",
+        result.alerts.len(),
+        if episodes == 1 { "" } else { "s" }
+    );
+    let always: Vec<&str> = result
+        .alerts
+        .iter()
+        .filter(|a| a.always_firing)
+        .map(|a| a.plan.alertname.as_str())
+        .collect();
+    if !always.is_empty() {
+        text.push_str(&format!(
+            " Firing throughout, not counted: {}.",
+            always.join(", ")
+        ));
+    }
+    text.push_str(&format!(" Data: {}.", result.source));
+    text
 }
 
 #[derive(Serialize)]
@@ -176,6 +215,9 @@ struct JsonRule<'a> {
     end: i64,
     evaluations: usize,
     series: usize,
+    /// Today's rule held at every evaluation for every instance (a
+    /// heartbeat); its episodes are not pages.
+    always_firing: bool,
     candidates: Vec<JsonCandidate>,
 }
 
@@ -267,6 +309,7 @@ pub fn write_json(result: &SimulateResult, out: &mut dyn Write) -> io::Result<()
                 end: a.grid.at(a.grid.len) / 1000,
                 evaluations: a.grid.len,
                 series: a.series,
+                always_firing: a.always_firing,
                 candidates: a
                     .outcomes
                     .iter()

@@ -10,10 +10,11 @@ use serde::Serialize;
 
 use crate::replay::Candidate;
 use crate::report::simulate::human_duration;
+use crate::report::table::{labelled, Table};
 use crate::simulate::PlanMode;
 use crate::tune::marks::short_utc;
 use crate::tune::snippet::{number, snippet};
-use crate::tune::{Conflict, Scored, Tuning};
+use crate::tune::{Conflict, Objective, Page, Scored, ThresholdPick, Tuning};
 
 /// Bumped only on an incompatible change of the JSON.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -25,6 +26,8 @@ pub struct Context {
     pub source: String,
     pub plots: Vec<PathBuf>,
     pub warnings: Vec<String>,
+    /// Lines and the table fit this width (the terminal's); none: one line each.
+    pub width: Option<usize>,
 }
 
 fn candidate_label(t: &Tuning, c: &Candidate) -> String {
@@ -64,7 +67,29 @@ fn fp_header(t: &Tuning, i: usize) -> String {
     )
 }
 
-/// What a candidate did wrong, or that it did nothing wrong.
+/// How many of today's pages are presumed real (outside every false positive).
+fn other_pages(t: &Tuning) -> usize {
+    t.presumed_real().count()
+}
+
+/// "keeps 5 of today's 5 other pages", "fires 4m later in all" when late.
+fn kept_text(t: &Tuning, s: &Scored) -> String {
+    let mut text = format!(
+        "keeps {} of today's {} other pages",
+        s.kept_pages,
+        other_pages(t)
+    );
+    if s.kept_delay_ms > 0 {
+        text.push_str(&format!(
+            ", {} later in all",
+            human_duration(s.kept_delay_ms)
+        ));
+    }
+    text
+}
+
+/// What a candidate did wrong, or that it did nothing wrong; never empty
+/// when there are marks.
 fn verdict(t: &Tuning, index: usize) -> String {
     let s = &t.candidates[index];
     let mut wrong = Vec::new();
@@ -82,26 +107,28 @@ fn verdict(t: &Tuning, index: usize) -> String {
         }
     }
     let today = t.today();
-    let mut text = if wrong.is_empty() {
-        if t.incidents.is_empty() && t.false_positives.is_empty() {
-            String::new()
-        } else {
-            "meets every mark".to_string()
+    let mut text = match t.objective {
+        Objective::Survey => String::new(),
+        Objective::KeepOtherPages if wrong.is_empty() => {
+            format!("quiet at every false positive; {}", kept_text(t, s))
         }
-    } else {
-        wrong.join("; ")
+        Objective::KeepOtherPages if index != 0 => {
+            format!("{}; {}", wrong.join("; "), kept_text(t, s))
+        }
+        _ if wrong.is_empty() => "meets every mark".to_string(),
+        _ => wrong.join("; "),
     };
+    if s.outcome.pages == 0 && !text.is_empty() {
+        text.push_str("; never fires in the window");
+    }
     if Some(index) == t.recommended {
-        text = if index == 0 {
-            format!(
-                "recommended as it is{}{text}",
-                if text.is_empty() { "" } else { ": " }
-            )
-        } else {
-            format!(
+        text = match (index, t.objective) {
+            (0, _) => format!("recommended as it is: {text}"),
+            (_, Objective::CatchIncidents) => format!(
                 "recommended: {text}; {} pages outside incidents instead of {}",
                 s.noise_pages, today.noise_pages
-            )
+            ),
+            _ => format!("recommended: {text}"),
         };
     }
     text
@@ -113,20 +140,32 @@ struct Row {
 }
 
 fn header(t: &Tuning) -> Vec<String> {
-    let mut h: Vec<String> = [
-        "candidate",
-        "pages",
-        "pages/week",
-        "outside incidents",
-        "firing",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut h: Vec<String> = ["candidate", "pages", "pages/week"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    match t.objective {
+        Objective::CatchIncidents => h.push("outside incidents".into()),
+        Objective::KeepOtherPages => h.push("other pages kept".into()),
+        Objective::Survey => {}
+    }
+    h.push("firing".into());
     h.extend((0..t.false_positives.len()).map(|i| fp_header(t, i)));
     h.extend((0..t.incidents.len()).map(|i| incident_header(t, i)));
-    h.push("verdict".into());
+    if t.objective != Objective::Survey {
+        h.push("verdict".into());
+    }
     h
+}
+
+/// The indices of the false-positive and incident columns of [`header`].
+fn mark_columns(t: &Tuning) -> impl Iterator<Item = usize> {
+    let first = if t.objective == Objective::Survey {
+        4
+    } else {
+        5
+    };
+    first..first + t.false_positives.len() + t.incidents.len()
 }
 
 fn rows(t: &Tuning) -> Vec<Row> {
@@ -142,9 +181,15 @@ fn rows(t: &Tuning) -> Vec<Row> {
                 label,
                 s.outcome.pages.to_string(),
                 format!("{:.1}", per_week(t, s.outcome.pages)),
-                s.noise_pages.to_string(),
-                human_duration(s.outcome.firing_ms),
             ];
+            match t.objective {
+                Objective::CatchIncidents => cells.push(s.noise_pages.to_string()),
+                Objective::KeepOtherPages => {
+                    cells.push(format!("{}/{}", s.kept_pages, other_pages(t)))
+                }
+                Objective::Survey => {}
+            }
+            cells.push(human_duration(s.outcome.firing_ms));
             cells.extend(
                 s.quiet
                     .iter()
@@ -154,7 +199,9 @@ fn rows(t: &Tuning) -> Vec<Row> {
                 Some(ms) => format!("fires after {}", human_duration(*ms)),
                 None => "missed".to_string(),
             }));
-            cells.push(verdict(t, index));
+            if t.objective != Objective::Survey {
+                cells.push(verdict(t, index));
+            }
             Row { index, cells }
         })
         .collect()
@@ -178,7 +225,47 @@ fn conflict_text(t: &Tuning, c: &Conflict) -> String {
             t.false_positives[*false_positive].mark.describe(),
             t.incidents[*incident].describe()
         ),
+        Conflict::NotAllAtOnce => "each pair of marks can be met, but no candidate meets them all at once; the rows above are the best trade-offs".to_string(),
+        Conflict::QuietOnlyWhenSilent => "every raised threshold or longer `for` that is quiet at the marked false positives never fires at all in the window: the false positives look like the alert's strongest signal. Mark an incident (--incident START/LENGTH) so tune knows what must still fire, or give the expression another condition".to_string(),
     }
+}
+
+/// The presumed-real pages the recommended candidate does not fire for.
+fn lost_pages(t: &Tuning) -> Vec<&Page> {
+    t.presumed_real()
+        .filter(|p| {
+            !t.recommended_timelines.iter().any(|line| {
+                line.labels == p.labels
+                    && line
+                        .firing
+                        .iter()
+                        .any(|&(a, b)| a < p.firing.1 && p.firing.0 < b)
+            })
+        })
+        .collect()
+}
+
+/// `2026-11-17 14:02  {pod="a"}`: a page's time and instance, without the
+/// alert's name.
+fn page_line(p: &Page) -> String {
+    let labels: Vec<(String, String)> = p
+        .labels
+        .iter()
+        .filter(|(k, _)| k != "alertname")
+        .cloned()
+        .collect();
+    let mut line = format!(
+        "{} to {}",
+        short_utc(p.firing.0),
+        short_utc(p.firing.1).get(11..).unwrap_or("")
+    );
+    if !labels.is_empty() {
+        line.push_str(&format!("  {}", crate::simulate::labels_text(&labels)));
+    }
+    if p.false_positive {
+        line.push_str("  (marked false positive)");
+    }
+    line
 }
 
 fn recommendation_text(t: &Tuning) -> Option<String> {
@@ -186,10 +273,16 @@ fn recommendation_text(t: &Tuning) -> Option<String> {
     let s = &t.candidates[index];
     let c = s.candidate();
     if index == 0 {
-        return Some(format!(
-            "Keep the rule as it is: no candidate meets the marks with fewer pages or an earlier detection than today's `{}`.",
-            candidate_label(t, &c)
-        ));
+        return Some(match t.objective {
+            Objective::KeepOtherPages => format!(
+                "Keep the rule as it is: today's `{}` did not page at the marked false positives.",
+                candidate_label(t, &c)
+            ),
+            _ => format!(
+                "Keep the rule as it is: no candidate meets the marks with fewer pages or an earlier detection than today's `{}`.",
+                candidate_label(t, &c)
+            ),
+        });
     }
     let today = t.today().candidate();
     let mut parts = Vec::new();
@@ -202,12 +295,29 @@ fn recommendation_text(t: &Tuning) -> Option<String> {
                 op.symbol(),
                 number(new)
             );
-            if let Some((lo, hi)) = t.equivalent.filter(|(lo, hi)| hi > lo) {
-                text.push_str(&format!(
-                    " (any threshold from {} to {} does the same on this history; the middle keeps a margin on both sides)",
+            let range = t.equivalent.filter(|(lo, hi)| hi > lo);
+            match (range, t.pick) {
+                (Some((lo, hi)), Some(ThresholdPick::Middle)) => text.push_str(&format!(
+                    " (any threshold from {} to {} does the same on this history; {}, the middle, keeps a margin on both sides)",
+                    number(lo),
+                    number(hi),
+                    number(new)
+                )),
+                (Some((lo, hi)), Some(ThresholdPick::NearestMiddle)) => text.push_str(&format!(
+                    " (the tried thresholds from {} to {} do the same on this history; {} is the one nearest their middle)",
+                    number(lo),
+                    number(hi),
+                    number(new)
+                )),
+                (Some((lo, hi)), _) => text.push_str(&format!(
+                    " (the nearest to today's that is quiet at every marked false positive; any threshold from {} to {} keeps the same pages)",
                     number(lo),
                     number(hi)
-                ));
+                )),
+                (None, _) if t.objective == Objective::KeepOtherPages => text.push_str(
+                    " (the nearest to today's that is quiet at every marked false positive)",
+                ),
+                (None, _) => {}
             }
             parts.push(text);
         }
@@ -226,6 +336,41 @@ fn recommendation_text(t: &Tuning) -> Option<String> {
             human_duration(c.keep_firing_for_ms)
         ));
     }
+    let mut text = format!("Recommended: {}.", parts.join(", "));
+    if t.objective == Objective::KeepOtherPages {
+        let lost = lost_pages(t);
+        text.push_str(&format!(
+            " On this history it stays quiet at every marked false positive and keeps {} of today's {} pages",
+            s.kept_pages,
+            t.today().outcome.pages
+        ));
+        if lost.is_empty() {
+            text.push_str(&format!(
+                "; it loses none outside the false positive{}",
+                if t.false_positives.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            ));
+        } else {
+            let times: Vec<String> = lost.iter().take(5).map(|p| short_utc(p.firing.0)).collect();
+            text.push_str(&format!(
+                "; it loses {} outside the false positives ({}{})",
+                lost.len(),
+                times.join(", "),
+                if lost.len() > 5 { ", ..." } else { "" }
+            ));
+        }
+        if s.kept_delay_ms > 0 {
+            text.push_str(&format!(
+                ", and fires {} later than today's rule in all",
+                human_duration(s.kept_delay_ms)
+            ));
+        }
+        text.push_str(". Today's other pages are presumed real; mark incidents (--incident) to rank by what must fire.");
+        return Some(text);
+    }
     let delays: Vec<String> = s
         .delays_ms
         .iter()
@@ -238,7 +383,6 @@ fn recommendation_text(t: &Tuning) -> Option<String> {
             )
         })
         .collect();
-    let mut text = format!("Recommended: {}.", parts.join(", "));
     text.push_str(&format!(
         " On this history it pages {} times instead of {} ({} outside the marked incidents instead of {})",
         s.outcome.pages,
@@ -257,6 +401,36 @@ fn recommendation_text(t: &Tuning) -> Option<String> {
     }
     text.push('.');
     Some(text)
+}
+
+/// Without marks: why nothing is recommended, today's pages, and the marks
+/// that would let `tune` recommend.
+fn survey_lines(t: &Tuning) -> Vec<String> {
+    let mut out = vec![
+        "No recommendation: no marks say which pages were wrong or what must still fire, and the fewest pages always means silence.".to_string(),
+    ];
+    let pages = &t.today_pages;
+    if pages.is_empty() {
+        out.push("Today's rule did not page in the window, so there is nothing to silence: mark when it should have fired (--incident START/LENGTH, or [[incident]] in a --marks file) and tune finds the rules that would have.".into());
+        return out;
+    } else {
+        out.push(format!(
+            "Today's rule paged {} time{} in the window:",
+            pages.len(),
+            if pages.len() == 1 { "" } else { "s" }
+        ));
+        for p in pages.iter().take(10) {
+            out.push(format!("    {}", page_line(p)));
+        }
+        if pages.len() > 10 {
+            out.push(format!(
+                "    ... and {} more (all in --format json)",
+                pages.len() - 10
+            ));
+        }
+    }
+    out.push("Mark the pages that should not have happened (--false-positive TIME, e.g. the start of one above) and tune recommends the smallest change that silences them and keeps the others; mark when it must fire (--incident START/LENGTH) to rank by that. Both fit in a marks file (--marks FILE).".into());
+    out
 }
 
 fn marks_lines(t: &Tuning) -> Vec<String> {
@@ -292,9 +466,10 @@ fn marks_lines(t: &Tuning) -> Vec<String> {
 
 fn window_line(t: &Tuning) -> String {
     format!(
-        "{} .. {} ({} evaluations every {}, {} series, {} candidates)",
+        "{} .. {} ({}: {} evaluations every {}, {} series, {} candidates)",
         crate::time::format_utc(t.grid.start_ms),
-        crate::time::format_utc(t.grid.at(t.grid.len.saturating_sub(1))),
+        crate::time::format_utc(t.grid.at(t.grid.len)),
+        human_duration(window_ms(t)),
         t.grid.len,
         t.plan.interval,
         t.series,
@@ -302,61 +477,68 @@ fn window_line(t: &Tuning) -> String {
     )
 }
 
+/// `text` after `label`, wrapped to `width`.
+fn put(out: &mut dyn Write, width: Option<usize>, label: &str, text: &str) -> io::Result<()> {
+    for line in labelled(label, text, width) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
 pub fn write_human(t: &Tuning, context: &Context, out: &mut dyn Write) -> io::Result<()> {
     let p = &t.plan;
-    writeln!(
+    let width = context.width;
+    put(
         out,
-        "{}  {}:{}  group {}",
-        p.alertname, p.file, p.line, p.group
+        width,
+        "",
+        &format!("{}  {}:{}  group {}", p.alertname, p.file, p.line, p.group),
     )?;
     match &p.mode {
-        PlanMode::Split { op, threshold } => writeln!(
+        PlanMode::Split { op, threshold } => put(
             out,
-            "  signal   {}  {} {}",
-            p.query,
-            op.symbol(),
-            number(*threshold)
+            width,
+            "  signal   ",
+            &format!("{}  {} {}", p.query, op.symbol(), number(*threshold)),
         )?,
-        PlanMode::Whole { .. } => writeln!(out, "  expr     {}", p.query)?,
+        PlanMode::Whole { .. } => put(out, width, "  expr     ", &p.query)?,
     }
-    writeln!(out, "  window   {}", window_line(t))?;
-    writeln!(out, "  data     {}", context.source)?;
+    put(out, width, "  window   ", &window_line(t))?;
+    put(out, width, "  data     ", &context.source)?;
     for (i, m) in marks_lines(t).iter().enumerate() {
-        writeln!(out, "  {}  {m}", if i == 0 { "marks  " } else { "       " })?;
+        put(
+            out,
+            width,
+            if i == 0 { "  marks    " } else { "           " },
+            m,
+        )?;
     }
     writeln!(out)?;
-    let header = header(t);
-    let rows = rows(t);
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(&r.cells) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let last = header.len() - 1;
-    let line = |cells: &[String], mark: &str| {
-        let mut s = format!("{mark} ");
-        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
-            if i == 0 || i == last {
-                s.push_str(&format!("{c:<w$}  "));
-            } else {
-                s.push_str(&format!("{c:>w$}  "));
-            }
-        }
-        s.trim_end().to_string()
+    let table = Table {
+        header_prefix: "  ",
+        header: header(t),
+        rows: rows(t)
+            .into_iter()
+            .map(|r| {
+                let mark = if Some(r.index) == t.recommended {
+                    "* "
+                } else {
+                    "  "
+                };
+                (mark, r.cells)
+            })
+            .collect(),
+        text_last: t.objective != Objective::Survey,
+        // On a narrow terminal the marks' columns go first (the verdict
+        // says what each candidate did wrong), then the rate per week.
+        droppable: mark_columns(t).chain([2]).collect(),
     };
-    writeln!(out, "{}", line(&header, " "))?;
-    for r in &rows {
-        let mark = if Some(r.index) == t.recommended {
-            "*"
-        } else {
-            " "
-        };
-        writeln!(out, "{}", line(&r.cells, mark))?;
+    for line in table.render(width) {
+        writeln!(out, "{line}")?;
     }
     writeln!(out)?;
     if let Some(text) = recommendation_text(t) {
-        writeln!(out, "{text}")?;
+        put(out, width, "", &text)?;
         if t.recommended != Some(0) {
             let rec = t.recommendation().expect("recommended");
             writeln!(
@@ -371,21 +553,27 @@ pub fn write_human(t: &Tuning, context: &Context, out: &mut dyn Write) -> io::Re
     } else if !t.conflicts.is_empty() {
         writeln!(out, "No candidate meets every mark:")?;
         for c in &t.conflicts {
-            writeln!(out, "  - {}", conflict_text(t, c))?;
+            put(out, width, "  - ", &conflict_text(t, c))?;
         }
         writeln!(
             out,
             "The rows above are the best trade-offs (most marks met, then fewest pages)."
         )?;
     }
-    if t.incidents.is_empty() && t.false_positives.is_empty() {
-        writeln!(out, "No marks given: with --incident and --false-positive (or --marks FILE), candidates are ranked by what they would have done then.")?;
+    if t.objective == Objective::Survey {
+        for line in survey_lines(t) {
+            match line.strip_prefix("    ") {
+                // Pages are one line each: a time and an instance.
+                Some(page) => writeln!(out, "    {page}")?,
+                None => put(out, width, "", &line)?,
+            }
+        }
     }
     for n in &t.notes {
-        writeln!(out, "Note: {n}")?;
+        put(out, width, "Note: ", n)?;
     }
     for w in &context.warnings {
-        writeln!(out, "Server warning: {w}")?;
+        put(out, width, "Server warning: ", w)?;
     }
     for plot in &context.plots {
         writeln!(out, "Plot: {}", plot.display())?;
@@ -470,6 +658,15 @@ pub fn write_markdown(t: &Tuning, context: &Context, out: &mut dyn Write) -> io:
         }
         writeln!(out)?;
     }
+    if t.objective == Objective::Survey {
+        for line in survey_lines(t) {
+            match line.strip_prefix("    ") {
+                Some(page) => writeln!(out, "- {page}")?,
+                None => writeln!(out, "\n{line}\n")?,
+            }
+        }
+        writeln!(out)?;
+    }
     for n in &t.notes {
         writeln!(out, "> Note: {n}\n")?;
     }
@@ -494,6 +691,9 @@ struct JsonTuning<'a> {
     query: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     op: Option<&'static str>,
+    /// What the marks ask: survey (none), keep_other_pages (only false
+    /// positives), catch_incidents.
+    objective: &'static str,
     eval_interval_seconds: f64,
     start: i64,
     end: i64,
@@ -504,6 +704,8 @@ struct JsonTuning<'a> {
     /// Index into `candidates`; today's rule is 0.
     recommended: Option<usize>,
     equivalent_thresholds: Option<[f64; 2]>,
+    /// Today's firing episodes (its pages), in time order.
+    today_pages: Vec<JsonPage>,
     #[serde(skip_serializing_if = "Option::is_none")]
     snippet: Option<String>,
     shortlist: &'a [usize],
@@ -521,6 +723,14 @@ struct JsonFalsePositive<'a> {
     note: Option<&'a str>,
     window: [i64; 2],
     today_fired: bool,
+}
+
+#[derive(Serialize)]
+struct JsonPage {
+    labels: std::collections::BTreeMap<String, String>,
+    start: i64,
+    end: i64,
+    false_positive: bool,
 }
 
 #[derive(Serialize)]
@@ -549,9 +759,18 @@ struct JsonCandidate {
     /// Per false positive: whether it stayed quiet.
     quiet: Vec<bool>,
     meets_every_mark: bool,
+    /// What it did at the marks, as the table says it (none without marks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verdict: Option<String>,
+    /// Only false positives marked: today's other pages this candidate fires
+    /// for (same instance, during the page), and how much later in all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    other_pages_kept: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    other_pages_delay_seconds: Option<f64>,
 }
 
-fn json_candidate(t: &Tuning, s: &Scored) -> JsonCandidate {
+fn json_candidate(t: &Tuning, index: usize, s: &Scored) -> JsonCandidate {
     let secs = |ms: u64| ms as f64 / 1000.0;
     let c = s.candidate();
     let o = &s.outcome;
@@ -569,6 +788,10 @@ fn json_candidate(t: &Tuning, s: &Scored) -> JsonCandidate {
         detection_delay_seconds: s.delays_ms.iter().map(|d| d.map(secs)).collect(),
         quiet: s.quiet.clone(),
         meets_every_mark: s.meets_every_mark(),
+        verdict: (t.objective != Objective::Survey).then(|| verdict(t, index)),
+        other_pages_kept: (t.objective == Objective::KeepOtherPages).then_some(s.kept_pages),
+        other_pages_delay_seconds: (t.objective == Objective::KeepOtherPages)
+            .then(|| secs(s.kept_delay_ms)),
     }
 }
 
@@ -583,6 +806,7 @@ pub fn write_json(t: &Tuning, context: &Context, out: &mut dyn Write) -> io::Res
         line: p.line,
         query: &p.query,
         op: t.op().map(|o| o.symbol()),
+        objective: t.objective.as_str(),
         eval_interval_seconds: p.interval.millis as f64 / 1000.0,
         start: t.grid.start_ms,
         end: t.grid.at(t.grid.len),
@@ -609,6 +833,16 @@ pub fn write_json(t: &Tuning, context: &Context, out: &mut dyn Write) -> io::Res
             .collect(),
         recommended: t.recommended,
         equivalent_thresholds: t.equivalent.map(|(a, b)| [a, b]),
+        today_pages: t
+            .today_pages
+            .iter()
+            .map(|p| JsonPage {
+                labels: p.labels.iter().cloned().collect(),
+                start: p.firing.0,
+                end: p.firing.1,
+                false_positive: p.false_positive,
+            })
+            .collect(),
         snippet: t
             .recommendation()
             .filter(|_| t.recommended != Some(0))
@@ -622,7 +856,12 @@ pub fn write_json(t: &Tuning, context: &Context, out: &mut dyn Write) -> io::Res
             .iter()
             .map(|p| p.display().to_string())
             .collect(),
-        candidates: t.candidates.iter().map(|s| json_candidate(t, s)).collect(),
+        candidates: t
+            .candidates
+            .iter()
+            .enumerate()
+            .map(|(i, s)| json_candidate(t, i, s))
+            .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
     writeln!(out)

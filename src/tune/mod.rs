@@ -4,13 +4,28 @@
 //!
 //! One alert's history (already on its evaluation grid) is replayed for every
 //! candidate of a sweep, in one pass that also tells when each candidate fired
-//! in each marked span. Among the candidates that meet every mark, the fewest pages
-//! outside the marked incidents win (pages during an incident are the alert
-//! doing its job, one per instance in trouble), then the shortest detection
-//! delay, then the fewest pages; a `for` shorter than today's only when no
-//! other candidate meets the marks. Thresholds that tie form a range, and the
-//! middle of it is recommended, so the choice keeps a margin on both sides
-//! instead of hugging the false positive or the weakest incident.
+//! in each marked span. What is recommended depends on what the marks say
+//! must still fire ([`Objective`]):
+//!
+//! - **Incidents marked.** Among the candidates that meet every mark, the
+//!   fewest pages outside the marked incidents win (pages during an incident
+//!   are the alert doing its job, one per instance in trouble), then the
+//!   shortest detection delay, then the fewest pages; a `for` shorter than
+//!   today's only when no other candidate meets the marks. Thresholds that
+//!   tie form a range, and its middle is recommended, so the choice keeps a
+//!   margin on both sides instead of hugging the false positive or the
+//!   weakest incident.
+//! - **Only false positives marked.** Today's other pages are presumed real:
+//!   "fewest pages" would reward silence. The recommendation is the smallest
+//!   tightening of today's rule (a threshold on the quiet side, a longer
+//!   `for`) that is quiet at every false positive and keeps the most of the
+//!   other pages, as early as possible; then the nearest threshold, then the
+//!   shortest `for`.
+//! - **No marks.** Nothing says which pages were wrong: the sweep is shown
+//!   and nothing is recommended.
+//!
+//! A candidate that never fires in the window is never recommended, and the
+//! automatic threshold grid stays inside the signal's observed range.
 //!
 //! Pure: no files, no HTTP, no printing.
 
@@ -18,7 +33,9 @@ pub mod marks;
 pub mod snippet;
 
 use crate::promql::split::Op;
-use crate::replay::{self, Candidate, Grid, Mode, Outcome, Series, SpanOutcome, Timeline};
+use crate::replay::{
+    self, Candidate, Grid, Labels, Mode, Outcome, Series, SeriesSpan, SpanOutcome, Timeline,
+};
 use crate::simulate::{self, Plan, PlanMode};
 
 pub use marks::{FalsePositive, Incident, Marks};
@@ -63,6 +80,11 @@ pub struct Scored {
     /// Firing episodes that overlap no marked incident: the pages that
     /// cost sleep without a reason (all pages when no incident is marked).
     pub noise_pages: u64,
+    /// Of today's pages presumed real ([`Tuning::presumed_real`]), those
+    /// during which this candidate fired on the same instance.
+    pub kept_pages: u64,
+    /// Summed over the kept pages: how much later than today's rule it fired.
+    pub kept_delay_ms: u64,
 }
 
 impl Scored {
@@ -84,6 +106,48 @@ impl Scored {
     }
 }
 
+/// What the marks ask of a candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Objective {
+    /// No marks: the sweep is shown, nothing is recommended.
+    Survey,
+    /// Only false positives: quiet at each, keeping today's other pages.
+    KeepOtherPages,
+    /// Incidents (and maybe false positives): fire for each incident, quiet
+    /// at each false positive, fewest pages outside the incidents.
+    CatchIncidents,
+}
+
+impl Objective {
+    pub fn of(marks: &Marks) -> Objective {
+        if !marks.incidents.is_empty() {
+            Objective::CatchIncidents
+        } else if !marks.false_positives.is_empty() {
+            Objective::KeepOtherPages
+        } else {
+            Objective::Survey
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Objective::Survey => "survey",
+            Objective::KeepOtherPages => "keep_other_pages",
+            Objective::CatchIncidents => "catch_incidents",
+        }
+    }
+}
+
+/// One of today's pages: an instance's firing episode under today's rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub labels: Labels,
+    /// `[start, end)` of the firing.
+    pub firing: (i64, i64),
+    /// Whether it overlaps a marked false positive's span.
+    pub false_positive: bool,
+}
+
 /// A false positive and an incident no candidate satisfies together.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Conflict {
@@ -96,6 +160,11 @@ pub enum Conflict {
         false_positive: usize,
         incident: usize,
     },
+    /// Only false positives marked: every tightening of today's rule quiet
+    /// at them never fires at all in the window.
+    QuietOnlyWhenSilent,
+    /// Every pair of marks can be met, but not all of them at once.
+    NotAllAtOnce,
 }
 
 #[derive(Debug, Clone)]
@@ -103,6 +172,9 @@ pub struct Tuning {
     pub plan: Plan,
     pub grid: Grid,
     pub series: usize,
+    pub objective: Objective,
+    /// Every firing episode of today's rule, in time order.
+    pub today_pages: Vec<Page>,
     pub incidents: Vec<Incident>,
     pub false_positives: Vec<PlacedFalsePositive>,
     /// Every candidate of the sweep; today's rule first.
@@ -112,6 +184,8 @@ pub struct Tuning {
     /// The thresholds that do exactly as well as the recommended one with
     /// its timing (lowest, highest).
     pub equivalent: Option<(f64, f64)>,
+    /// How the recommended threshold was chosen within `equivalent`.
+    pub pick: Option<ThresholdPick>,
     /// Rows worth printing, best first (today's rule not included).
     pub shortlist: Vec<usize>,
     pub conflicts: Vec<Conflict>,
@@ -135,9 +209,27 @@ pub enum TuneError {
     NoSamples { alert: String, query: String },
 }
 
+/// Where in a range of equally good thresholds the recommended one lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThresholdPick {
+    /// The range's middle, checked to do the same as its ends.
+    Middle,
+    /// The tried threshold nearest the middle (the middle itself does not
+    /// do the same: the range is not one piece on this history).
+    NearestMiddle,
+    /// The end nearest today's threshold (the smallest change).
+    NearestToday,
+}
+
 impl Tuning {
     pub fn today(&self) -> &Scored {
         &self.candidates[0]
+    }
+
+    /// Today's pages outside every marked false positive: the ones a
+    /// candidate should keep when no incident is marked.
+    pub fn presumed_real(&self) -> impl Iterator<Item = &Page> {
+        self.today_pages.iter().filter(|p| !p.false_positive)
     }
 
     pub fn recommendation(&self) -> Option<&Scored> {
@@ -163,6 +255,7 @@ pub fn tune(
 ) -> Result<Tuning, TuneError> {
     let window = (grid.start_ms, grid.at(grid.len));
     check_inside(marks, window, grid.at(grid.len.saturating_sub(1)))?;
+    let objective = Objective::of(marks);
     let mut notes = Vec::new();
     let samples = || {
         series
@@ -266,6 +359,7 @@ pub fn tune(
             }
         }
     }
+    let today_pages = pages(&today_timelines, &false_positives);
     // Every candidate's verdicts at the marks come out of the sweep's one
     // pass; a replay per candidate cost a minute on a month of 1,000 series.
     let spans = replay::Spans {
@@ -275,8 +369,13 @@ pub fn tune(
             .map(|i| (i.start_ms, i.end_ms))
             .collect(),
         quiet: false_positives.iter().map(|fp| fp.window).collect(),
+        on_series: if objective == Objective::KeepOtherPages {
+            series_spans(series, &today_pages)
+        } else {
+            Vec::new()
+        },
     };
-    let candidates: Vec<Scored> =
+    let mut candidates: Vec<Scored> =
         replay::sweep_spans(grid, series, mode, &thresholds, &fors, &keeps, &spans)
             .into_iter()
             .map(|(outcome, in_spans)| score(outcome, in_spans, &marks.incidents))
@@ -290,12 +389,73 @@ pub fn tune(
             "the signal is flat at {first_sample} over the window"
         ));
     }
-    let (recommended, equivalent) = recommend(&candidates);
-    let shortlist = shortlist(&candidates, recommended);
-    let conflicts = if recommended.is_none() && !marks.is_empty() {
-        conflicts(&candidates)
-    } else {
-        Vec::new()
+    let op = match mode {
+        Mode::Split(op) => Some(op),
+        Mode::Whole => None,
+    };
+    let (recommended, equivalent, pick) = match objective {
+        Objective::Survey => (None, None, None),
+        Objective::KeepOtherPages => {
+            let (r, range) = recommend_keeping_pages(&candidates, op);
+            (
+                r,
+                range,
+                r.filter(|&i| i != 0)
+                    .and(range)
+                    .map(|_| ThresholdPick::NearestToday),
+            )
+        }
+        Objective::CatchIncidents => match recommend_for_incidents(&candidates) {
+            Some((r, tied)) => {
+                let range = threshold_range(&candidates, &tied);
+                if r == 0 {
+                    (Some(0), range, None)
+                } else {
+                    let middle = |c: Candidate| {
+                        let mut one = replay::sweep_spans(
+                            grid,
+                            series,
+                            mode,
+                            &c.threshold.into_iter().collect::<Vec<_>>(),
+                            &[c.for_ms],
+                            &[c.keep_firing_for_ms],
+                            &spans,
+                        );
+                        let (outcome, in_spans) = one.swap_remove(0);
+                        score(outcome, in_spans, &marks.incidents)
+                    };
+                    let (r, pick) = middle_of_tie(&mut candidates, &tied, range, middle);
+                    (Some(r), range, pick)
+                }
+            }
+            None => (None, None, None),
+        },
+    };
+    let shortlist = match objective {
+        Objective::Survey => survey(&candidates, op),
+        _ => shortlist(&candidates, recommended, objective),
+    };
+    let conflicts = match (recommended, objective) {
+        (Some(_), _) | (None, Objective::Survey) => Vec::new(),
+        (None, Objective::CatchIncidents) => {
+            let mut found = conflicts(&candidates);
+            if found.is_empty() {
+                found.push(Conflict::NotAllAtOnce);
+            }
+            found
+        }
+        (None, Objective::KeepOtherPages) => {
+            let tightenings: Vec<Scored> = candidates
+                .iter()
+                .filter(|s| tightens(s.candidate(), today_candidate, op))
+                .cloned()
+                .collect();
+            let mut found = conflicts(&tightenings);
+            if found.is_empty() {
+                found.push(Conflict::QuietOnlyWhenSilent);
+            }
+            found
+        }
     };
     let recommended_timelines = match recommended {
         Some(i) if i != 0 => replay::timelines(grid, series, mode, candidates[i].candidate()),
@@ -306,17 +466,63 @@ pub fn tune(
         plan: plan.clone(),
         grid,
         series: series.len(),
+        objective,
+        today_pages,
         incidents: marks.incidents.clone(),
         false_positives,
         candidates,
         recommended,
         equivalent,
+        pick,
         shortlist,
         conflicts,
         notes,
         today_timelines,
         recommended_timelines,
     })
+}
+
+/// Today's firing episodes, in time order, each marked when it overlaps a
+/// false positive's span.
+fn pages(today: &[Timeline], false_positives: &[PlacedFalsePositive]) -> Vec<Page> {
+    let mut out: Vec<Page> = today
+        .iter()
+        .flat_map(|t| {
+            t.firing.iter().map(|&(a, b)| Page {
+                labels: t.labels.clone(),
+                firing: (a, b),
+                false_positive: false_positives
+                    .iter()
+                    .any(|fp| a < fp.window.1 && fp.window.0 < b),
+            })
+        })
+        .collect();
+    out.sort_by(|x, y| {
+        x.firing
+            .cmp(&y.firing)
+            .then_with(|| x.labels.cmp(&y.labels))
+    });
+    out
+}
+
+/// The presumed-real pages as spans on their own series, for the sweep.
+fn series_spans(series: &[Series], pages: &[Page]) -> Vec<SeriesSpan> {
+    let index: std::collections::HashMap<&Labels, usize> = series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (&s.labels, i))
+        .collect();
+    pages
+        .iter()
+        .filter(|p| !p.false_positive)
+        .filter_map(|p| {
+            Some(SeriesSpan {
+                series: *index.get(&p.labels)?,
+                start_ms: p.firing.0,
+                end_ms: p.firing.1,
+            })
+        })
+        .collect()
 }
 
 fn check_inside(
@@ -400,11 +606,14 @@ fn score(outcome: Outcome, in_spans: SpanOutcome, incidents: &[Incident]) -> Sco
         delays_ms,
         quiet,
         noise_pages,
+        kept_pages: in_spans.series_spans_fired,
+        kept_delay_ms: in_spans.series_spans_delay_ms,
     }
 }
 
-/// The best candidate that meets every mark, and the thresholds tied with it.
-fn recommend(candidates: &[Scored]) -> (Option<usize>, Option<(f64, f64)>) {
+/// With incidents marked: the best candidate that meets every mark, and the
+/// candidates tied with it at its timing.
+fn recommend_for_incidents(candidates: &[Scored]) -> Option<(usize, Vec<usize>)> {
     // Pages during a marked incident are the alert doing its job (one per
     // instance that was in trouble); the pages to save are the others.
     let key = |s: &Scored| (s.noise_pages, s.total_delay_ms(), s.outcome.pages);
@@ -414,7 +623,8 @@ fn recommend(candidates: &[Scored]) -> (Option<usize>, Option<(f64, f64)>) {
     // when nothing at today's `for` or longer meets every mark.
     let patient = |s: &Scored| s.candidate().for_ms >= today.for_ms;
     let eligible: Vec<usize> = {
-        let feasible = |i: &usize| candidates[*i].meets_every_mark();
+        let feasible =
+            |i: &usize| candidates[*i].meets_every_mark() && candidates[*i].outcome.pages > 0;
         let at_least: Vec<usize> = (0..candidates.len())
             .filter(feasible)
             .filter(|&i| patient(&candidates[i]))
@@ -425,9 +635,7 @@ fn recommend(candidates: &[Scored]) -> (Option<usize>, Option<(f64, f64)>) {
             at_least
         }
     };
-    let Some(best) = eligible.iter().map(|&i| key(&candidates[i])).min() else {
-        return (None, None);
-    };
+    let best = eligible.iter().map(|&i| key(&candidates[i])).min()?;
     // Among the tied: the fewest changes to the rule (today's timing first),
     // then the shortest `for`.
     let timing = |c: Candidate| (c.for_ms, c.keep_firing_for_ms);
@@ -452,16 +660,132 @@ fn recommend(candidates: &[Scored]) -> (Option<usize>, Option<(f64, f64)>) {
         .collect();
     if same.contains(&0) {
         // Today's rule already does as well as anything: keep it.
-        let range = threshold_range(candidates, &same);
-        return (Some(0), range);
+        return Some((0, same));
     }
     same.sort_by(|&a, &b| {
         let t = |i: usize| candidates[i].candidate().threshold.unwrap_or(0.0);
         t(a).total_cmp(&t(b))
     });
-    let range = threshold_range(candidates, &same);
-    let middle = same[same.len() / 2];
-    (Some(middle), range)
+    Some((same[0], same))
+}
+
+/// The middle of a range of tied thresholds, replayed (`replay_one`) to
+/// check that it does what the range's ends do; it joins the candidates
+/// when it does. Otherwise the tried threshold nearest the middle.
+fn middle_of_tie(
+    candidates: &mut Vec<Scored>,
+    tied: &[usize],
+    range: Option<(f64, f64)>,
+    replay_one: impl Fn(Candidate) -> Scored,
+) -> (usize, Option<ThresholdPick>) {
+    let first = tied[0];
+    let Some((lo, hi)) = range.filter(|(lo, hi)| hi > lo) else {
+        return (first, None);
+    };
+    let key = |s: &Scored| {
+        (
+            s.noise_pages,
+            s.delays_ms.clone(),
+            s.quiet.clone(),
+            s.outcome.pages,
+        )
+    };
+    let reference = candidates[first].clone();
+    let middle = round_middle(lo, hi);
+    let nearest = *tied
+        .iter()
+        .min_by(|&&a, &&b| {
+            let d = |i: usize| (candidates[i].candidate().threshold.unwrap_or(lo) - middle).abs();
+            d(a).total_cmp(&d(b))
+        })
+        .expect("tied is not empty");
+    if let Some(found) = tied
+        .iter()
+        .find(|&&i| candidates[i].candidate().threshold == Some(middle))
+    {
+        return (*found, Some(ThresholdPick::Middle));
+    }
+    let mut candidate = reference.candidate();
+    candidate.threshold = Some(middle);
+    let scored = replay_one(candidate);
+    if key(&scored) == key(&reference) && scored.meets_every_mark() && scored.outcome.pages > 0 {
+        candidates.push(scored);
+        (candidates.len() - 1, Some(ThresholdPick::Middle))
+    } else {
+        (nearest, Some(ThresholdPick::NearestMiddle))
+    }
+}
+
+/// `(lo + hi) / 2`, with no more digits than the range needs: the middle of
+/// 0.98 and 1 is 0.99, of 100 and 250 is 175.
+fn round_middle(lo: f64, hi: f64) -> f64 {
+    let middle = (lo + hi) / 2.0;
+    let width = hi - lo;
+    if !(width.is_finite() && width > 0.0) {
+        return middle;
+    }
+    // Two significant digits of the range's width.
+    let decimals = (1.0 - width.log10().floor()).clamp(0.0, 15.0) as i32;
+    let scale = 10f64.powi(decimals);
+    let rounded = (middle * scale).round() / scale;
+    if rounded > lo && rounded < hi {
+        rounded
+    } else {
+        middle
+    }
+}
+
+/// Whether `c` can only fire where `today` does, on the same instance: a
+/// threshold on the quiet side (or the same), a `for` at least as long and
+/// the same `keep_firing_for`.
+fn tightens(c: Candidate, today: Candidate, op: Option<replay::Comparison>) -> bool {
+    use replay::Comparison::*;
+    let threshold = match (op, c.threshold, today.threshold) {
+        (Some(Gt | Ge), Some(t), Some(t0)) => t >= t0,
+        (Some(Lt | Le), Some(t), Some(t0)) => t <= t0,
+        (_, t, t0) => t.map(f64::to_bits) == t0.map(f64::to_bits),
+    };
+    threshold && c.for_ms >= today.for_ms && c.keep_firing_for_ms == today.keep_firing_for_ms
+}
+
+/// With only false positives marked: the tightening of today's rule that is
+/// quiet at each, keeps the most of today's other pages, the earliest, and
+/// changes the least (nearest threshold, then shortest `for`). Returns it
+/// and the thresholds that do the same at its timing.
+fn recommend_keeping_pages(
+    candidates: &[Scored],
+    op: Option<replay::Comparison>,
+) -> (Option<usize>, Option<(f64, f64)>) {
+    let today = candidates[0].candidate();
+    let distance = |s: &Scored| match (s.candidate().threshold, today.threshold) {
+        (Some(t), Some(t0)) => (t - t0).abs(),
+        _ => 0.0,
+    };
+    let eligible: Vec<usize> = (0..candidates.len())
+        .filter(|&i| {
+            let s = &candidates[i];
+            s.quiet.iter().all(|q| *q) && s.outcome.pages > 0 && tightens(s.candidate(), today, op)
+        })
+        .collect();
+    let key = |s: &Scored| (std::cmp::Reverse(s.kept_pages), s.kept_delay_ms);
+    let Some(best) = eligible.iter().copied().min_by(|&a, &b| {
+        let (x, y) = (&candidates[a], &candidates[b]);
+        key(x)
+            .cmp(&key(y))
+            .then(distance(x).total_cmp(&distance(y)))
+            .then(x.candidate().for_ms.cmp(&y.candidate().for_ms))
+    }) else {
+        return (None, None);
+    };
+    let timing = |s: &Scored| (s.candidate().for_ms, s.candidate().keep_firing_for_ms);
+    let same: Vec<usize> = eligible
+        .into_iter()
+        .filter(|&i| {
+            timing(&candidates[i]) == timing(&candidates[best])
+                && key(&candidates[i]) == key(&candidates[best])
+        })
+        .collect();
+    (Some(best), threshold_range(candidates, &same))
 }
 
 fn threshold_range(candidates: &[Scored], indices: &[usize]) -> Option<(f64, f64)> {
@@ -475,15 +799,27 @@ fn threshold_range(candidates: &[Scored], indices: &[usize]) -> Option<(f64, f64
 }
 
 /// The recommendation, then the best candidate of each other timing: by
-/// marks met, pages, delay. At most eight rows.
-fn shortlist(candidates: &[Scored], recommended: Option<usize>) -> Vec<usize> {
-    let mut order: Vec<usize> = (1..candidates.len()).collect();
+/// marks met, then (incidents marked) fewest pages outside them and delay,
+/// or (only false positives) most of today's other pages kept, earliest.
+/// Candidates that never fire are left out. At most eight rows.
+fn shortlist(
+    candidates: &[Scored],
+    recommended: Option<usize>,
+    objective: Objective,
+) -> Vec<usize> {
+    let mut order: Vec<usize> = (1..candidates.len())
+        .filter(|&i| candidates[i].outcome.pages > 0)
+        .collect();
     order.sort_by_key(|&i| {
         let s = &candidates[i];
+        let (first, second) = match objective {
+            Objective::KeepOtherPages => (u64::MAX - s.kept_pages, s.kept_delay_ms),
+            _ => (s.noise_pages, s.total_delay_ms()),
+        };
         (
             std::cmp::Reverse(s.marks_met()),
-            s.noise_pages,
-            s.total_delay_ms(),
+            first,
+            second,
             s.outcome.pages,
         )
     });
@@ -506,6 +842,67 @@ fn shortlist(candidates: &[Scored], recommended: Option<usize>) -> Vec<usize> {
         }
         rows.push(i);
     }
+    rows
+}
+
+/// Without marks: the rows that show what a change would do. At today's
+/// timing, the nearest threshold on the noisy side and thresholds spread
+/// over the quiet side, one per distinct outcome (at most six), then
+/// today's threshold with the other `for` values (at most three).
+/// Candidates that never fire are left out: nobody should be offered them.
+fn survey(candidates: &[Scored], op: Option<replay::Comparison>) -> Vec<usize> {
+    let today = candidates[0].candidate();
+    let fires = |i: &usize| candidates[*i].outcome.pages > 0;
+    let outcome = |i: usize| {
+        let o = &candidates[i].outcome;
+        (o.pages, o.firing_ms)
+    };
+    // Ordered from today's threshold outwards on each side.
+    let at_today = |quiet: bool| {
+        let mut list: Vec<usize> = (1..candidates.len())
+            .filter(|&i| {
+                let c = candidates[i].candidate();
+                c.for_ms == today.for_ms
+                    && c.keep_firing_for_ms == today.keep_firing_for_ms
+                    && tightens(c, today, op) == quiet
+            })
+            .filter(fires)
+            .collect();
+        let distance = |i: usize| {
+            (candidates[i].candidate().threshold.unwrap_or(0.0) - today.threshold.unwrap_or(0.0))
+                .abs()
+        };
+        list.sort_by(|&a, &b| distance(a).total_cmp(&distance(b)));
+        let mut seen = vec![outcome(0)];
+        list.retain(|&i| {
+            let new = !seen.contains(&outcome(i));
+            seen.push(outcome(i));
+            new
+        });
+        list
+    };
+    let quiet = at_today(true);
+    let mut rows: Vec<usize> = at_today(false).into_iter().take(1).collect();
+    if quiet.len() <= 5 {
+        rows.extend(quiet);
+    } else {
+        rows.extend((0..5).map(|k| quiet[k * (quiet.len() - 1) / 4]));
+    }
+    rows.sort_by(|&a, &b| {
+        let t = |i: usize| candidates[i].candidate().threshold.unwrap_or(0.0);
+        t(a).total_cmp(&t(b))
+    });
+    rows.extend(
+        (1..candidates.len())
+            .filter(|&i| {
+                let c = candidates[i].candidate();
+                c.threshold.map(f64::to_bits) == today.threshold.map(f64::to_bits)
+                    && c.keep_firing_for_ms == today.keep_firing_for_ms
+                    && c.for_ms != today.for_ms
+            })
+            .filter(fires)
+            .take(3),
+    );
     rows
 }
 
@@ -579,8 +976,18 @@ pub fn threshold_grid(
     let step = nice_step((hi - lo) / 40.0);
     let first = (lo / step).floor() as i64;
     let last = (hi / step).ceil() as i64;
+    // Inside the observed range, and short of its end on the side that
+    // fires: a threshold no sample passes would never have fired.
+    let fires = |t: f64| match op {
+        Op::Gt => t >= min && t < max,
+        Op::Ge => t >= min && t <= max,
+        Op::Lt => t > min && t <= max,
+        Op::Le => t >= min && t <= max,
+        Op::Eq | Op::Ne => false,
+    };
     (first..=last)
         .map(|k| round_to_step(k as f64 * step, step))
+        .filter(|&t| fires(t))
         .collect()
 }
 

@@ -213,9 +213,15 @@ fn nan_only_history_is_an_error_and_a_flat_signal_a_note() {
         "{:?}",
         t.notes
     );
-    // Without marks, every candidate meets them: the fewest pages (none) win
-    // and today's timing is kept.
-    assert_eq!(t.recommendation().unwrap().outcome.pages, 0);
+    // Without marks nothing is recommended (the fewest pages would be
+    // silence), and no row offered never fires.
+    assert_eq!(t.objective, Objective::Survey);
+    assert_eq!(t.recommended, None);
+    assert!(t.conflicts.is_empty());
+    assert!(t
+        .shortlist
+        .iter()
+        .all(|&i| t.candidates[i].outcome.pages > 0));
 }
 
 #[test]
@@ -306,11 +312,21 @@ fn threshold_grid_is_round_and_spans_the_firing_side() {
     let mut notes = Vec::new();
     let g = threshold_grid(values.clone(), Op::Gt, 0.8, &mut notes);
     assert_eq!(g.first(), Some(&0.5));
-    assert_eq!(g.last(), Some(&1.0));
+    // `> 1` would never fire: no sample passes it.
+    assert_eq!(g.last(), Some(&0.98));
     assert!(g.contains(&0.86) && g.contains(&0.9), "{g:?}");
+    assert_eq!(
+        threshold_grid(values.clone(), Op::Ge, 0.8, &mut notes).last(),
+        Some(&1.0)
+    );
     let g = threshold_grid(values.clone(), Op::Lt, 0.1, &mut notes);
-    assert_eq!(g.first(), Some(&0.0));
+    // `< 0` would never fire either.
+    assert_eq!(g.first(), Some(&0.02));
     assert!(g.last().unwrap() >= &0.5);
+    assert_eq!(
+        threshold_grid(values.clone(), Op::Le, 0.1, &mut notes).first(),
+        Some(&0.0)
+    );
     assert!(threshold_grid(values, Op::Eq, 1.0, &mut notes).is_empty());
 }
 
@@ -409,6 +425,258 @@ fn every_candidates_marks_agree_with_its_own_replay() {
             assert_eq!(s.delays_ms, delays, "round {round} {:?}", s.candidate());
             assert_eq!(s.quiet, quiet, "round {round} {:?}", s.candidate());
             assert_eq!(s.noise_pages, noise, "round {round} {:?}", s.candidate());
+        }
+    }
+}
+
+fn only_the_false_positive() -> Marks {
+    Marks {
+        incidents: Vec::new(),
+        false_positives: marks().false_positives,
+    }
+}
+
+#[test]
+fn with_only_a_false_positive_the_other_pages_are_kept_by_the_nearest_threshold() {
+    let t = tune(
+        &plan(0.8, 2),
+        grid(1440),
+        &day(),
+        &only_the_false_positive(),
+        &TuneOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(t.objective, Objective::KeepOtherPages);
+    // Today: the false positive and the two unmarked bursts.
+    assert_eq!(t.today().outcome.pages, 3);
+    assert_eq!(t.presumed_real().count(), 2);
+    assert_eq!(t.today().kept_pages, 2);
+    let rec = t.recommendation().expect("a tightening is quiet at it");
+    // The nearest threshold above the false positive's 0.86, today's `for`:
+    // quiet there, both other pages kept, none later.
+    assert_eq!(rec.candidate().threshold, Some(0.86));
+    assert_eq!(rec.candidate().for_ms, 2 * MIN as u64);
+    assert_eq!(rec.quiet, vec![true]);
+    assert_eq!((rec.kept_pages, rec.kept_delay_ms), (2, 0));
+    assert_eq!(t.pick, Some(ThresholdPick::NearestToday));
+    // Everything up to the weaker burst (0.95) keeps the same pages.
+    let (lo, hi) = t.equivalent.unwrap();
+    assert_eq!(lo, 0.86);
+    assert!((0.92..0.95).contains(&hi), "{hi}");
+    // The old objective (fewest pages) would have dropped a real page.
+    let fewest = t.candidates.iter().min_by_key(|s| s.outcome.pages).unwrap();
+    assert!(fewest.kept_pages < 2, "{:?}", fewest.candidate());
+}
+
+#[test]
+fn with_only_a_false_positive_a_longer_for_wins_when_no_threshold_keeps_every_page() {
+    // The false positive (4 minutes) is now stronger than the second burst.
+    let mut series = day();
+    for x in &mut series[0].values[180..184] {
+        *x = 0.96;
+    }
+    let t = tune(
+        &plan(0.8, 2),
+        grid(1440),
+        &series,
+        &only_the_false_positive(),
+        &TuneOptions::default(),
+    )
+    .unwrap();
+    let rec = t.recommendation().unwrap();
+    // A threshold above 0.96 would lose the 0.95 burst; `for: 5m` outlasts
+    // the 4-minute false positive and keeps both, each 3 minutes later.
+    assert_eq!(rec.candidate().threshold, Some(0.8));
+    assert_eq!(rec.candidate().for_ms, 5 * MIN as u64);
+    assert_eq!((rec.kept_pages, rec.kept_delay_ms), (2, 6 * MIN as u64));
+    let by_threshold = t
+        .candidates
+        .iter()
+        .find(|s| s.candidate().threshold == Some(0.96) && s.candidate().for_ms == 2 * MIN as u64)
+        .unwrap();
+    assert_eq!((by_threshold.quiet[0], by_threshold.kept_pages), (true, 1));
+}
+
+#[test]
+fn with_only_a_false_positive_that_is_the_strongest_signal_nothing_is_recommended() {
+    let t = tune(
+        &plan(0.8, 2),
+        grid(1440),
+        &day(),
+        &Marks {
+            incidents: Vec::new(),
+            false_positives: vec![FalsePositive {
+                at_ms: 850 * MIN,
+                end_ms: None,
+                note: None,
+            }],
+        },
+        &TuneOptions {
+            // 1 silences everything: it must not be offered.
+            thresholds: Some(vec![0.9, 1.0]),
+            fors_ms: Some(vec![0, 120_000]),
+            keep_firing_fors_ms: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(t.recommended, None);
+    assert_eq!(t.conflicts, vec![Conflict::QuietOnlyWhenSilent]);
+}
+
+#[test]
+fn without_marks_the_sweep_is_shown_and_nothing_recommended() {
+    let t = tune(
+        &plan(0.8, 2),
+        grid(1440),
+        &day(),
+        &Marks::default(),
+        &TuneOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(t.objective, Objective::Survey);
+    assert_eq!((t.recommended, t.equivalent, t.pick), (None, None, None));
+    assert!(t.conflicts.is_empty());
+    assert_eq!(t.today_pages.len(), 3);
+    assert!(!t.shortlist.is_empty());
+    let max = 0.97;
+    for &i in &t.shortlist {
+        let s = &t.candidates[i];
+        assert!(s.outcome.pages > 0, "{:?}", s.candidate());
+        let th = s.candidate().threshold.unwrap();
+        assert!((0.3..max).contains(&th), "{th}");
+    }
+}
+
+#[test]
+fn the_middle_of_a_tie_is_recommended_and_replayed_first() {
+    let t = tune(
+        &plan(0.8, 2),
+        grid(1440),
+        &day(),
+        &marks(),
+        &TuneOptions::default(),
+    )
+    .unwrap();
+    let rec = t.recommendation().unwrap();
+    let (lo, hi) = t.equivalent.unwrap();
+    assert_eq!(t.pick, Some(ThresholdPick::Middle));
+    assert_eq!(rec.candidate().threshold, Some(round_middle(lo, hi)));
+    // Only two tried thresholds tie: their middle is not one of them, so it
+    // is replayed, and it does the same.
+    let t = tune(
+        &plan(0.8, 2),
+        grid(1440),
+        &day(),
+        &marks(),
+        &TuneOptions {
+            thresholds: Some(vec![0.87, 0.93]),
+            fors_ms: Some(vec![]),
+            keep_firing_fors_ms: None,
+        },
+    )
+    .unwrap();
+    let rec = t.recommendation().unwrap();
+    assert_eq!(t.equivalent, Some((0.87, 0.93)));
+    assert_eq!(rec.candidate().threshold, Some(0.9));
+    assert_eq!(t.pick, Some(ThresholdPick::Middle));
+    assert!(rec.meets_every_mark());
+}
+
+#[test]
+fn middles_are_round() {
+    assert_eq!(round_middle(0.98, 1.0), 0.99);
+    assert_eq!(round_middle(0.86, 0.9), 0.88);
+    assert_eq!(round_middle(100.0, 250.0), 175.0);
+    assert_eq!(round_middle(0.001, 0.0013), 0.00115);
+}
+
+/// On generated signals with random marks of every kind: a recommendation
+/// always fires; with only false positives it is a quiet tightening that
+/// keeps at least as many of the other pages as any other quiet
+/// tightening; no automatic threshold lies outside the observed range.
+#[test]
+fn recommendations_on_generated_signals_fire_and_keep_the_most_pages() {
+    let mut next = replay::xorshift(0xA076_1D64_78BD_642F);
+    for round in 0..30 {
+        let len = 400;
+        let series: Vec<Series> = (0..3)
+            .map(|i| Series {
+                labels: vec![("i".into(), i.to_string())],
+                values: (0..len)
+                    .map(|k| match next() % 10 {
+                        0 => f64::NAN,
+                        _ if (k / 30 + i) % 4 == 0 => 0.7 + (next() % 30) as f64 / 100.0,
+                        _ => (next() % 70) as f64 / 100.0,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut at = || (next() % (len as u64 * MIN as u64)) as i64;
+        let marks = Marks {
+            incidents: (0..round % 3 / 2)
+                .map(|_| {
+                    let start_ms = at();
+                    Incident {
+                        start_ms,
+                        end_ms: start_ms + 20 * MIN,
+                        note: None,
+                    }
+                })
+                .collect(),
+            false_positives: (0..round % 3)
+                .map(|_| FalsePositive {
+                    at_ms: at(),
+                    end_ms: None,
+                    note: None,
+                })
+                .collect(),
+        };
+        let t = tune(
+            &plan(0.75, 2),
+            grid(len),
+            &series,
+            &marks,
+            &TuneOptions::default(),
+        )
+        .unwrap();
+        let finite = || {
+            series
+                .iter()
+                .flat_map(|s| &s.values)
+                .filter(|v| v.is_finite())
+        };
+        let max = finite().copied().fold(f64::MIN, f64::max);
+        let min = finite().copied().fold(f64::MAX, f64::min);
+        for s in &t.candidates[1..] {
+            let th = s.candidate().threshold.unwrap();
+            assert!(
+                th >= min && (th < max || th == 0.75),
+                "round {round}: {th} {min}..{max}"
+            );
+        }
+        if let Some(rec) = t.recommendation() {
+            assert!(rec.outcome.pages > 0, "round {round}");
+        }
+        if t.objective == Objective::KeepOtherPages {
+            let today = t.today().candidate();
+            let quiet_tightenings = t.candidates.iter().filter(|s| {
+                s.quiet.iter().all(|q| *q)
+                    && s.outcome.pages > 0
+                    && tightens(s.candidate(), today, Some(replay::Comparison::Gt))
+            });
+            let most = quiet_tightenings.map(|s| s.kept_pages).max();
+            match t.recommendation() {
+                Some(rec) => {
+                    assert!(tightens(
+                        rec.candidate(),
+                        today,
+                        Some(replay::Comparison::Gt)
+                    ));
+                    assert!(rec.quiet.iter().all(|q| *q));
+                    assert_eq!(Some(rec.kept_pages), most, "round {round}");
+                }
+                None => assert_eq!(most, None, "round {round}"),
+            }
         }
     }
 }
