@@ -117,6 +117,62 @@ impl LintResult {
             .map(|g| g.rules.len())
             .sum()
     }
+
+    /// What runbook coverage found on the reported files, when a runbook
+    /// was given: the summary line says it, not only the findings.
+    pub fn runbook_summary(&self) -> Option<RunbookSummary> {
+        if self.runbooks.is_empty() {
+            return None;
+        }
+        let mut names: Vec<&str> = Vec::new();
+        let mut summary = RunbookSummary {
+            pages: self
+                .runbooks
+                .pages
+                .iter()
+                .filter(|p| p.explicit)
+                .map(|p| p.source.name.clone())
+                .collect(),
+            ..RunbookSummary::default()
+        };
+        for (_, _, rule) in crate::checks::alerts(&self.rules) {
+            let name = rule.name();
+            if !names.contains(&name) {
+                names.push(name);
+                summary.alerts += 1;
+                summary.covered += usize::from(self.runbooks.coverage(name).is_some());
+            }
+            let url = rule
+                .annotations
+                .iter()
+                .find(|e| e.key.value == "runbook_url")
+                .map(|e| e.value.value.trim())
+                .filter(|u| !u.is_empty());
+            if let Some(url) = url {
+                match self.runbooks.resolve_runbook_url(url) {
+                    crate::runbook::Resolution::Found { .. } => summary.urls_resolved += 1,
+                    crate::runbook::Resolution::Unmapped => summary.urls_unchecked += 1,
+                    _ => summary.urls_broken += 1,
+                }
+            }
+        }
+        Some(summary)
+    }
+}
+
+/// Runbook coverage in numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RunbookSummary {
+    /// The runbook pages given with `--runbook`.
+    pub pages: Vec<String>,
+    /// Distinct alert names, and those with a runbook entry.
+    pub alerts: usize,
+    pub covered: usize,
+    /// `runbook_url` annotations that lead to a page and section, that do
+    /// not, and that no `--runbook-map` covers (not checked).
+    pub urls_resolved: usize,
+    pub urls_broken: usize,
+    pub urls_unchecked: usize,
 }
 
 /// Reads and loads inputs in parallel. Unreadable inputs stop the run.

@@ -259,3 +259,60 @@ fn partial_runs_do_not_report_stale_entries() {
     assert_eq!(count(&json, "runbook/stale"), 0);
     assert_eq!(code, 0);
 }
+
+#[test]
+fn the_summary_says_what_runbook_coverage_checked() {
+    let runbook = root("rules/runbook.md");
+    let map = format!("https://docs.wecare.example/ops/incident-response={runbook}");
+    let out = firedrill(&[
+        "lint",
+        &root("rules"),
+        "--runbook",
+        &runbook,
+        "--runbook-map",
+        &map,
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "All checks passed: 8 files (15 rules); 15 alerts, all in {runbook}; 15 of 15 runbook_url links resolved."
+        )),
+        "{text}"
+    );
+
+    // Without the map the links cannot be checked, and the summary says so.
+    let text = stdout(&firedrill(&["lint", &root("rules"), "--runbook", &runbook]));
+    assert!(
+        text.contains(
+            "0 of 15 runbook_url links resolved (15 under no --runbook-map, not checked)"
+        ),
+        "{text}"
+    );
+
+    // An alert without its row is counted, in the JSON summary too.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("runbook.md");
+    let text = std::fs::read_to_string(&runbook).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("| MariaDBDown | [MariaDB down](#mariadb-down) |\n", ""),
+    )
+    .unwrap();
+    let out = firedrill(&["lint", &root("rules"), "--runbook", path.to_str().unwrap()]);
+    assert!(
+        stdout(&out).contains("14 of 15 alerts in"),
+        "{}",
+        stdout(&out)
+    );
+    let (_, json) = lint_json(&[&root("rules"), "--runbook", path.to_str().unwrap()]);
+    let summary = &json["summary"]["runbook"];
+    assert_eq!(
+        (summary["alerts"].as_u64(), summary["covered"].as_u64()),
+        (Some(15), Some(14))
+    );
+    assert_eq!(summary["urls_unchecked"], 15);
+    // Without a runbook there is nothing to say.
+    let (_, json) = lint_json(&[&root("rules")]);
+    assert!(json["summary"].get("runbook").is_none(), "{json:#}");
+}

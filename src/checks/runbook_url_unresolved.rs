@@ -51,17 +51,7 @@ impl Check for UrlUnresolved {
             if url.is_empty() {
                 continue;
             }
-            let resolution = if url.starts_with('#') {
-                // A bare anchor: a section of the one runbook page given.
-                let explicit: Vec<_> = ctx.runbooks.pages.iter().filter(|p| p.explicit).collect();
-                match explicit.as_slice() {
-                    [page] => ctx.runbooks.resolve_link(page, url),
-                    _ => Resolution::Unmapped,
-                }
-            } else {
-                ctx.runbooks.resolve_url(url)
-            };
-            let (message, help) = match resolution {
+            let (message, help) = match ctx.runbooks.resolve_runbook_url(url) {
                 Resolution::Found { .. } | Resolution::Unmapped => continue,
                 Resolution::NoPage { path } => (
                     format!("runbook_url leads to {path}, which does not exist"),

@@ -210,6 +210,9 @@ pub fn summary_line(result: &LintResult) -> String {
     );
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let mut scope = format!("{} ({})", plural(files, "file"), plural(rules, "rule"));
+    if let Some(runbook) = result.runbook_summary() {
+        scope.push_str(&format!("; {}", runbook_scope(&runbook)));
+    }
     if result.suppressed > 0 {
         scope.push_str(&format!(
             "; {} suppressed by `# firedrill disable`",
@@ -230,6 +233,40 @@ pub fn summary_line(result: &LintResult) -> String {
         parts.push(plural(i, "info"));
     }
     format!("Found {} in {scope}.", parts.join(", "))
+}
+
+/// "15 alerts, all in rules/runbook.md; 3 runbook_url links resolved".
+fn runbook_scope(r: &crate::lint::RunbookSummary) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let pages = match r.pages.as_slice() {
+        [] => "the runbook".to_string(),
+        [one] => one.clone(),
+        many => format!("{} runbook pages", many.len()),
+    };
+    let mut text = if r.covered == r.alerts {
+        format!(
+            "{}, {} in {pages}",
+            plural(r.alerts, "alert"),
+            if r.alerts == 1 { "it" } else { "all" }
+        )
+    } else {
+        format!("{} of {} in {pages}", r.covered, plural(r.alerts, "alert"))
+    };
+    let urls = r.urls_resolved + r.urls_broken + r.urls_unchecked;
+    if urls > 0 {
+        text.push_str(&format!(
+            "; {} of {} resolved",
+            r.urls_resolved,
+            plural(urls, "runbook_url link")
+        ));
+        if r.urls_unchecked > 0 {
+            text.push_str(&format!(
+                " ({} under no --runbook-map, not checked)",
+                r.urls_unchecked
+            ));
+        }
+    }
+    text
 }
 
 #[cfg(test)]

@@ -47,6 +47,9 @@ struct Summary {
     infos: usize,
     /// Findings silenced by `# firedrill disable` comments (not in `diagnostics`).
     suppressed: usize,
+    /// Runbook coverage, when a runbook was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runbook: Option<crate::lint::RunbookSummary>,
 }
 
 pub fn write(result: &LintResult, out: &mut dyn Write) -> io::Result<()> {
@@ -92,6 +95,7 @@ pub fn write(result: &LintResult, out: &mut dyn Write) -> io::Result<()> {
             warnings: result.count(Severity::Warning),
             infos: result.count(Severity::Info),
             suppressed: result.suppressed,
+            runbook: result.runbook_summary(),
         },
     };
     serde_json::to_writer_pretty(&mut *out, &output)?;

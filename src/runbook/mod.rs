@@ -294,6 +294,20 @@ impl RunbookSet {
             .map(Coverage::Page)
     }
 
+    /// Resolves a `runbook_url` annotation's value: an absolute URL through
+    /// the URL maps, or a bare `#anchor` as a section of the one runbook
+    /// page given (unchecked when several were given).
+    pub fn resolve_runbook_url(&self, url: &str) -> Resolution<'_> {
+        if !url.starts_with('#') {
+            return self.resolve_url(url);
+        }
+        let explicit: Vec<_> = self.pages.iter().filter(|p| p.explicit).collect();
+        match explicit.as_slice() {
+            [page] => self.resolve_link(page, url),
+            _ => Resolution::Unmapped,
+        }
+    }
+
     /// Resolves an absolute URL (a `runbook_url`) through the URL maps.
     pub fn resolve_url(&self, url: &str) -> Resolution<'_> {
         let Some(map) = self.maps.iter().find(|m| url.starts_with(&m.prefix)) else {
