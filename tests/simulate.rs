@@ -54,6 +54,81 @@ fn shipped_example_replays_every_alert() {
         watchdog["candidates"][0]["pages"], 1,
         "Watchdog fires once, for the whole week"
     );
+    // A heartbeat: firing throughout, for exactly the window, not a page.
+    let week = 7 * 86_400;
+    assert_eq!(watchdog["always_firing"], true);
+    assert_eq!(
+        watchdog["end"].as_i64().unwrap() - watchdog["start"].as_i64().unwrap(),
+        week
+    );
+    assert_eq!(watchdog["evaluations"], 10_080);
+    assert_eq!(watchdog["candidates"][0]["firing_seconds"], week as f64);
+    for r in json["rules"].as_array().unwrap() {
+        let firing = r["candidates"][0]["firing_seconds"].as_f64().unwrap();
+        let instances = r["candidates"][0]["label_sets_fired"].as_f64().unwrap();
+        assert!(firing <= instances * week as f64, "{r}");
+        if r["alertname"] != "Watchdog" {
+            assert_eq!(r["always_firing"], false, "{r}");
+        }
+    }
+    // The totals leave it out, and say where the data came from.
+    let fired: Vec<&serde_json::Value> = json["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["always_firing"] == false && r["candidates"][0]["pages"] != 0)
+        .collect();
+    let episodes: u64 = fired
+        .iter()
+        .map(|r| r["candidates"][0]["pages"].as_u64().unwrap())
+        .sum();
+    assert!(
+        text.contains(&format!(
+            "Today's rules over 1w: {} of 15 alerts fired, {episodes} firing episodes (pages). Firing throughout, not counted: Watchdog. Data: {}, recorded from http://",
+            fired.len(),
+            root("fixtures/wecare-7d.parquet")
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("7d1m") && !text.contains("1w1m"), "{text}");
+}
+
+#[test]
+fn human_output_fits_the_terminal_width() {
+    let args = [
+        "simulate",
+        &root("rules"),
+        "--data",
+        &root("fixtures/wecare-7d.parquet"),
+    ];
+    let wide = stdout(&firedrill(&args));
+    assert!(wide.lines().any(|l| l.chars().count() > 100), "{wide}");
+    for columns in [80, 100] {
+        let out = firedrill_with(&args, None, &[("COLUMNS", &columns.to_string())]);
+        let text = stdout(&out);
+        for line in text.lines() {
+            assert!(line.chars().count() <= columns, "{columns}: {line:?}");
+        }
+        // Wrapped, not cut: every alert and its signal's selectors are there.
+        assert!(text.contains("pod=~\"redis-sentinel-.*\""), "{text}");
+        assert_eq!(text.matches("(today)").count(), 15);
+    }
+    let tune = [
+        "tune",
+        &root("rules"),
+        "--alert",
+        "FPMPoolSaturation",
+        "--data",
+        &root("fixtures/wecare-7d.parquet"),
+        "--marks",
+        &root("rules/incidents.toml"),
+    ];
+    let text = stdout(&firedrill_with(&tune, None, &[("COLUMNS", "80")]));
+    // Only the YAML to paste may be wider: it is not wrapped.
+    for line in text.lines().filter(|l| !l.starts_with("    ")) {
+        assert!(line.chars().count() <= 80, "{line:?}");
+    }
+    assert!(text.contains("recommended:"), "{text}");
 }
 
 /// The fixture's false positive: FPMPoolSaturation pages at 03:14 on

@@ -8,7 +8,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::replay::{Candidate, Outcome, Timeline};
-use crate::report::table::{labelled, Table};
+use crate::report::table::{hanging, labelled, Table};
 use crate::rules::Duration;
 use crate::simulate::{AlertReplay, PlanMode, SimulateResult};
 
@@ -64,12 +64,15 @@ pub fn write_human(
 ) -> io::Result<()> {
     for alert in &result.alerts {
         let p = &alert.plan;
-        writeln!(
-            out,
-            "{}  {}:{}  group {}, evaluated every {}",
-            p.alertname, p.file, p.line, p.group, p.interval
-        )?;
-        let mut head = match &p.mode {
+        let mut head = hanging(
+            &format!(
+                "{}  {}:{}  group {}, evaluated every {}",
+                p.alertname, p.file, p.line, p.group, p.interval
+            ),
+            2,
+            width,
+        );
+        head.extend(match &p.mode {
             PlanMode::Split { op, threshold } => labelled(
                 "  signal  ",
                 &format!("{}  {} {}", p.query, op.symbol(), threshold),
@@ -84,14 +87,18 @@ pub fn write_human(
                 ));
                 lines
             }
-        };
-        head.push(format!(
-            "  window  {} .. {} ({}: {} evaluations, {} series)",
-            utc(alert.grid.start_ms),
-            utc(alert.grid.at(alert.grid.len)),
-            human_duration(window_ms(alert)),
-            alert.grid.len,
-            alert.series
+        });
+        head.extend(labelled(
+            "  window  ",
+            &format!(
+                "{} .. {} ({}: {} evaluations, {} series)",
+                utc(alert.grid.start_ms),
+                utc(alert.grid.at(alert.grid.len)),
+                human_duration(window_ms(alert)),
+                alert.grid.len,
+                alert.series
+            ),
+            width,
         ));
         if alert.always_firing {
             head.extend(labelled(

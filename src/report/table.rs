@@ -3,12 +3,17 @@
 //! (the full text is always in `--format json`).
 
 /// Splits `text` at spaces into lines of at most `width` characters; a word
-/// longer than `width` stays whole on its own line.
+/// longer than `width` (a PromQL selector) is split after its commas or
+/// before a brace, and only where that is not enough, anywhere.
 pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut lines = Vec::new();
     let mut line = String::new();
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
+    let words = text
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .flat_map(|w| split_long(w, width));
+    for word in words {
         let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
         if !line.is_empty() && needed > width {
             lines.push(std::mem::take(&mut line));
@@ -16,12 +21,35 @@ pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
         if !line.is_empty() {
             line.push(' ');
         }
-        line.push_str(word);
+        line.push_str(&word);
     }
     if !line.is_empty() || lines.is_empty() {
         lines.push(line);
     }
     lines
+}
+
+/// Pieces of at most `width` characters, cut after `,` or before `{` or
+/// `(` where possible.
+fn split_long(word: &str, width: usize) -> Vec<String> {
+    let chars: Vec<char> = word.chars().collect();
+    if chars.len() <= width {
+        return vec![word.to_string()];
+    }
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    while chars.len() - start > width {
+        let window = &chars[start..start + width + 1];
+        // The last cut point within reach: after a comma, before a brace.
+        let cut = (1..window.len())
+            .rev()
+            .find(|&i| window[i - 1] == ',' || window[i] == '{' || window[i] == '(')
+            .unwrap_or(width);
+        pieces.push(chars[start..start + cut].iter().collect());
+        start += cut;
+    }
+    pieces.push(chars[start..].iter().collect());
+    pieces
 }
 
 /// `label` then `text`, wrapped to `width` with continuation lines indented
@@ -46,6 +74,19 @@ pub fn labelled(label: &str, text: &str, width: Option<usize>) -> Vec<String> {
     }
 }
 
+/// `text` wrapped to `width`, continuation lines indented by `indent`.
+pub fn hanging(text: &str, indent: usize, width: Option<usize>) -> Vec<String> {
+    let Some(w) = width.filter(|&w| text.chars().count() > w) else {
+        return vec![text.to_string()];
+    };
+    let mut lines = wrap_words(text, w);
+    if lines.len() > 1 {
+        let rest = lines.split_off(1).join(" ");
+        lines.extend(labelled(&" ".repeat(indent), &rest, Some(w)));
+    }
+    lines
+}
+
 /// A table: the first column is left-aligned, the middle ones right-aligned,
 /// the last left-aligned when `text_last` (a verdict, wrapped to fit `width`)
 /// and right-aligned otherwise. Each row starts with its `prefix` (all
@@ -60,7 +101,7 @@ pub struct Table<'a> {
 }
 
 /// The narrowest a wrapped last column gets.
-const MIN_TEXT: usize = 24;
+const MIN_TEXT: usize = 20;
 
 impl Table<'_> {
     pub fn render(&self, width: Option<usize>) -> Vec<String> {
@@ -170,7 +211,11 @@ mod tests {
     #[test]
     fn words_wrap_at_spaces_and_long_words_stay_whole() {
         assert_eq!(wrap_words("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
-        assert_eq!(wrap_words("abcdefghij x", 4), ["abcdefghij", "x"]);
+        assert_eq!(wrap_words("abcdefghij x", 4), ["abcd", "efgh", "ij x"]);
+        assert_eq!(
+            wrap_words(r#"up{job="a",instance="b"} == 0"#, 16),
+            [r#"up{job="a","#, r#"instance="b"} =="#, "0"]
+        );
         assert_eq!(wrap_words("", 4), [""]);
     }
 

@@ -541,11 +541,17 @@ pub fn write_human(t: &Tuning, context: &Context, out: &mut dyn Write) -> io::Re
         put(out, width, "", &text)?;
         if t.recommended != Some(0) {
             let rec = t.recommendation().expect("recommended");
-            writeln!(
+            writeln!(out)?;
+            put(
                 out,
-                "\nPaste over the rule's fields in {} (labels and annotations unchanged):\n",
-                p.file
+                width,
+                "",
+                &format!(
+                    "Paste over the rule's fields in {} (labels and annotations unchanged):",
+                    p.file
+                ),
             )?;
+            writeln!(out)?;
             for l in snippet(p, rec.candidate()).lines() {
                 writeln!(out, "    {l}")?;
             }

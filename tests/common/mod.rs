@@ -11,9 +11,12 @@ pub mod mock;
 pub mod prometheus;
 pub mod rng;
 pub mod tls;
+pub mod tools;
 
+/// Real public rule files and runbooks, vendored with their sources and
+/// licenses (tests/corpus/SOURCES.md), so a clone alone runs every test.
 pub fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
 }
 
 pub fn fixtures() -> PathBuf {
@@ -25,8 +28,16 @@ pub fn firedrill(args: &[&str]) -> Output {
 }
 
 pub fn firedrill_stdin(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    firedrill_with(args, stdin, &[])
+}
+
+/// The binary with extra environment variables (`COLUMNS`, say). Piped, and
+/// without the caller's `COLUMNS`, output is never wrapped.
+pub fn firedrill_with(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_firedrill"))
         .args(args)
+        .env_remove("COLUMNS")
+        .envs(env.iter().copied())
         .env("NO_COLOR", "1")
         // Test traffic stays on loopback even where a proxy is configured.
         .env("NO_PROXY", "127.0.0.1,localhost")
