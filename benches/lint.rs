@@ -1,7 +1,7 @@
 //! Lint speed. Run: `cargo bench --bench lint`.
 //!
 //! - `lint/rules_large`: promtool's 10,002-rule testdata file, load + every check.
-//! - `lint/corpus`: every rule file of ../shared/corpus.
+//! - `lint/corpus`: every rule file of tests/corpus.
 //! - `load/rules_large`: YAML + model + PromQL parse only.
 
 use std::hint::black_box;
@@ -16,7 +16,7 @@ use firedrill::lint::{self, LintOptions};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
 }
 
 fn bench(c: &mut Criterion) {

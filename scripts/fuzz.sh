@@ -6,7 +6,7 @@
 #
 # Needs a nightly toolchain and `cargo install cargo-fuzz`. Seeds each
 # target's corpus (fuzz/corpus/<target>, not committed) from fixtures/,
-# rules/ and ../shared/corpus, runs it for the given time (default 60 s),
+# rules/ and tests/corpus, runs it for the given time (default 60 s),
 # and appends date, target, executions and seconds to fuzz/runs.tsv, the
 # running total docs/fuzzing.md quotes. `recording` runs under
 # AddressSanitizer (polars decodes Parquet with much unsafe code); the
@@ -33,7 +33,7 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
     targets=(rule_file promql template runbook recording query_range)
 fi
-shared=../shared/corpus
+shared=tests/corpus
 
 seed() {
     local target=$1 dir=fuzz/corpus/$1
@@ -53,7 +53,9 @@ seed() {
                 xargs -0 grep -hoP '^\s*(summary|description|message):\s*\K.*\{\{.+' | sort -u |
                 awk -v dir="$dir" '{ f = dir "/template-" NR; print > f; close(f) }' ;;
         runbook)
-            find "$shared" ../shared/seed -type f \( -name '*.md' -o -name '*.txt' \) \
+            # ../shared/seed, when it is beside the checkout, adds a real
+            # runbook page as a web page renders it.
+            find "$shared" $( [ -d ../shared/seed ] && echo ../shared/seed ) -type f \( -name '*.md' -o -name '*.txt' \) \
                 -size -100k -exec cp --backup=numbered -t "$dir" {} + ;;
         recording | query_range)
             local seeds

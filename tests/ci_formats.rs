@@ -221,31 +221,24 @@ fn fail_on_gives_the_same_status_in_every_format() {
     }
 }
 
-/// Validates with a real validator; `.ci/run` installs them (Debian packages
-/// python3-jsonschema and libxml2-utils).
+/// Validates with a real validator (Debian packages python3-jsonschema and
+/// libxml2-utils).
 fn validate(program: &str, args: &[&str]) -> (bool, String) {
+    if program == "xmllint" {
+        common::tools::require("xmllint", "libxml2-utils");
+    }
     let out = std::process::Command::new(program)
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("{program} is needed for this test ({e}); .ci/run installs it"));
+        .unwrap_or_else(|e| panic!("could not run {program}: {e}"));
     let text =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
-/// The Python that has jsonschema: Debian's (what `.ci/run` installs), or the one on PATH.
+/// The Python that has jsonschema: Debian's, or the one on PATH.
 fn python() -> &'static str {
-    let has_jsonschema = |python: &str| {
-        std::process::Command::new(python)
-            .args(["-c", "import jsonschema"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if has_jsonschema("/usr/bin/python3") {
-        "/usr/bin/python3"
-    } else {
-        "python3"
-    }
+    common::tools::python_with("jsonschema", "python3-jsonschema")
 }
 
 fn schema(name: &str) -> String {

@@ -1,9 +1,10 @@
-//! The pre-commit hook for real: pre-commit (Debian package `pre-commit`,
-//! which `.ci/run` installs) installs the hook this checkout's
-//! `.pre-commit-hooks.yaml` defines — `language: rust`, so with `cargo
-//! install` — into a temporary team repository, and runs it on good and bad
-//! rule files. The staged files are reported on; the rest of the repository
-//! is context, so runbook coverage sees the whole rule set.
+//! The pre-commit hook for real, with pre-commit (Debian package
+//! `pre-commit`). The hook this checkout's `.pre-commit-hooks.yaml` defines
+//! runs in a temporary team repository on good and bad rule files: the
+//! staged files are reported on; the rest of the repository is context, so
+//! runbook coverage sees the whole rule set. One test runs the definition
+//! with the binary this run built (fast); one installs it as a team would,
+//! `language: rust`, with `cargo install` (cached between runs).
 
 mod common;
 
@@ -87,9 +88,9 @@ const PLAIN_BAD: &str = "groups:
     fro: 5m
 ";
 
-/// This checkout's files (tracked, and new ones not ignored), committed in a
-/// fresh repository, as pre-commit needs a repository and a revision.
-fn hook_repository(dir: &Path) -> String {
+/// The files `cargo install` of this checkout reads (tracked, and new ones
+/// not ignored), under the folders and names given.
+fn build_inputs() -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let listed = git(
         root,
@@ -99,26 +100,86 @@ fn hook_repository(dir: &Path) -> String {
             "--cached",
             "--others",
             "--exclude-standard",
+            "--",
+            ".pre-commit-hooks.yaml",
+            "Cargo.toml",
+            "Cargo.lock",
+            "README.md",
+            "src",
+            // Cargo.toml declares the benches: cargo wants their files.
+            "benches",
         ],
     );
-    for name in listed.split('\0').filter(|n| !n.is_empty()) {
-        let from = root.join(name);
-        if !from.is_file() {
-            continue; // deleted in the working tree
-        }
+    listed
+        .split('\0')
+        .filter(|n| !n.is_empty() && root.join(n).is_file())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The files in a fresh repository at `dir`, committed with a fixed author
+/// and date, so the same files give the same revision: pre-commit caches
+/// an installed hook by repository and revision.
+fn hook_repository(dir: &Path, files: &[String], hooks_file: Option<&str>) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    for name in files {
         let to = dir.join(name);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(&from, &to).unwrap();
+        std::fs::copy(root.join(name), &to).unwrap();
+    }
+    if let Some(text) = hooks_file {
+        std::fs::write(dir.join(".pre-commit-hooks.yaml"), text).unwrap();
     }
     git(dir, &["init", "-q"]);
     git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-q", "-m", "firedrill under test"]);
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=firedrill",
+            "-c",
+            "user.email=ci@firedrill.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            "commit",
+            "-q",
+            "-m",
+            "firedrill under test",
+        ])
+        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     git(dir, &["rev-parse", "HEAD"]).trim().to_string()
 }
 
-/// Where cargo builds the hook: beside this test run's own build, so the
-/// dependencies compile once per machine, not once per run.
-fn hook_target_dir() -> PathBuf {
+/// The real hook definition, run by the binary this test run built
+/// (`language: system`): what the hook does, in seconds.
+fn hooks_with_the_built_binary() -> String {
+    let real = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    assert!(real.contains("language: rust") && real.contains("entry: firedrill "));
+    real.replace("language: rust", "language: system").replace(
+        "entry: firedrill ",
+        &format!("entry: {} ", env!("CARGO_BIN_EXE_firedrill")),
+    )
+}
+
+/// Where the real install's pieces live between runs: beside this test
+/// run's own build (`target/pre-commit-hook/`), so cargo builds the hook
+/// once per checkout's content, not once per run.
+fn hook_cache() -> PathBuf {
     let binary = Path::new(env!("CARGO_BIN_EXE_firedrill"));
     let target = binary.parent().and_then(Path::parent).unwrap();
     target.join("pre-commit-hook")
@@ -126,16 +187,24 @@ fn hook_target_dir() -> PathBuf {
 
 struct Team {
     repo: tempfile::TempDir,
-    home: tempfile::TempDir,
+    /// pre-commit's own cache (`PRE_COMMIT_HOME`).
+    home: PathBuf,
 }
 
 impl Team {
+    fn new(home: PathBuf) -> Team {
+        common::tools::require("pre-commit", "pre-commit");
+        let repo = tempfile::tempdir().unwrap();
+        git(repo.path(), &["init", "-q"]);
+        Team { repo, home }
+    }
+
     fn pre_commit(&self, args: &[&str]) -> (i32, String) {
         let out: Output = Command::new("pre-commit")
             .args(args)
             .current_dir(self.repo.path())
-            .env("PRE_COMMIT_HOME", self.home.path())
-            .env("CARGO_TARGET_DIR", hook_target_dir())
+            .env("PRE_COMMIT_HOME", &self.home)
+            .env("CARGO_TARGET_DIR", hook_cache().join("target"))
             // pre-commit gives cargo a fresh CARGO_HOME per install, so every
             // run compiles all dependencies again: unoptimised, that takes a
             // third of the time, and what the hook reports does not change.
@@ -143,7 +212,7 @@ impl Team {
             .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "256")
             .env("NO_COLOR", "1")
             .output()
-            .expect("pre-commit is installed (Debian package `pre-commit`; .ci/run installs it)");
+            .expect("run pre-commit");
         let text = String::from_utf8_lossy(&out.stdout).into_owned()
             + &String::from_utf8_lossy(&out.stderr);
         (out.status.code().unwrap_or(-1), text)
@@ -176,12 +245,13 @@ impl Team {
 #[test]
 fn the_hook_lints_the_staged_rule_files_against_the_whole_set() {
     let hooks = tempfile::tempdir().unwrap();
-    let rev = hook_repository(hooks.path());
-    let team = Team {
-        repo: tempfile::tempdir().unwrap(),
-        home: tempfile::tempdir().unwrap(),
-    };
-    git(team.repo.path(), &["init", "-q"]);
+    let home = tempfile::tempdir().unwrap();
+    let rev = hook_repository(
+        hooks.path(),
+        &[".pre-commit-hooks.yaml".to_string()],
+        Some(&hooks_with_the_built_binary()),
+    );
+    let team = Team::new(home.path().to_path_buf());
     team.config(hooks.path(), &rev, None);
     team.write("rules/prometheusrule-good.yaml", GOOD);
     team.write("rules/prometheusrule-other.yaml", OTHER);
@@ -250,4 +320,31 @@ fn the_hook_lints_the_staged_rule_files_against_the_whole_set() {
     assert!(text.contains("structure/unknown-field"), "{text}");
     assert!(text.contains("alerts/app.yml:6:"), "{text}");
     assert!(!text.contains("deploy/values.yaml"), "{text}");
+}
+
+/// The hook as a team gets it: `language: rust`, so pre-commit runs `cargo
+/// install` of this checkout. The first run on a checkout's content builds
+/// it (about two minutes on 2 cores; the crates come from the registry);
+/// later runs reuse pre-commit's cache under target/pre-commit-hook/.
+#[test]
+fn the_hook_installs_with_cargo_and_runs() {
+    let cache = hook_cache();
+    let rev = hook_repository(&cache.join("repo"), &build_inputs(), None);
+    let team = Team::new(cache.join("home"));
+    team.config(&cache.join("repo"), &rev, None);
+    team.write("rules/prometheusrule-good.yaml", GOOD);
+    team.write("rules/prometheusrule-other.yaml", OTHER);
+    team.write("docs/runbook.md", RUNBOOK);
+    git(team.repo.path(), &["add", "-A"]);
+    let (code, text) = team.pre_commit(&["run", "--all-files"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("firedrill lint") && text.contains("Passed"),
+        "{text}"
+    );
+    team.write("rules/prometheusrule-bad.yaml", BAD);
+    git(team.repo.path(), &["add", "-A"]);
+    let (code, text) = team.pre_commit(&["run", "--files", "rules/prometheusrule-bad.yaml"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("promql/syntax"), "{text}");
 }

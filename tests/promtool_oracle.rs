@@ -180,11 +180,7 @@ fn promtool() -> &'static str {
 
 #[test]
 fn replay_matches_promtool_on_random_scenarios() {
-    let check = Command::new(promtool()).arg("--version").output();
-    assert!(
-        check.is_ok_and(|o| o.status.success()),
-        "promtool is required (Debian package `prometheus`; .ci/run installs it)"
-    );
+    common::tools::require(promtool(), "prometheus");
     let mut rng = Rng(0xD1B54A32D192ED03);
     let scenarios: Vec<Scenario> = (0..60).map(|i| generate(i, &mut rng)).collect();
     let grid = Grid {

@@ -5,6 +5,7 @@ use std::process::Command;
 
 /// Runs git in `dir`; panics with git's message when it fails; returns stdout.
 pub fn git(dir: &Path, args: &[&str]) -> String {
+    super::tools::require("git", "git");
     let out = Command::new("git")
         .current_dir(dir)
         .args([
@@ -19,7 +20,7 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
         ])
         .args(args)
         .output()
-        .expect("git is installed (.ci/run installs it)");
+        .expect("run git");
     assert!(
         out.status.success(),
         "git {args:?}: {}",

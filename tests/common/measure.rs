@@ -57,6 +57,7 @@ pub fn run(args: &[&str], stdin_file: Option<&Path>, limit: Duration) -> Measure
         None => Stdio::null(),
     };
     let rss_path = dir.path().join("rss");
+    super::tools::require("/usr/bin/time", "time");
     let started = Instant::now();
     let child = Command::new("/usr/bin/time")
         .arg("--format=%M %x")
@@ -73,7 +74,7 @@ pub fn run(args: &[&str], stdin_file: Option<&Path>, limit: Duration) -> Measure
         // Its own process group, so the watchdog can kill time and firedrill.
         .process_group(0)
         .spawn()
-        .expect("/usr/bin/time is required (Debian package `time`; .ci/run installs it)");
+        .expect("run /usr/bin/time");
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
     let mut killed = false;

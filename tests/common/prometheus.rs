@@ -46,15 +46,9 @@ pub fn openmetrics(series: &[Series]) -> String {
     out
 }
 
+/// `promtool` or `prometheus`, both from the Debian package `prometheus`.
 pub fn require(tool: &str) {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        ok,
-        "{tool} is required (Debian package `prometheus`; .ci/run installs it)"
-    );
+    super::tools::require(tool, "prometheus");
 }
 
 fn free_port() -> u16 {
