@@ -141,7 +141,7 @@ pub enum SimulateError {
     },
     #[error("alert {alert:?}: label {label:?} is a template that depends on more than $labels; replay cannot know the alert's identity")]
     TemplatedLabel { alert: String, label: String },
-    #[error("the window is empty: it starts at {} and ends at {}, before a first evaluation", crate::time::format_utc(*start_ms), crate::time::format_utc(*end_ms))]
+    #[error("the window is empty: from {} to {} (--start/--end within the data's own span) there is no evaluation", crate::time::format_utc(*start_ms), crate::time::format_utc(*end_ms))]
     EmptyWindow { start_ms: i64, end_ms: i64 },
     #[error(transparent)]
     Fetch(#[from] FetchError),

@@ -2,7 +2,8 @@
 //! HTTP dates (`Retry-After`).
 
 /// Milliseconds since the epoch from `2026-11-01T00:00:00Z`,
-/// `2026-11-01T02:00:00+02:00`, `2026-11-19T03:12Z`, or `1793491200(.5)`.
+/// `2026-11-01T02:00:00+02:00`, `2026-11-19T03:12Z`, `1793491200(.5)`, or
+/// a bare date, `2026-11-20`, which is its midnight UTC.
 pub fn parse_time(text: &str) -> Result<i64, String> {
     let t = text.trim();
     if let Ok(secs) = t.parse::<f64>() {
@@ -10,8 +11,15 @@ pub fn parse_time(text: &str) -> Result<i64, String> {
             return Ok((secs * 1000.0).round() as i64);
         }
     }
-    let bad = || format!("{text:?} is neither RFC 3339 (2026-11-01T00:00:00Z) nor unix seconds");
-    let (date, rest) = t.split_once(['T', 't', ' ']).ok_or_else(bad)?;
+    let bad = || {
+        format!("{text:?} is neither RFC 3339 (2026-11-01T00:00:00Z), a date (2026-11-01) nor unix seconds")
+    };
+    let (date, rest) = match t.split_once(['T', 't', ' ']) {
+        Some(parts) => parts,
+        // A date alone: midnight UTC, as people mean it in a flag.
+        None if t.len() == 10 && t.as_bytes().get(4) == Some(&b'-') => (t, "00:00Z"),
+        None => return Err(bad()),
+    };
     let mut d = date.split('-');
     let (y, m, day) = match (d.next(), d.next(), d.next(), d.next()) {
         (Some(y), Some(m), Some(day), None) => (
@@ -146,6 +154,13 @@ mod tests {
             951_782_400_500
         );
         assert!(parse_time("yesterday").is_err());
+        // A bare date is its midnight UTC.
+        assert_eq!(
+            parse_time("2026-11-20").unwrap(),
+            parse_time("2026-11-20T00:00:00Z").unwrap()
+        );
+        assert!(parse_time("2026-13-20").is_err());
+        assert!(parse_time("2026-11").is_err());
         assert!(parse_time("2026-11-25T14:12:00").is_err());
     }
 

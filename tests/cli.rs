@@ -408,3 +408,25 @@ fn shipped_example_is_clean() {
     assert_eq!(json["summary"]["rules"], 15);
     assert!(json["diagnostics"].as_array().unwrap().is_empty());
 }
+
+/// Tests that need a system tool say, in one line, which Debian package to
+/// install, and never read as if the tool were there.
+#[test]
+fn a_missing_system_tool_is_named_with_its_debian_package() {
+    let caught = std::panic::catch_unwind(|| {
+        common::tools::require("firedrill-no-such-tool", "firedrill-no-such-package")
+    });
+    let payload = caught.expect_err("a missing tool fails the test");
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        message,
+        "this test runs `firedrill-no-such-tool`, which is not installed: apt-get install firedrill-no-such-package"
+    );
+    // An absolute path that is missing, as /usr/bin/time may be.
+    assert!(std::panic::catch_unwind(|| common::tools::require("/nonexistent/time", "time")).is_err());
+    // A present one passes.
+    common::tools::require("sh", "dash");
+}

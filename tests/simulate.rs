@@ -342,3 +342,42 @@ fn other_format_versions_are_refused() {
     assert_eq!(code, Some(2));
     assert!(err.contains("version 2"), "{err}");
 }
+
+#[test]
+fn time_flags_name_the_flag_take_bare_dates_and_show_times() {
+    let base = [
+        "simulate",
+        &root("rules"),
+        "--data",
+        &root("fixtures/wecare-7d.parquet"),
+        "--alert",
+        "RedisDown",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        firedrill(&args)
+    };
+    // The error names the flag.
+    let out = run(&["--end", "tomorrow"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.starts_with("firedrill: error: --end: \"tomorrow\""), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // A bare date is midnight UTC.
+    let json = simulate_json(&[&base[1..], &["--start", "2026-11-22"]].concat());
+    assert_eq!(rule(&json, "RedisDown")["start"], 1_795_305_600); // 2026-11-22T00:00:00Z
+    // A start after the end shows both times, not milliseconds.
+    let out = run(&["--start", "2026-11-20", "--end", "2026-11-19T12:00Z"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("ends (2026-11-19T12:00:00Z) before it starts (2026-11-20T00:00:00Z)"),
+        "{err}"
+    );
+    assert!(!err.contains(" ms"), "{err}");
+    // A window outside the recording says when, too.
+    let err = stderr(&run(&["--start", "2026-12-22"]));
+    assert!(err.contains("2026-12-22T00:00:00Z"), "{err}");
+    assert!(!err.contains(" ms"), "{err}");
+}

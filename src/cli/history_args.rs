@@ -92,12 +92,25 @@ pub struct WindowArgs {
 impl WindowArgs {
     /// `(start, end)` as given, for narrowing a recording.
     pub fn bounds(&self) -> Result<(Option<i64>, Option<i64>), String> {
-        let time = |t: &Option<String>| t.as_deref().map(crate::time::parse_time).transpose();
-        let (mut start, end) = (time(&self.start)?, time(&self.end)?);
+        let time = |flag: &str, t: &Option<String>| {
+            t.as_deref()
+                .map(|text| crate::time::parse_time(text).map_err(|e| format!("--{flag}: {e}")))
+                .transpose()
+        };
+        let (mut start, end) = (time("start", &self.start)?, time("end", &self.end)?);
         if let Some(range) = &self.range {
             let range = duration("range", range)?;
             let to = end.unwrap_or_else(now_ms);
             start = Some(to - range.millis as i64);
+        }
+        if let (Some(s), Some(e)) = (start, end) {
+            if e <= s {
+                return Err(format!(
+                    "the window ends ({}) before it starts ({}): --end must be after --start",
+                    crate::time::format_utc(e),
+                    crate::time::format_utc(s)
+                ));
+            }
         }
         Ok((start, end))
     }
@@ -107,7 +120,7 @@ impl WindowArgs {
         let (start, end) = self.bounds()?;
         let start = start.ok_or("give the window to fetch: --range 7d, or --start (and --end)")?;
         let end = end.unwrap_or_else(now_ms);
-        if end < start {
+        if end <= start {
             return Err(format!(
                 "the window ends ({}) before it starts ({})",
                 crate::time::format_utc(end),
