@@ -30,6 +30,7 @@ pub mod rules;
 pub mod runbook;
 pub mod simulate;
 pub mod source;
+pub mod suggest;
 pub mod suppression;
 pub mod template;
 pub mod time;

@@ -102,8 +102,11 @@ pub struct SimulateResult {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimulateError {
-    #[error("no alerting rule named {0:?} among the loaded rules")]
-    UnknownAlert(String),
+    #[error("no alerting rule named {wanted:?} among the loaded rules{}", match suggestion { Some(s) => format!(" (did you mean {s:?}?)"), None => String::new() })]
+    UnknownAlert {
+        wanted: String,
+        suggestion: Option<String>,
+    },
     #[error("no alerting rules to simulate")]
     NoAlerts,
     #[error("{file}:{line}: alert {alert:?} has no valid expression; run `firedrill lint` first")]
@@ -174,7 +177,17 @@ pub fn plan(rules: &RuleSet, options: &SimulateOptions) -> Result<Vec<Plan>, Sim
     }
     for wanted in &options.alerts {
         if !plans.iter().any(|p| &p.alertname == wanted) {
-            return Err(SimulateError::UnknownAlert(wanted.clone()));
+            let names: Vec<&str> = rules
+                .files
+                .iter()
+                .flat_map(|f| f.documents.iter().flat_map(|d| &d.groups))
+                .flat_map(|g| g.rules.iter().filter(|r| r.is_alert()))
+                .map(|r| r.name())
+                .collect();
+            return Err(SimulateError::UnknownAlert {
+                wanted: wanted.clone(),
+                suggestion: crate::suggest::closest(wanted, &names).map(str::to_string),
+            });
         }
     }
     if plans.is_empty() {

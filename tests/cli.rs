@@ -183,6 +183,22 @@ fn checks_and_explain_come_from_the_registry() {
     ] {
         assert!(text.contains(id), "{id} missing from `firedrill checks`");
     }
+    // Checks that are off by default say so.
+    let line = |id: &str| {
+        text.lines()
+            .find(|l| l.starts_with(id))
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        line("runbook/url-missing").split_whitespace().nth(2) == Some("off"),
+        "{text}"
+    );
+    assert!(
+        line("promql/syntax").split_whitespace().nth(2) == Some("on"),
+        "{text}"
+    );
+    assert!(text.contains("--extend-select"), "{text}");
     let out = firedrill(&["explain", "promql/syntax"]);
     let text = stdout(&out);
     assert!(
@@ -426,7 +442,36 @@ fn a_missing_system_tool_is_named_with_its_debian_package() {
         "this test runs `firedrill-no-such-tool`, which is not installed: apt-get install firedrill-no-such-package"
     );
     // An absolute path that is missing, as /usr/bin/time may be.
-    assert!(std::panic::catch_unwind(|| common::tools::require("/nonexistent/time", "time")).is_err());
+    assert!(
+        std::panic::catch_unwind(|| common::tools::require("/nonexistent/time", "time")).is_err()
+    );
     // A present one passes.
     common::tools::require("sh", "dash");
+}
+
+/// Every flag and argument of every subcommand says what it is for.
+#[test]
+fn every_flag_has_help_text() {
+    use clap::CommandFactory;
+    fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for arg in command.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id == "help" || id == "version" {
+                continue;
+            }
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            if help.trim().is_empty() {
+                missing.push(format!("{path} --{}", arg.get_long().unwrap_or(id)));
+            }
+        }
+        for sub in command.get_subcommands() {
+            if sub.get_about().is_none() {
+                missing.push(format!("{path} {} (no about)", sub.get_name()));
+            }
+            walk(sub, &format!("{path} {}", sub.get_name()), missing);
+        }
+    }
+    let mut missing = Vec::new();
+    walk(&firedrill::cli::Cli::command(), "firedrill", &mut missing);
+    assert!(missing.is_empty(), "without help: {missing:#?}");
 }

@@ -362,12 +362,15 @@ fn time_flags_name_the_flag_take_bare_dates_and_show_times() {
     let out = run(&["--end", "tomorrow"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.starts_with("firedrill: error: --end: \"tomorrow\""), "{err}");
+    assert!(
+        err.starts_with("firedrill: error: --end: \"tomorrow\""),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1, "{err}");
     // A bare date is midnight UTC.
     let json = simulate_json(&[&base[1..], &["--start", "2026-11-22"]].concat());
     assert_eq!(rule(&json, "RedisDown")["start"], 1_795_305_600); // 2026-11-22T00:00:00Z
-    // A start after the end shows both times, not milliseconds.
+                                                                  // A start after the end shows both times, not milliseconds.
     let out = run(&["--start", "2026-11-20", "--end", "2026-11-19T12:00Z"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
@@ -380,4 +383,27 @@ fn time_flags_name_the_flag_take_bare_dates_and_show_times() {
     let err = stderr(&run(&["--start", "2026-12-22"]));
     assert!(err.contains("2026-12-22T00:00:00Z"), "{err}");
     assert!(!err.contains(" ms"), "{err}");
+}
+
+#[test]
+fn a_mistyped_alert_name_gets_a_suggestion() {
+    for (command, typo, meant) in [
+        ("simulate", "FPMPoolSaturaton", "FPMPoolSaturation"),
+        ("tune", "redisdown", "RedisDown"),
+    ] {
+        let out = firedrill(&[
+            command,
+            &root("rules"),
+            "--data",
+            &root("fixtures/wecare-7d.parquet"),
+            "--alert",
+            typo,
+        ]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            stderr(&out).contains(&format!("(did you mean \"{meant}\"?)")),
+            "{}",
+            stderr(&out)
+        );
+    }
 }

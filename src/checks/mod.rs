@@ -237,34 +237,7 @@ pub(crate) fn label_list(labels: &std::collections::BTreeSet<String>) -> String 
         .join(", ")
 }
 
-/// Suggests the known name closest to `word` (for typos like `annotation`).
-pub(crate) fn closest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
-    known
-        .iter()
-        .map(|k| (edit_distance(word, k), *k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let old = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(row[j]).min(row[j + 1])
-            };
-            prev = old;
-        }
-    }
-    row[b.len()]
-}
+pub(crate) use crate::suggest::closest;
 
 #[cfg(test)]
 pub(crate) mod testing {

@@ -41,6 +41,7 @@ pub struct DiffArgs {
     pub eval_offset: String,
     #[command(flatten)]
     pub window: WindowArgs,
+    /// Output: Markdown for a pull-request comment, or JSON.
     #[arg(long, value_enum, default_value_t = DiffFormat::Markdown)]
     pub format: DiffFormat,
     #[command(flatten)]

@@ -28,6 +28,8 @@ pub struct ServerArgs {
     /// PROMETHEUS_PASSWORD (`user:password@` in the URL works too).
     #[arg(long, value_name = "USER")]
     pub basic_auth_user: Option<String>,
+    /// The basic auth password, read from this file (whitespace around it trimmed).
+    /// Never printed.
     #[arg(long, value_name = "FILE")]
     pub basic_auth_password_file: Option<PathBuf>,
     /// An extra request header, e.g. 'X-Scope-OrgID: team-a' for Mimir or
@@ -40,6 +42,7 @@ pub struct ServerArgs {
     /// PEM client certificate for mutual TLS (with --key-file).
     #[arg(long, value_name = "FILE")]
     pub cert_file: Option<PathBuf>,
+    /// PEM private key of the client certificate (with --cert-file).
     #[arg(long, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
     /// Do not verify the server's certificate (testing only).

@@ -399,13 +399,22 @@ fn list_checks(markdown: bool, out: &mut dyn Write) -> u8 {
     if markdown {
         text = checks::markdown_table();
     }
+    let mut off = 0;
     for check in checks::registry().iter().filter(|_| !markdown) {
         let info = check.info();
+        off += usize::from(!info.default_enabled);
         text.push_str(&format!(
-            "{:<28} {:<8} {}\n",
+            "{:<28} {:<8} {:<4} {}\n",
             info.id,
             info.severity.as_str(),
+            if info.default_enabled { "on" } else { "off" },
             info.summary
+        ));
+    }
+    if !markdown && off > 0 {
+        text.push_str(&format!(
+            "\n{off} check{} marked `off` run only when asked for: --extend-select ID, or `enable` in .firedrill.toml.\n",
+            if off == 1 { "" } else { "s" }
         ));
     }
     match out.write_all(text.as_bytes()) {

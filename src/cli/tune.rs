@@ -77,6 +77,8 @@ pub struct TuneArgs {
     /// How many series the timeline shows when --plot-series is not given.
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub plot_top: usize,
+    /// Output: a table for the terminal, Markdown for a post-incident note
+    /// or a pull-request comment, or JSON.
     #[arg(long, value_enum, default_value_t = TuneFormat::Human)]
     pub format: TuneFormat,
     /// Also write every candidate as a Parquet table.
