@@ -475,3 +475,24 @@ fn every_flag_has_help_text() {
     walk(&firedrill::cli::Cli::command(), "firedrill", &mut missing);
     assert!(missing.is_empty(), "without help: {missing:#?}");
 }
+
+/// `explain` shows, for every check, an example it reports and the same
+/// example fixed, each as a code block.
+#[test]
+fn every_check_explains_a_bad_and_a_fixed_example() {
+    let list = stdout(&firedrill(&["checks"]));
+    let ids: Vec<&str> = list
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(ids.len() > 30, "{list}");
+    for id in ids {
+        let text = stdout(&firedrill(&["explain", id]));
+        let example = text.find("## Example").unwrap_or_else(|| panic!("{id}: no example"));
+        let fixed = text.find("## Fixed").unwrap_or_else(|| panic!("{id}: no fixed example"));
+        assert!(example < fixed, "{id}");
+        assert!(text[example..fixed].contains("```"), "{id}: the example has no code");
+        assert!(text[fixed..].contains("```"), "{id}: the fix has no code");
+    }
+}

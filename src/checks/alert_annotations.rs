@@ -34,7 +34,17 @@ link at 3 a.m.
   expr: increase(kube_pod_container_status_restarts_total[10m]) > 3
   labels: {severity: warning}            # no summary, no description
 ```
-Add `annotations: {summary: ..., description: ...}`."#,
+Add `annotations: {summary: ..., description: ...}`.
+
+## Fixed
+```yaml
+- alert: KubePodCrashLooping
+  expr: increase(kube_pod_container_status_restarts_total[10m]) > 3
+  labels: {severity: warning}
+  annotations:
+    summary: Pod is crash looping.
+    description: "Pod {{ $labels.namespace }}/{{ $labels.pod }} restarted more than 3 times in 10 minutes."
+```"#,
 };
 
 impl Check for AlertAnnotations {

@@ -34,7 +34,14 @@ default 1h). Without `for`, a short-window rate pages on a single spike or scrap
   expr: rate(errors_total[1m]) > 5
   for: 15s                             # the group runs every 1m: same as 1m
 ```
-Write `for: 5m` (or at least the interval)."#,
+Write `for: 5m` (or at least the interval).
+
+## Fixed
+```yaml
+- alert: HighErrorRate
+  expr: rate(errors_total[1m]) > 5
+  for: 5m                              # at least the group's 1m interval
+```"#,
 };
 
 /// A rate window this short, without `for`, pages on one noisy evaluation.

@@ -39,7 +39,17 @@ one alert into two and breaks silences.
     severity: high                     # not one of critical, warning, info
     dashboard: https://grafana.example.com/d/abc   # a URL in a label
 ```
-Write `severity: critical` and move the link to `annotations`."#,
+Write `severity: critical` and move the link to `annotations`.
+
+## Fixed
+```yaml
+- alert: DiskFull
+  expr: node_filesystem_avail_bytes / node_filesystem_size_bytes < 0.05
+  labels:
+    severity: critical
+  annotations:
+    dashboard: https://grafana.example.com/d/abc
+```"#,
 };
 
 impl Check for AlertLabels {

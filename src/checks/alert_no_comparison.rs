@@ -31,7 +31,13 @@ an alert.
 - alert: TargetDown
   expr: up{job="api"}                  # fires for every target that is up
 ```
-Write `expr: up{job="api"} == 0`."#,
+Write `expr: up{job="api"} == 0`.
+
+## Fixed
+```yaml
+- alert: TargetDown
+  expr: up{job="api"} == 0             # fires only for targets that are down
+```"#,
 };
 
 impl Check for NoComparison {

@@ -38,7 +38,15 @@ page, with nothing to go on.
   annotations:
     summary: "{{ $labels.instance }} is failing"   # sum by (job) drops instance
 ```
-Write `{{ $labels.job }}`, or keep `instance` in the `by` clause."#,
+Write `{{ $labels.job }}`, or keep `instance` in the `by` clause.
+
+## Fixed
+```yaml
+- alert: HighErrorRate
+  expr: sum by (job) (rate(errors_total[5m])) > 1
+  annotations:
+    summary: "{{ $labels.job }} is failing"
+```"#,
 };
 
 impl Check for AlertTemplate {

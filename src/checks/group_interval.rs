@@ -24,7 +24,13 @@ to one interval late, and `for` counts in steps of the interval.
 - name: slow evaluation
   interval: 10m                        # recorded series vanish between evaluations
 ```
-Evaluate every 5m or less; for expensive queries, record a cheaper intermediate series instead."#,
+Evaluate every 5m or less; for expensive queries, record a cheaper intermediate series instead.
+
+## Fixed
+```yaml
+- name: slow evaluation
+  interval: 5m
+```"#,
 };
 
 impl Check for GroupInterval {

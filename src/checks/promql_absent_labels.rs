@@ -28,7 +28,15 @@ the selector inside `absent()`: those are the only labels its one output series 
   annotations:
     summary: "{{ $labels.instance }} has disappeared"    # absent() carries only job
 ```
-Write "{{ $labels.job }} has no targets"."#,
+Write "{{ $labels.job }} has no targets".
+
+## Fixed
+```yaml
+- alert: ExporterMissing
+  expr: absent(up{job="node"})
+  annotations:
+    summary: "{{ $labels.job }} has no targets"
+```"#,
 };
 
 impl Check for AbsentLabels {

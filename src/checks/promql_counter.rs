@@ -32,7 +32,12 @@ that barely moves during an incident.
 ```yaml
 expr: sum by (job) (errors_total / requests_total) > 0.05
 ```
-Write `sum by (job) (rate(errors_total[5m])) / sum by (job) (rate(requests_total[5m])) > 0.05`."#,
+Write `sum by (job) (rate(errors_total[5m])) / sum by (job) (rate(requests_total[5m])) > 0.05`.
+
+## Fixed
+```yaml
+expr: sum by (job) (rate(errors_total[5m])) / sum by (job) (rate(requests_total[5m])) > 0.05
+```"#,
 };
 
 /// Functions that read a counter's changes or presence, not its value.

@@ -24,7 +24,13 @@ The fallback is there so the rule says something when `x` is missing, and it nev
 ```yaml
 expr: sum by (name) (foo or vector(0)) > 0        # vector(0) > 0 is never true
 ```
-Alert on the missing data separately: `absent(foo)`."#,
+Alert on the missing data separately: `absent(foo)`.
+
+## Fixed
+```yaml
+expr: sum by (name) (foo) > 0
+```
+The fallback is gone; a separate alert with `expr: absent(foo)` fires when `foo` is missing."#,
 };
 
 /// Aggregations whose result over the lone fallback series is its value.

@@ -30,7 +30,12 @@ at least four scrape intervals.
 ```yaml
 expr: rate(http_requests_total[1m]) > 10      # scrape interval 1m
 ```
-Write `rate(http_requests_total[5m]) > 10`."#,
+Write `rate(http_requests_total[5m]) > 10`.
+
+## Fixed
+```yaml
+expr: rate(http_requests_total[5m]) > 10      # five scrape intervals
+```"#,
 };
 
 const FUNCTIONS: &[&str] = &["rate", "irate", "increase", "deriv"];

@@ -27,7 +27,12 @@ the author expected substring matching: `=~"api"` does *not* match `api-gateway`
 ```yaml
 expr: up{job=~"^api$", env=~".*"} == 0
 ```
-Write `up{job="api"} == 0`."#,
+Write `up{job="api"} == 0`.
+
+## Fixed
+```yaml
+expr: up{job="api"} == 0
+```"#,
 };
 
 /// Characters with a meaning in RE2 syntax.

@@ -23,6 +23,11 @@ Prometheus 3 renamed `holt_winters` to `double_exponential_smoothing`.
 ## Example
 ```yaml
 expr: sum(rate(http_requests_total[5m]) by (job) > 10     # unclosed left parenthesis
+```
+
+## Fixed
+```yaml
+expr: sum(rate(http_requests_total[5m])) by (job) > 10
 ```"#,
 };
 

@@ -33,7 +33,18 @@ after an edit to the other.
   expr: latency_seconds > 2
   labels: {severity: page}
 ```
-Give one of them a distinguishing label, or delete it."#,
+Give one of them a distinguishing label, or delete it.
+
+## Fixed
+```yaml
+- alert: HighLatency
+  expr: latency_seconds > 1
+  labels: {severity: warning}
+- alert: HighLatency
+  expr: latency_seconds > 2
+  labels: {severity: page}
+```
+The two rules now differ in their `severity` label."#,
 };
 
 type Key<'a> = (&'a str, Vec<(&'a str, &'a str)>);

@@ -29,6 +29,12 @@ what was aggregated or how, and it may collide with a real exporter's metric.
 ```yaml
 - alert: Service Is Down               # write ServiceIsDown
 - record: http_errors_ratio            # write job:http_errors:ratio_rate5m
+```
+
+## Fixed
+```yaml
+- alert: ServiceIsDown
+- record: job:http_errors:ratio_rate5m
 ```"#,
 };
 

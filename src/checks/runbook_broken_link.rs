@@ -22,6 +22,11 @@ top of a long page, at night, with an alert firing.
 ## Example
 ```markdown
 | RedisDown | [Redis pod down](#redis-down) |     <- the heading is "## Redis pod down": #redis-pod-down
+```
+
+## Fixed
+```markdown
+| RedisDown | [Redis pod down](#redis-pod-down) |
 ```"###,
 };
 

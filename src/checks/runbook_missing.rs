@@ -23,7 +23,17 @@ Every page should lead somewhere.
 ```yaml
 - alert: RedisDown          # runbook.md's table has no RedisDown row
 ```
-Add a row to the index table, `| RedisDown | [Redis pod down](#redis-pod-down) |`, and the section."#,
+Add a row to the index table, `| RedisDown | [Redis pod down](#redis-pod-down) |`, and the section.
+
+## Fixed
+runbook.md, with a row for the alert and its section:
+```markdown
+| Alert | Triage |
+|---|---|
+| RedisDown | [Redis pod down](#redis-pod-down) |
+
+## Redis pod down
+```"#,
 };
 
 impl Check for RunbookMissing {

@@ -23,6 +23,11 @@ probably has no entry.
 ## Example
 ```markdown
 | RedisMasterDown | [Redis](#redis) |     <- the rule is now called RedisDown
+```
+
+## Fixed
+```markdown
+| RedisDown | [Redis](#redis) |
 ```"#,
 };
 

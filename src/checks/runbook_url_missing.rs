@@ -21,6 +21,14 @@ has to search for the runbook while the alert fires.
 - alert: RedisDown
   expr: redis_up == 0
   annotations:
+    summary: Redis is down             # no runbook_url
+```
+
+## Fixed
+```yaml
+- alert: RedisDown
+  expr: redis_up == 0
+  annotations:
     summary: Redis is down
     runbook_url: https://wiki.example/ops/incident-response#redis-pod-down
 ```"#,

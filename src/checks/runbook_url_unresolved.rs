@@ -27,7 +27,15 @@ during an incident.
 annotations:
   runbook_url: https://github.com/thanos-io/thanos/tree/main/mixin/runbook.md#alert-name-thanoscompacthalted
 ```
-runbook.md has a table naming the alert but no heading with that anchor."#,
+runbook.md has a table naming the alert but no heading with that anchor.
+
+## Fixed
+```yaml
+annotations:
+  runbook_url: https://github.com/thanos-io/thanos/tree/main/mixin/runbook.md#thanos-compact
+```
+`#thanos-compact` is a heading of runbook.md, over the table that lists the alert; adding a
+heading `## Alert Name: ThanosCompactHalted` to runbook.md works too."#,
 };
 
 impl Check for UrlUnresolved {

@@ -20,6 +20,12 @@ Prometheus refuses the file.
 ```yaml
 annotations:
   "": forgot the name
+```
+
+## Fixed
+```yaml
+annotations:
+  summary: forgot the name
 ```"#,
 };
 

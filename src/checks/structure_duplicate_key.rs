@@ -23,7 +23,13 @@ the first or the last value, so what you review is not what runs.
   expr: latency_seconds > 1
   expr: latency_seconds > 2
 ```
-Keep one `expr:`."#,
+Keep one `expr:`.
+
+## Fixed
+```yaml
+- alert: HighLatency
+  expr: latency_seconds > 1
+```"#,
 };
 
 impl Check for DuplicateKey {

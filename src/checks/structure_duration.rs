@@ -22,6 +22,11 @@ missing on the last part), `1mo` (no month unit).
 ## Example
 ```yaml
 for: 1.5m     # write 90s
+```
+
+## Fixed
+```yaml
+for: 90s
 ```"#,
 };
 

@@ -20,6 +20,12 @@ Prometheus refuses the file: a rule with no expression has nothing to evaluate.
 ```yaml
 - record: job:up:sum
   # expr: sum by (job) (up)     <- missing
+```
+
+## Fixed
+```yaml
+- record: job:up:sum
+  expr: sum by (job) (up)
 ```"#,
 };
 

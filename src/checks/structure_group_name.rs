@@ -28,6 +28,15 @@ groups:
     rules: [...]
   - name: redis       # repeated in the same file
     rules: [...]
+```
+
+## Fixed
+```yaml
+groups:
+  - name: redis
+    rules: [...]
+  - name: redis-replication     # unique in the file
+    rules: [...]
 ```"#,
 };
 

@@ -27,7 +27,15 @@ groups:
 groups:            # ignored by Prometheus
   - name: b
 ```
-Put all groups in one document, or in separate files."#,
+Put all groups in one document, or in separate files.
+
+## Fixed
+```yaml
+groups:
+  - name: a
+    rules: [...]
+  - name: b
+```"#,
 };
 
 impl Check for IgnoredDocument {

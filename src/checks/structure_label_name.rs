@@ -21,7 +21,13 @@ Prometheus refuses the file. A rule may not rename the series it produces throug
 ```yaml
 labels:
   __name__: other_metric      # not allowed
-```"#,
+```
+
+## Fixed
+```yaml
+record: other_metric          # no __name__ label
+```
+A recording rule names its series with `record:`; `labels:` only adds other labels."#,
 };
 
 fn check_entries(

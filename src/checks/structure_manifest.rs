@@ -26,6 +26,16 @@ kind: PrometheusRule
 metadata: {name: redis}
 groups:            # must be under spec:
   - name: redis
+```
+
+## Fixed
+```yaml
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: {name: redis}
+spec:
+  groups:
+    - name: redis
 ```"#,
 };
 

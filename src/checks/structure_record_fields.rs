@@ -23,7 +23,14 @@ Prometheus refuses the file. The rule was probably meant to be an alert (`alert:
 - record: job:errors:rate5m
   expr: rate(errors_total[5m])
   for: 5m              # recording rules have no pending state
-```"#,
+```
+
+## Fixed
+```yaml
+- record: job:errors:rate5m
+  expr: rate(errors_total[5m])
+```
+If it was meant to page, make it an `alert:` with a comparison instead."#,
 };
 
 impl Check for RecordFields {

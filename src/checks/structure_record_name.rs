@@ -22,7 +22,14 @@ Prometheus refuses the file.
 - record: http_requests:rate5m{job="api"}
   expr: rate(http_requests_total{job="api"}[5m])
 ```
-Put the selector in `expr` (or a static label in `labels`)."#,
+Put the selector in `expr` (or a static label in `labels`).
+
+## Fixed
+```yaml
+- record: http_requests:rate5m
+  expr: rate(http_requests_total{job="api"}[5m])
+```
+The selector in `expr` already keeps `job="api"` on the recorded series."#,
 };
 
 impl Check for RecordName {

@@ -23,7 +23,14 @@ both was half converted from one kind to the other.
 - record: job:errors:rate5m
   alert: HighErrors
   expr: rate(errors_total[5m]) > 1
-```"#,
+```
+
+## Fixed
+```yaml
+- alert: HighErrors
+  expr: rate(errors_total[5m]) > 1
+```
+The expression compares, so the rule keeps `alert:` and drops `record:`."#,
 };
 
 impl Check for RuleKindCheck {

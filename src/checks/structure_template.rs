@@ -27,7 +27,13 @@ Prometheus refuses the file. The usual slip is `$label` for `$labels`.
 annotations:
   summary: "Instance {{ $label.instance }} down"     # undefined variable "$label"
 ```
-Write `{{ $labels.instance }}`."#,
+Write `{{ $labels.instance }}`.
+
+## Fixed
+```yaml
+annotations:
+  summary: "Instance {{ $labels.instance }} down"
+```"#,
 };
 
 impl Check for Template {

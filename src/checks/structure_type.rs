@@ -23,7 +23,14 @@ Prometheus cannot decode the file and refuses all of it.
   expr: up == 0
   for: [5m]
 ```
-Write `for: 5m`."#,
+Write `for: 5m`.
+
+## Fixed
+```yaml
+- alert: Down
+  expr: up == 0
+  for: 5m
+```"#,
 };
 
 impl Check for WrongType {

@@ -26,6 +26,14 @@ Prometheus decodes rule files strictly and refuses the whole file. A misspelt ke
   expr: up == 0
   annotation:            # should be `annotations`
     summary: Target down
+```
+
+## Fixed
+```yaml
+- alert: Down
+  expr: up == 0
+  annotations:
+    summary: Target down
 ```"#,
 };
 

@@ -24,7 +24,13 @@ renamed check keeps a stale comment that readers trust.
 # firedrill disable=alert/label        # no such check
 - alert: Watchdog
 ```
-Write `# firedrill disable=alert/labels`; `firedrill checks` lists the ids."#,
+Write `# firedrill disable=alert/labels`; `firedrill checks` lists the ids.
+
+## Fixed
+```yaml
+# firedrill disable=alert/labels
+- alert: Watchdog
+```"#,
 };
 
 impl Check for UnknownId {

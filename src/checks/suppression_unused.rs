@@ -31,7 +31,15 @@ real finding of that check on that rule. Delete it, or move it.
 - alert: Down
   expr: up == 0
   for: 5m
-```"#,
+```
+
+## Fixed
+```yaml
+- alert: Down
+  expr: up == 0
+  for: 5m
+```
+The comment is deleted (or moved above the rule it was meant for)."#,
 };
 
 impl Check for Unused {

@@ -20,7 +20,25 @@ always a mistake: a truncated write, a template that rendered nothing, the wrong
 Alerts that were meant to be there silently are not. firedrill is stricter than promtool here.
 
 ## Example
-An empty `prometheusrule-redis.yaml`. Add the rules, or delete the file."#,
+`prometheusrule-redis.yaml`, holding only a comment:
+```yaml
+# Redis alerts (TODO)
+```
+Add the rules, or delete the file.
+
+## Fixed
+`prometheusrule-redis.yaml` with its rules:
+```yaml
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: {name: redis}
+spec:
+  groups:
+    - name: redis
+      rules:
+        - alert: RedisDown
+          expr: redis_up == 0
+```"#,
 };
 
 impl Check for YamlEmpty {

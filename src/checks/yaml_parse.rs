@@ -31,6 +31,15 @@ Use spaces:
 ```yaml
       - alert: Down
         expr: up == 0
+```
+
+## Fixed
+```yaml
+groups:
+  - name: example
+    rules:
+      - alert: Down
+        expr: up == 0
 ```"#,
 };
 
