@@ -489,10 +489,81 @@ fn every_check_explains_a_bad_and_a_fixed_example() {
     assert!(ids.len() > 30, "{list}");
     for id in ids {
         let text = stdout(&firedrill(&["explain", id]));
-        let example = text.find("## Example").unwrap_or_else(|| panic!("{id}: no example"));
-        let fixed = text.find("## Fixed").unwrap_or_else(|| panic!("{id}: no fixed example"));
+        let example = text
+            .find("## Example")
+            .unwrap_or_else(|| panic!("{id}: no example"));
+        let fixed = text
+            .find("## Fixed")
+            .unwrap_or_else(|| panic!("{id}: no fixed example"));
         assert!(example < fixed, "{id}");
-        assert!(text[example..fixed].contains("```"), "{id}: the example has no code");
+        assert!(
+            text[example..fixed].contains("```"),
+            "{id}: the example has no code"
+        );
         assert!(text[fixed..].contains("```"), "{id}: the fix has no code");
     }
+}
+
+/// The bash completion script, sourced into a real bash, completes
+/// subcommands and flags.
+#[test]
+fn completions_complete_in_a_real_bash() {
+    common::tools::require("bash", "bash");
+    let script = stdout(&firedrill(&["completions", "bash"]));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("firedrill.bash");
+    std::fs::write(&path, script).unwrap();
+    let complete = |words: &[&str]| {
+        let line = words.join(" ");
+        let program = format!(
+            "source {}\nCOMP_WORDS=({line})\nCOMP_CWORD={}\nCOMP_LINE='{line}'\nCOMP_POINT={}\n_firedrill firedrill {} {}\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+            path.display(),
+            words.len() - 1,
+            line.len(),
+            words[words.len() - 1],
+            words[words.len() - 2],
+        );
+        let out = std::process::Command::new("bash")
+            .args(["--norc", "--noprofile", "-c", &program])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(complete(&["firedrill", "si"]), ["simulate"]);
+    assert!(complete(&["firedrill", "tune", "--ale"]).contains(&"--alert".to_string()));
+    assert_eq!(
+        firedrill(&["completions", "tcsh"]).status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+}
+
+#[test]
+fn man_pages_come_from_the_command_line_definitions() {
+    let top = stdout(&firedrill(&["man"]));
+    assert!(top.contains(".TH firedrill 1"), "{top}");
+    for sub in ["lint", "simulate", "tune", "diff", "record"] {
+        assert!(
+            top.contains(&format!("firedrill\\-{sub}(1)")),
+            "{sub}: {top}"
+        );
+    }
+    let lint = stdout(&firedrill(&["man", "lint"]));
+    assert!(lint.contains(".TH firedrill-lint 1"), "{lint}");
+    assert!(lint.contains("runbook\\-map"), "{lint}");
+    let out = firedrill(&["man", "lnt"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("did you mean \"lint\""),
+        "{}",
+        stderr(&out)
+    );
 }

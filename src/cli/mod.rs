@@ -72,6 +72,18 @@ pub enum Command {
         /// A check id, e.g. promql/syntax.
         id: String,
     },
+    /// Print a shell completion script, e.g. `firedrill completions bash >
+    /// ~/.local/share/bash-completion/completions/firedrill`.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `firedrill man | man -l -`; with a
+    /// subcommand, that subcommand's page.
+    Man {
+        /// A subcommand, e.g. lint.
+        subcommand: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -179,6 +191,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Tune(args) => tune::run(args, &config, &mut out),
         Command::Checks { markdown } => list_checks(markdown, &mut out),
         Command::Explain { id } => explain(&id, &mut out),
+        Command::Completions { shell } => completions(shell, &mut out),
+        Command::Man { subcommand } => man(subcommand.as_deref(), &mut out),
     };
     ExitCode::from(status)
 }
@@ -418,6 +432,49 @@ fn list_checks(markdown: bool, out: &mut dyn Write) -> u8 {
         ));
     }
     match out.write_all(text.as_bytes()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => fail(e),
+        _ => exit::CLEAN,
+    }
+}
+
+fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> u8 {
+    use clap::CommandFactory;
+    let mut buffer = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "firedrill", &mut buffer);
+    match out.write_all(&buffer) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => fail(e),
+        _ => exit::CLEAN,
+    }
+}
+
+fn man(subcommand: Option<&str>, out: &mut dyn Write) -> u8 {
+    use clap::CommandFactory;
+    let top = Cli::command();
+    let page = match subcommand {
+        None => top,
+        Some(name) => {
+            let names: Vec<&str> = top.get_subcommands().map(|c| c.get_name()).collect();
+            let Some(sub) = top.find_subcommand(name) else {
+                let hint = crate::suggest::closest(name, &names)
+                    .map(|s| format!(" (did you mean {s:?}?)"))
+                    .unwrap_or_default();
+                return fail(format!(
+                    "no subcommand named {name:?}{hint}; they are {}",
+                    names.join(", ")
+                ));
+            };
+            // The page's title and usage read `firedrill-lint`, as man pages of subcommands do.
+            sub.clone()
+                .name(format!("firedrill-{name}"))
+                .bin_name(format!("firedrill {name}"))
+                .version(env!("CARGO_PKG_VERSION"))
+        }
+    };
+    let mut buffer = Vec::new();
+    if let Err(e) = clap_mangen::Man::new(page).render(&mut buffer) {
+        return fail(e);
+    }
+    match out.write_all(&buffer) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => fail(e),
         _ => exit::CLEAN,
     }
