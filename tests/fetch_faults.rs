@@ -55,13 +55,14 @@ fn simulate(url: &str, extra: &[&str]) -> (i32, String, String) {
 }
 
 /// The replay of the mock's matrix: value 10 > 5 at every evaluation, so
-/// one page that is still firing at the end.
+/// one page that is still firing at the end. The window [START, END) is
+/// ten minutes: ten evaluations, pending at the first, firing for nine.
 fn assert_complete(out: &str) {
     let json: serde_json::Value = serde_json::from_str(out).unwrap();
     let current = &json["rules"][0]["candidates"][0];
-    assert_eq!(json["rules"][0]["evaluations"], 11);
+    assert_eq!(json["rules"][0]["evaluations"], 10);
     assert_eq!(current["pages"], 1);
-    assert_eq!(current["firing_seconds"], 600.0);
+    assert_eq!(current["firing_seconds"], 540.0);
 }
 
 #[test]
@@ -80,6 +81,47 @@ fn connection_refused_is_retried_then_reported() {
     assert!(err.contains("fault_signal"), "names the query: {err}");
 }
 
+/// Every worker fails the same way when the server is down: one line per
+/// retry round, naming the server, not one per request.
+#[test]
+fn a_refusing_server_gets_one_line_per_retry_round() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let rules = format!("{}/rules", env!("CARGO_MANIFEST_DIR"));
+    let out = firedrill(&[
+        "simulate",
+        &rules,
+        "--prometheus",
+        &url,
+        "--range",
+        "1h",
+        "--retries",
+        "2",
+        "--concurrency",
+        "4",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    let retries: Vec<&str> = err.lines().filter(|l| l.contains("; retry ")).collect();
+    assert_eq!(retries.len(), 2, "{err}");
+    for (i, line) in retries.iter().enumerate() {
+        assert!(
+            line.starts_with(&format!("firedrill: {url}: could not connect")),
+            "{line}"
+        );
+        assert!(line.contains(&format!("retry {} of 2", i + 1)), "{line}");
+    }
+    assert_eq!(
+        err.lines().count(),
+        3,
+        "two retry rounds and the error: {err}"
+    );
+}
+
 #[test]
 fn server_error_then_success_is_retried() {
     let mock = Mock::start(vec![Reply::status(500, "oops"), Reply::ok()]);
@@ -88,7 +130,7 @@ fn server_error_then_success_is_retried() {
     assert_complete(&out);
     assert_eq!(mock.requests().len(), 2);
     assert!(
-        err.contains("retrying") && err.contains("HTTP 500"),
+        err.contains("retry 1 of 4") && err.contains("HTTP 500"),
         "{err}"
     );
 }
@@ -110,7 +152,8 @@ fn too_many_requests_waits_as_long_as_retry_after_says() {
     assert_eq!(seen.len(), 2);
     // Our own first backoff is at most 0.5 s; the server asked for 2 s.
     assert!(seen[1].at - seen[0].at >= Duration::from_secs(2));
-    assert!(err.contains("retrying in 2.0s: HTTP 429"), "{err}");
+    assert!(err.contains(": HTTP 429"), "{err}");
+    assert!(err.contains("retry 1 of 4 in 2.0s"), "{err}");
 }
 
 #[test]
@@ -348,10 +391,10 @@ fn nan_and_infinities_compare_as_prometheus_compares_them() {
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     // `> 5` holds for 10 and +Inf, never for NaN or -Inf. With `for: 1m`:
     // pending t0, reset t1 (NaN), pending t2, firing t3 (+Inf), t4, resolved
-    // t5 (-Inf), pending t6, firing t7, resolved t8 (NaN), pending t9 (Inf),
-    // firing t10: three pages.
-    assert_eq!(json["rules"][0]["evaluations"], 11);
-    assert_eq!(json["rules"][0]["candidates"][0]["pages"], 3, "{out}");
+    // t5 (-Inf), pending t6, firing t7, resolved t8 (NaN), pending t9 (Inf):
+    // two pages in the ten evaluations of [START, END).
+    assert_eq!(json["rules"][0]["evaluations"], 10);
+    assert_eq!(json["rules"][0]["candidates"][0]["pages"], 2, "{out}");
 }
 
 fn duplicate_series(start: f64, end: f64, step: f64) -> String {

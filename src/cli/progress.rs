@@ -1,16 +1,20 @@
 //! Fetch progress on stderr: a bar on a terminal, retry notes always
 //! (unless `--quiet`), nothing on stdout.
 
+use std::collections::HashSet;
 use std::io::IsTerminal;
-use std::time::Duration;
+use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::history::fetch::Observer;
+use crate::history::fetch::{Observer, Retrying};
 
 pub struct Progress {
     bar: ProgressBar,
     quiet: bool,
+    /// Retry rounds already told, by number and reason: when the server is
+    /// down, every worker fails the same way, and one line says it.
+    told: Mutex<HashSet<(u32, String)>>,
 }
 
 impl Progress {
@@ -26,7 +30,11 @@ impl Progress {
             }
             bar
         };
-        Progress { bar, quiet }
+        Progress {
+            bar,
+            quiet,
+            told: Mutex::new(HashSet::new()),
+        }
     }
 
     pub fn finish(&self) {
@@ -43,10 +51,26 @@ impl Observer for Progress {
         self.bar.inc(points);
     }
 
-    fn retrying(&self, what: &str, wait: Duration) {
-        if !self.quiet {
-            self.bar
-                .suspend(|| eprintln!("firedrill: retrying in {:.1}s: {what}", wait.as_secs_f64()));
+    fn retrying(&self, retry: &Retrying<'_>) {
+        if self.quiet {
+            return;
+        }
+        let new = self
+            .told
+            .lock()
+            .map(|mut told| told.insert((retry.number, retry.reason.to_string())))
+            .unwrap_or(true);
+        if new {
+            self.bar.suspend(|| {
+                eprintln!(
+                    "firedrill: {}: {}; retry {} of {} in {:.1}s",
+                    retry.url,
+                    retry.reason,
+                    retry.number,
+                    retry.of,
+                    retry.wait.as_secs_f64()
+                )
+            });
         }
     }
 }

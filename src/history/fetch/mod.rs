@@ -86,8 +86,20 @@ pub trait Observer: Sync {
     fn planned(&self, _points: u64) {}
     /// A request for this many points per series has been answered.
     fn request_done(&self, _points: u64) {}
-    /// A transient failure that will be retried after `wait`.
-    fn retrying(&self, _what: &str, _wait: Duration) {}
+    /// A transient failure that will be retried.
+    fn retrying(&self, _retry: &Retrying<'_>) {}
+}
+
+/// A request that failed for a reason that may pass, about to be retried.
+#[derive(Debug, Clone)]
+pub struct Retrying<'a> {
+    /// The server, without credentials.
+    pub url: &'a str,
+    pub reason: &'a str,
+    pub wait: Duration,
+    /// This retry's number (1 for the first) and how many are allowed.
+    pub number: u32,
+    pub of: u32,
 }
 
 /// An observer that ignores everything.
@@ -380,7 +392,13 @@ impl Request<'_> {
                     (reason, wait)
                 }
             };
-            self.observer.retrying(&why, wait);
+            self.observer.retrying(&Retrying {
+                url: &self.server.display_url(),
+                reason: &why,
+                wait,
+                number: retries + 1,
+                of: self.options.retry.retries,
+            });
             if !self.sleep(wait) {
                 return Err(None);
             }
