@@ -643,12 +643,12 @@ mod tests {
                             // below every threshold), which the sweep skips.
                             let quiet = round % 2 == 1 && (k / 9) % 3 != 0;
                             if quiet {
-                                if next() % 2 == 0 {
+                                if next().is_multiple_of(2) {
                                     f64::NAN
                                 } else {
                                     -5.0 + (next() % 2) as f64 * 30.0
                                 }
-                            } else if next() % 7 == 0 {
+                            } else if next().is_multiple_of(7) {
                                 f64::NAN
                             } else {
                                 (next() % 20) as f64

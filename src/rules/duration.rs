@@ -89,7 +89,7 @@ impl fmt::Display for Duration {
         let mut rest = self.millis as u128;
         for (unit, size) in UNITS {
             // Prometheus prints weeks and years only when they divide evenly.
-            if (unit == "y" || unit == "w") && rest % size != 0 {
+            if (unit == "y" || unit == "w") && !rest.is_multiple_of(size) {
                 continue;
             }
             let n = rest / size;
