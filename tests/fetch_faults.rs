@@ -65,14 +65,19 @@ fn assert_complete(out: &str) {
     assert_eq!(current["firing_seconds"], 540.0);
 }
 
-#[test]
-fn connection_refused_is_retried_then_reported() {
+/// A loopback address nothing listens on: the port was free a moment ago.
+fn refusing_url() -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let url = format!("http://127.0.0.1:{port}");
+    format!("http://127.0.0.1:{port}")
+}
+
+#[test]
+fn connection_refused_is_retried_then_reported() {
+    let url = refusing_url();
     let (code, out, err) = simulate(&url, &["--retries", "1"]);
     assert_eq!(code, 2, "{err}");
     assert!(out.is_empty(), "no partial answer on stdout: {out}");
@@ -85,12 +90,7 @@ fn connection_refused_is_retried_then_reported() {
 /// retry round, naming the server, not one per request.
 #[test]
 fn a_refusing_server_gets_one_line_per_retry_round() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
+    let url = refusing_url();
     let rules = format!("{}/rules", env!("CARGO_MANIFEST_DIR"));
     let out = firedrill(&[
         "simulate",

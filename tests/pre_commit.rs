@@ -11,7 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::git::git;
+use common::git::{git, git_with};
 
 const GOOD: &str = "apiVersion: monitoring.coreos.com/v1
 kind: PrometheusRule
@@ -136,28 +136,11 @@ fn hook_repository(dir: &Path, files: &[String], hooks_file: Option<&str>) -> St
     }
     git(dir, &["init", "-q"]);
     git(dir, &["add", "-A"]);
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args([
-            "-c",
-            "user.name=firedrill",
-            "-c",
-            "user.email=ci@firedrill.invalid",
-            "-c",
-            "commit.gpgsign=false",
-            "commit",
-            "-q",
-            "-m",
-            "firedrill under test",
-        ])
-        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let date = "2026-01-01T00:00:00Z";
+    git_with(
+        dir,
+        &["commit", "-q", "-m", "firedrill under test"],
+        &[("GIT_AUTHOR_DATE", date), ("GIT_COMMITTER_DATE", date)],
     );
     git(dir, &["rev-parse", "HEAD"]).trim().to_string()
 }

@@ -5,8 +5,14 @@ use std::process::Command;
 
 /// Runs git in `dir`; panics with git's message when it fails; returns stdout.
 pub fn git(dir: &Path, args: &[&str]) -> String {
+    git_with(dir, args, &[])
+}
+
+/// [`git`] with extra environment variables (`GIT_COMMITTER_DATE`, say).
+pub fn git_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     super::tools::require("git", "git");
     let out = Command::new("git")
+        .envs(env.iter().copied())
         .current_dir(dir)
         .args([
             "-c",
