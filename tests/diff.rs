@@ -231,7 +231,7 @@ fn a_pull_request_sees_only_its_own_rules_and_their_history() {
         text.contains(&format!("fired {before_text} before, {} after", after.0)),
         "{text}"
     );
-    assert!(text.contains("wecare-7d.parquet (recorded from "), "{text}");
+    assert!(text.contains("wecare-7d.parquet, recorded from "), "{text}");
     assert!(text.contains("Removed: `FPMListenQueueBacklog`"), "{text}");
 
     // No change: nothing is replayed, so not even the recording is read.

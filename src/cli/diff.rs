@@ -106,7 +106,7 @@ fn diff(args: DiffArgs, config: &Config, out: &mut dyn Write) -> Result<u8, Stri
                     .map_err(|e| e.to_string())?;
                 let mut result =
                     simulate::run(&plans, &recording, &options).map_err(|e| e.to_string())?;
-                result.source = format!("{data} (recorded from {})", result.source);
+                result.source = format!("{data}, recorded from {}", result.source);
                 result
             }
             (None, None) => return Err(NO_HISTORY.into()),
