@@ -189,7 +189,7 @@ pub fn parse(name: &str, text: String) -> Result<Config, ConfigError> {
     let invalid = |span: Span, message: String| {
         ConfigError::Invalid(Box::new(
             Diagnostic::new(CHECK, Severity::Error, &source, span, message)
-                .help("see the README's Configuration section for the keys"),
+                .help("see docs/configuration.md for the keys"),
         ))
     };
     let file = match toml::from_str::<ConfigFile>(&source.text) {

@@ -400,9 +400,9 @@ fn broken_pipe_is_not_a_crash() {
 }
 
 #[test]
-fn readme_check_table_is_generated_from_the_registry() {
+fn the_docs_check_table_is_generated_from_the_registry() {
     let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/checks.md")).unwrap();
     let start = readme
         .find("<!-- checks:start -->\n")
         .expect("start marker")
@@ -411,7 +411,7 @@ fn readme_check_table_is_generated_from_the_registry() {
     assert_eq!(
         readme[start..end].trim(),
         firedrill::checks::markdown_table().trim(),
-        "README's check table is stale: regenerate it with `firedrill checks --markdown`"
+        "docs/checks.md's table is stale: regenerate it with `firedrill checks --markdown`"
     );
 }
 

@@ -141,13 +141,16 @@ fn a_mistake_in_the_config_stops_the_run_at_its_place() {
     assert!(stderr(&out).contains("missing.toml"), "{}", stderr(&out));
 }
 
-/// The README's example `.firedrill.toml` is a valid file that does what its
-/// comments say: paths relative to it, the stricter label policy applied.
+/// The documented example `.firedrill.toml` (docs/configuration.md) is a
+/// valid file that does what its comments say: paths relative to it, the
+/// stricter label policy applied.
 #[test]
-fn the_readme_example_config_is_valid_and_applied() {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let section = readme.find("## Configuration").unwrap();
+fn the_documented_example_config_is_valid_and_applied() {
+    let readme = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/configuration.md"),
+    )
+    .unwrap();
+    let section = readme.find("# Configuration").unwrap();
     let start = readme[section..].find("```toml\n").unwrap() + section + 8;
     let end = readme[start..].find("```").unwrap() + start;
     let dir = tempfile::tempdir().unwrap();

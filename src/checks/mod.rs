@@ -122,8 +122,8 @@ pub fn registry() -> &'static [&'static dyn Check] {
     ]
 }
 
-/// The README's table of checks, generated from the registry
-/// (`firedrill checks --markdown`; a test keeps the README in step).
+/// The table of checks in docs/checks.md, generated from the registry
+/// (`firedrill checks --markdown`; a test keeps the page in step).
 pub fn markdown_table() -> String {
     let mut out = String::from("| id | severity | what it catches |\n| --- | --- | --- |\n");
     for check in registry() {

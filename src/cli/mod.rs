@@ -14,7 +14,7 @@ use crate::promql::ParseOptions;
 use crate::report::{self, Format, Style};
 use crate::rules::LoadOptions;
 
-/// Exit statuses, as documented in the README.
+/// Exit statuses, as documented in docs/lint.md.
 mod diff;
 pub mod history_args;
 mod progress;
@@ -63,7 +63,7 @@ pub enum Command {
     Tune(TuneArgs),
     /// List every check with its id, default severity and summary.
     Checks {
-        /// Print the list as the Markdown table the README carries.
+        /// Print the list as the Markdown table docs/checks.md carries.
         #[arg(long)]
         markdown: bool,
     },
