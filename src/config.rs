@@ -238,14 +238,14 @@ fn duration(s: &Spanned<String>) -> Result<Duration, Invalid> {
 fn lint_config(lint: LintFile, checks: ChecksFile) -> Result<LintConfig, Invalid> {
     let mut settings = Settings::default();
     if let Some(d) = &lint.scrape_interval {
-        settings.scrape_interval = duration(d)?;
+        settings.scrape_interval = Some(duration(d)?);
     }
     if let Some(d) = &lint.evaluation_interval {
-        settings.evaluation_interval = duration(d)?;
+        settings.evaluation_interval = Some(duration(d)?);
     }
     if let Some(labels) = checks.labels {
         if let Some(required) = labels.required {
-            settings.required_labels = required;
+            settings.required_labels = Some(required);
         }
         if let Some(allowed) = labels.allowed {
             settings.allowed_label_values = allowed.into_iter().collect();
@@ -253,7 +253,7 @@ fn lint_config(lint: LintFile, checks: ChecksFile) -> Result<LintConfig, Invalid
     }
     if let Some(annotations) = checks.annotations {
         if let Some(required) = annotations.required {
-            settings.required_annotations = required;
+            settings.required_annotations = Some(required);
         }
         for (name, pattern) in annotations.patterns {
             // Anchored, as Prometheus anchors its regular expressions.

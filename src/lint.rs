@@ -200,13 +200,18 @@ pub fn check(rules: RuleSet, runbooks: RunbookSet, options: &LintOptions) -> Lin
         .copied()
         .filter(|c| selection.enabled(c.info()))
         .collect();
+    let house = checks::House::read(&rules);
     let mut diagnostics: Vec<Diagnostic> = rules
         .files
         .par_iter()
         .flat_map_iter(|file| {
             let mut out = Vec::new();
+            let cx = checks::FileContext {
+                settings,
+                house: house.for_file(file),
+            };
             for check in &active {
-                check.check_file(file, settings, &mut out);
+                check.check_file(file, &cx, &mut out);
             }
             out
         })

@@ -178,5 +178,9 @@ fn the_documented_example_config_is_valid_and_applied() {
         .iter()
         .map(|d| d["message"].as_str().unwrap())
         .collect();
-    assert_eq!(messages, ["alert has no `team` label"], "{json}");
+    assert_eq!(
+        messages,
+        ["alert has no `team` label, which .firedrill.toml requires"],
+        "{json}"
+    );
 }

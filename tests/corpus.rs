@@ -129,22 +129,23 @@ fn real_world_rule_sets_load_with_zero_errors() {
     }
 }
 
-/// kube-prometheus has real duplicate recording rules (same name, no labels,
-/// disjoint selectors); promtool's duplicate-rules lint flags them, so do we.
+/// kube-prometheus has recording rules of one name and no labels over
+/// disjoint selectors (`verb=~"LIST|GET"`, `verb=~"POST|..."`): promtool's
+/// duplicate-rules lint, which compares name and labels only, flags them,
+/// but they write different series. firedrill compares the expression too.
 #[test]
-fn kube_prometheus_duplicates_are_warnings_like_promtool() {
+fn kube_prometheus_same_name_rules_over_disjoint_selectors_are_not_duplicates() {
     let path = corpus()
         .join("kube-prometheus/kubernetesControlPlane-prometheusRule.yaml")
         .display()
         .to_string();
     let (_, json) = lint_json(&["--select=rule/duplicate", &path]);
-    let dups: Vec<_> = findings(&json)
-        .into_iter()
-        .filter(|f| f.0 == "rule/duplicate")
-        .collect();
-    assert_eq!(dups.len(), 3, "{dups:?}");
-    for d in json["diagnostics"].as_array().unwrap() {
-        assert_eq!(d["record"], "code_verb:apiserver_request_total:increase1h");
-        assert_eq!(d["severity"], "warning");
-    }
+    assert!(findings(&json).is_empty(), "{json}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.matches("record: code_verb:apiserver_request_total:increase1h")
+            .count()
+            >= 4,
+        "the corpus file no longer has the shape this test is about"
+    );
 }

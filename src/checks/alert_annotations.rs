@@ -1,4 +1,4 @@
-use super::{groups, report_rule, Check, CheckInfo, Settings};
+use super::{groups, report_rule, Check, CheckInfo, FileContext};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::RuleFile;
 
@@ -8,15 +8,18 @@ static INFO: CheckInfo = CheckInfo {
     id: "alert/annotations",
     severity: Severity::Warning,
     default_enabled: true,
-    summary: "An alert without a required annotation (default `summary`, `description`) or with one that does not match its pattern",
+    summary: "An alert without an annotation its neighbours all carry (or the policy requires), or with one that does not match its pattern",
     docs: r#"## What it does
-Checks every alerting rule's `annotations`:
-- each required annotation is present and not empty (default: `summary` and `description`);
-- an annotation with a pattern matches it (whole value, as Prometheus anchors regular
-  expressions); templated parts are matched as written.
+Checks every alerting rule's `annotations` against the house style, read from the other alerts of
+the same folder (or of the whole rule set when the folder has fewer than five): an annotation that
+at least 80% of them carry, not empty (`summary` and `description`, or `message`, or `title`: the
+house's keys, whatever they are) is missing.
 
-Configure in `.firedrill.toml` (add `runbook_url` to require it; `runbook/url-missing` and the
-other runbook checks then follow the links):
+A team with a policy states it in `.firedrill.toml`, and it replaces the house style: every alert
+must carry the `required` annotations, and an annotation with a pattern matches it (whole value, as
+Prometheus anchors regular expressions; templated parts are matched as written). Nothing is
+required until set, as in pint. Add `runbook_url` to require it; `runbook/url-missing` and the
+other runbook checks then follow the links:
 ```toml
 [checks."alert/annotations"]
 required = ["summary", "description", "runbook_url"]
@@ -30,6 +33,7 @@ link at 3 a.m.
 
 ## Example
 ```yaml
+# the other alerts of the folder all carry a summary and a description
 - alert: KubePodCrashLooping
   expr: increase(kube_pod_container_status_restarts_total[10m]) > 3
   labels: {severity: warning}            # no summary, no description
@@ -52,26 +56,37 @@ impl Check for AlertAnnotations {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, settings: &Settings, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
+        let settings = cx.settings;
+        let required: Vec<(String, Option<usize>)> = match &settings.required_annotations {
+            Some(list) => list.iter().map(|a| (a.clone(), None)).collect(),
+            None => cx
+                .house
+                .house_annotations()
+                .map(|(a, n)| (a.to_string(), Some(n)))
+                .collect(),
+        };
         for group in groups(file) {
             for rule in group.rules.iter().filter(|r| r.is_alert()) {
-                for required in &settings.required_annotations {
+                for (required, carried) in &required {
                     let present = rule
                         .annotations
                         .iter()
                         .any(|e| &e.key.value == required && !e.value.value.trim().is_empty());
                     if !present {
+                        let message = match carried {
+                            Some(n) => format!(
+                                "alert has no `{required}` annotation, which {} carry",
+                                cx.house.share(*n)
+                            ),
+                            None => format!(
+                                "alert has no `{required}` annotation, which .firedrill.toml requires"
+                            ),
+                        };
                         out.push(
-                            report_rule(
-                                &INFO,
-                                file,
-                                group,
-                                rule,
-                                rule.anchor(),
-                                format!("alert has no `{required}` annotation"),
-                            )
-                            .label(format!("no {required}"))
-                            .help(format!("add `{required}:` under `annotations`")),
+                            report_rule(&INFO, file, group, rule, rule.anchor(), message)
+                                .label(format!("no {required}"))
+                                .help(format!("add `{required}:` under `annotations`")),
                         );
                     }
                 }
@@ -105,22 +120,60 @@ impl Check for AlertAnnotations {
 #[cfg(test)]
 mod tests {
     use super::super::testing::{run, run_with};
+    use super::super::Settings;
     use super::*;
 
     const TEXT: &str = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n    annotations:\n      summary: down\n      runbook_url: http://wiki/a\n  - alert: B\n    expr: up == 0\n    annotations:\n      summary: down\n      description: '{{ $labels.instance }} is down'\n";
 
+    /// Five alerts with a `message` and a `summary`, then `extra`.
+    fn house(extra: &str) -> String {
+        let mut s = String::from("groups:\n- name: g\n  rules:\n");
+        for i in 0..5 {
+            s.push_str(&format!(
+                "  - alert: A{i}\n    expr: up == 0\n    annotations: {{message: m, summary: s}}\n"
+            ));
+        }
+        s.push_str(extra);
+        s
+    }
+
     #[test]
-    fn reports_missing_annotations() {
-        let found = run(&AlertAnnotations, TEXT);
+    fn reports_departures_from_the_house_keys() {
+        // Line 19: an alert with a description but neither of the house's keys.
+        let text =
+            house("  - alert: B\n    expr: up == 0\n    annotations:\n      description: d\n");
+        let found = run(&AlertAnnotations, &text);
+        let places: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(places, ["19:12", "19:12"], "{found:?}");
+        assert!(
+            found[0]
+                .1
+                .contains("`message` annotation, which 5 of 6 alerts in ./ carry"),
+            "{found:?}"
+        );
+        assert!(found[1].1.contains("`summary`"), "{found:?}");
+    }
+
+    #[test]
+    fn nothing_is_required_without_a_house_style_or_a_policy() {
+        // Two alerts show no style.
+        assert!(run(&AlertAnnotations, TEXT).is_empty());
+        let settings = Settings {
+            required_annotations: Some(vec!["summary".into(), "description".into()]),
+            ..Settings::default()
+        };
+        let found = run_with(&AlertAnnotations, TEXT, &settings);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, "4:12");
-        assert!(found[0].1.contains("`description`"));
+        assert!(found[0]
+            .1
+            .contains("`description` annotation, which .firedrill.toml requires"));
     }
 
     #[test]
     fn required_annotations_and_patterns_are_configurable() {
         let settings = Settings {
-            required_annotations: vec!["summary".into()],
+            required_annotations: Some(vec!["summary".into()]),
             annotation_patterns: vec![(
                 "runbook_url".into(),
                 regex::Regex::new("^(?:https://runbooks\\.example\\.com/.+)$").unwrap(),

@@ -1,6 +1,6 @@
-use super::{groups, report_rule, Check, CheckInfo, Settings};
+use super::{groups, report_rule, Check, CheckInfo, Conventions, FileContext};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::rules::RuleFile;
+use crate::rules::{Entry, RuleFile};
 
 pub struct AlertLabels;
 
@@ -8,17 +8,21 @@ static INFO: CheckInfo = CheckInfo {
     id: "alert/labels",
     severity: Severity::Warning,
     default_enabled: true,
-    summary: "An alert without a required label (default `severity`), with a value outside the allowed set, or with a URL as a label",
+    summary: "An alert without a label its neighbours all carry (or the policy requires), with a mistyped or disallowed value, or a label name that needs quoting",
     docs: r#"## What it does
-Checks every alerting rule's `labels` (and its group's `labels`, which Prometheus adds):
-- each required label is present and not empty (default: `severity`);
-- a label with an allowed set takes one of its values (default: `severity` is `critical`,
-  `warning` or `info`); templated values (`{{ ... }}`) are not judged;
-- no label value is a URL: a link belongs in an annotation;
+Checks every alerting rule's `labels` (and its group's `labels`, which Prometheus adds) against the
+house style, read from the other alerts of the same folder (or of the whole rule set when the
+folder has fewer than five):
+- a label that at least 80% of the alerts carry (`severity`, `team`, ...) is missing;
+- a value used by this alert alone that is a near-miss of a value other alerts use
+  (`severity: critcal` where thirty alerts say `critical`, `Warning` where they say `warning`);
+  any severity scheme a team uses consistently (`page`/`task`, `P1`..`P4`, numbers) is theirs;
 - label names are plain identifiers (`[a-zA-Z_][a-zA-Z0-9_]*`): Prometheus 3 accepts any UTF-8,
   but Prometheus 2, many receivers and every PromQL query on `ALERTS` then need quoting.
 
-Configure in `.firedrill.toml`:
+A team with a policy states it in `.firedrill.toml`, and it replaces the house style: every alert
+must then carry the `required` labels, and a label with an `allowed` set takes one of its values
+(templated values, `{{ ... }}`, are not judged). Nothing is required until set, as in pint:
 ```toml
 [checks."alert/labels"]
 required = ["severity", "team"]
@@ -26,20 +30,19 @@ allowed = { severity = ["critical", "warning", "info", "none"] }
 ```
 
 ## Why is this bad?
-Alertmanager routes on labels. An alert without `severity`, or with `severity: page` where the
-routing tree knows `critical`, falls through to the default receiver, which is often nobody.
-Labels are also the alert's identity: a URL there (which changes with a dashboard's id) splits
-one alert into two and breaks silences.
+Alertmanager routes on labels. An alert without the `severity` every other alert carries, or with
+`severity: critcal` where the routing tree matches `critical`, falls through to the default
+receiver, which is often nobody.
 
 ## Example
 ```yaml
+# the other alerts of the folder all carry `severity: critical` or `severity: warning`
 - alert: DiskFull
   expr: node_filesystem_avail_bytes / node_filesystem_size_bytes < 0.05
   labels:
-    severity: high                     # not one of critical, warning, info
-    dashboard: https://grafana.example.com/d/abc   # a URL in a label
+    severity: critcal
 ```
-Write `severity: critical` and move the link to `annotations`.
+Write `severity: critical`.
 
 ## Fixed
 ```yaml
@@ -47,8 +50,6 @@ Write `severity: critical` and move the link to `annotations`.
   expr: node_filesystem_avail_bytes / node_filesystem_size_bytes < 0.05
   labels:
     severity: critical
-  annotations:
-    dashboard: https://grafana.example.com/d/abc
 ```"#,
 };
 
@@ -57,27 +58,40 @@ impl Check for AlertLabels {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, settings: &Settings, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
+        let settings = cx.settings;
+        // Which labels every alert must carry, and how many alerts show it.
+        let required: Vec<(String, Option<usize>)> = match &settings.required_labels {
+            Some(list) => list.iter().map(|l| (l.clone(), None)).collect(),
+            None => cx
+                .house
+                .house_labels()
+                .map(|(l, n)| (l.to_string(), Some(n)))
+                .collect(),
+        };
         for group in groups(file) {
             for rule in group.rules.iter().filter(|r| r.is_alert()) {
                 let all = || rule.labels.iter().chain(&group.labels);
-                for required in &settings.required_labels {
+                for (label, carried) in &required {
                     let present =
-                        all().any(|e| &e.key.value == required && !e.value.value.trim().is_empty());
-                    if !present {
-                        out.push(
-                            report_rule(
-                                &INFO,
-                                file,
-                                group,
-                                rule,
-                                rule.anchor(),
-                                format!("alert has no `{required}` label"),
-                            )
-                            .label(format!("no {required}"))
-                            .help(allowed_help(settings, required)),
-                        );
+                        all().any(|e| &e.key.value == label && !e.value.value.trim().is_empty());
+                    if present {
+                        continue;
                     }
+                    let message = match carried {
+                        Some(n) => format!(
+                            "alert has no `{label}` label, which {} carry",
+                            cx.house.share(*n)
+                        ),
+                        None => {
+                            format!("alert has no `{label}` label, which .firedrill.toml requires")
+                        }
+                    };
+                    out.push(
+                        report_rule(&INFO, file, group, rule, rule.anchor(), message)
+                            .label(format!("no {label}"))
+                            .help(missing_help(cx, label)),
+                    );
                 }
                 for entry in rule.labels.iter() {
                     let name = entry.key.value.as_str();
@@ -101,10 +115,20 @@ impl Check for AlertLabels {
                         );
                     }
                 }
-                for entry in all() {
+                // A rule's own label wins over its group's.
+                let shadowed = |e: &Entry| rule.labels.iter().any(|r| r.key.value == e.key.value);
+                let effective = rule
+                    .labels
+                    .iter()
+                    .chain(group.labels.iter().filter(|e| !shadowed(e)));
+                for entry in effective {
+                    let key = entry.key.value.as_str();
                     let value = entry.value.value.as_str();
-                    if let Some(allowed) = settings.allowed_label_values.get(&entry.key.value) {
-                        if !value.contains("{{") && !allowed.iter().any(|a| a == value) {
+                    if value.contains("{{") {
+                        continue;
+                    }
+                    if let Some(allowed) = settings.allowed_label_values.get(key) {
+                        if !allowed.iter().any(|a| a == value) {
                             out.push(
                                 report_rule(
                                     &INFO,
@@ -113,16 +137,14 @@ impl Check for AlertLabels {
                                     rule,
                                     entry.value.span,
                                     format!(
-                                        "`{}: {value}` is not one of the allowed values: {}",
-                                        entry.key.value,
+                                        "`{key}: {value}` is not one of the allowed values: {}",
                                         allowed.join(", ")
                                     ),
                                 )
                                 .label("not allowed"),
                             );
                         }
-                    }
-                    if value.starts_with("http://") || value.starts_with("https://") {
+                    } else if let Some((usual, count)) = near_miss(cx.house, key, value) {
                         out.push(
                             report_rule(
                                 &INFO,
@@ -131,12 +153,12 @@ impl Check for AlertLabels {
                                 rule,
                                 entry.value.span,
                                 format!(
-                                    "label `{}` holds a URL: labels are the alert's identity",
-                                    entry.key.value
+                                    "`{key}: {value}` is this alert's alone; {count} other alerts in {} use `{usual}`",
+                                    cx.house.scope
                                 ),
                             )
-                            .label("URL in a label")
-                            .help("move it to `annotations`"),
+                            .label("a typo?")
+                            .help(format!("write `{key}: {usual}`")),
                         );
                     }
                 }
@@ -145,42 +167,149 @@ impl Check for AlertLabels {
     }
 }
 
-fn allowed_help(settings: &Settings, label: &str) -> String {
-    match settings.allowed_label_values.get(label) {
-        Some(values) => format!("add `{label}:` with one of {}", values.join(", ")),
-        None => format!("add `{label}:` under `labels`"),
+/// A value of `key` that one alert uses and that is a near-miss (another case,
+/// or an edit or two away) of a value at least three alerts use.
+fn near_miss<'a>(house: &'a Conventions, key: &str, value: &str) -> Option<(&'a str, usize)> {
+    let usage = house.labels.get(key)?;
+    // Free text (a label used as a note) has no near-misses, only other words.
+    if usage.values.get(value).copied().unwrap_or(0) > 1
+        || value.is_empty()
+        || value.contains(char::is_whitespace)
+    {
+        return None;
+    }
+    let common: Vec<&str> = usage
+        .values
+        .iter()
+        .filter(|(v, n)| **n >= 3 && v.as_str() != value)
+        .map(|(v, _)| v.as_str())
+        .collect();
+    let usual = crate::suggest::closest(value, &common)?;
+    // `P1` beside `P2`, `tier-1` beside `tier-2`: a scale, not a typo.
+    let letters = |s: &str| {
+        s.chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect::<String>()
+    };
+    if usual.chars().any(|c| c.is_ascii_digit())
+        && value.chars().any(|c| c.is_ascii_digit())
+        && letters(usual).eq_ignore_ascii_case(&letters(value))
+    {
+        return None;
+    }
+    Some((usual, usage.values[usual]))
+}
+
+fn missing_help(cx: &FileContext<'_>, label: &str) -> String {
+    if let Some(values) = cx.settings.allowed_label_values.get(label) {
+        return format!("add `{label}:` with one of {}", values.join(", "));
+    }
+    let usual: Vec<&str> = cx
+        .house
+        .labels
+        .get(label)
+        .map(|u| {
+            let mut v: Vec<(&String, &usize)> = u.values.iter().collect();
+            v.sort_by(|a, b| b.1.cmp(a.1));
+            v.into_iter().take(4).map(|(k, _)| k.as_str()).collect()
+        })
+        .unwrap_or_default();
+    if usual.is_empty() {
+        format!("add `{label}:` under `labels`")
+    } else {
+        format!(
+            "add `{label}:` under `labels` (the others use {})",
+            usual.join(", ")
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::testing::{run, run_with};
+    use super::super::Settings;
     use super::*;
 
-    const BAD: &str = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n  - alert: B\n    expr: up == 0\n    labels:\n      severity: page\n      dashboard: https://grafana.example.com/d/1\n      bad key: x\n";
+    /// Five alerts of the house (severity critical or warning), then `extra`.
+    fn house(extra: &str) -> String {
+        let mut s = String::from("groups:\n- name: g\n  rules:\n");
+        for (i, sev) in ["critical", "critical", "critical", "warning", "warning"]
+            .iter()
+            .enumerate()
+        {
+            s.push_str(&format!(
+                "  - alert: A{i}\n    expr: up == 0\n    labels:\n      severity: {sev}\n"
+            ));
+        }
+        s.push_str(extra);
+        s
+    }
 
     #[test]
-    fn reports_missing_disallowed_and_url_labels() {
-        let found = run(&AlertLabels, BAD);
+    fn reports_departures_from_the_house_style() {
+        // Line 23 onwards: one without severity, one with a typo and a bad label name.
+        let text = house("  - alert: B\n    expr: up == 0\n  - alert: C\n    expr: up == 0\n    labels:\n      severity: critcal\n      bad key: x\n");
+        let found = run(&AlertLabels, &text);
         let places: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
-        assert_eq!(places, ["4:12", "11:7", "9:17", "10:18"], "{found:?}");
+        assert_eq!(places, ["24:12", "30:7", "29:17"], "{found:?}");
+        assert!(
+            found[0].1.contains("which 6 of 7 alerts in ./ carry"),
+            "{found:?}"
+        );
+        assert!(
+            found[2]
+                .1
+                .contains("is this alert's alone; 3 other alerts in ./ use `critical`"),
+            "{found:?}"
+        );
     }
 
     #[test]
-    fn allowed_values_and_group_labels_pass() {
+    fn any_scheme_used_consistently_is_the_house_style() {
+        let text = "groups:\n- name: g\n  rules:\n".to_string()
+            + &["page", "page", "task", "task", "task", "P1", "P1", "P2"]
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    format!("  - alert: A{i}\n    expr: up == 0\n    labels: {{severity: {s}}}\n")
+                })
+                .collect::<String>();
+        assert!(run(&AlertLabels, &text).is_empty());
+        // Too few alerts to show a style: nothing is required.
+        assert!(run(
+            &AlertLabels,
+            "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn group_labels_count_and_templated_values_pass() {
         let ok = "groups:\n- name: g\n  labels:\n    severity: warning\n  rules:\n  - alert: A\n    expr: up == 0\n  - alert: B\n    expr: up == 0\n    labels:\n      severity: '{{ if gt $value 1.0 }}critical{{ else }}warning{{ end }}'\n";
-        assert!(run(&AlertLabels, ok).is_empty());
+        let settings = Settings {
+            required_labels: Some(vec!["severity".into()]),
+            allowed_label_values: [("severity".to_string(), vec!["warning".to_string()])].into(),
+            ..Settings::default()
+        };
+        assert!(run_with(&AlertLabels, ok, &settings).is_empty());
     }
 
     #[test]
-    fn the_policy_is_configurable() {
+    fn a_configured_policy_replaces_the_house_style() {
+        let text = house(
+            "  - alert: B\n    expr: up == 0\n    labels:\n      team: db\n      severity: page\n",
+        );
         let settings = Settings {
-            required_labels: vec!["team".into()],
+            required_labels: Some(vec!["team".into()]),
             allowed_label_values: [("severity".to_string(), vec!["page".to_string()])].into(),
             ..Settings::default()
         };
-        let found = run_with(&AlertLabels, BAD, &settings);
-        let places: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
-        assert_eq!(places, ["4:12", "6:12", "11:7", "10:18"], "{found:?}");
+        let found = run_with(&AlertLabels, &text, &settings);
+        // Five alerts without team, five with a severity outside the allowed set.
+        assert_eq!(found.len(), 10, "{found:?}");
+        assert!(
+            found[0].1.contains("which .firedrill.toml requires"),
+            "{found:?}"
+        );
     }
 }

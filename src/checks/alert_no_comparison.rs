@@ -18,7 +18,9 @@ compares, no `ALERTS` selector. Such an expression returns every series it selec
 fires for all of them, all the time.
 
 Not reported: `vector(1)` heartbeats (the Watchdog pattern, meant to fire always), `absent()` and
-`absent_over_time()`, and `or` whose both sides filter. A comparison with `bool` does not filter
+`absent_over_time()`, `or` whose both sides filter, and presence alerts on an info-like metric
+(`_info`, `_metadata`: its value is always 1) selected by a label, such as
+`kafka_resource_info{ready!="True"}`, where the series existing is the condition. A comparison with `bool` does not filter
 (it returns 0 or 1 for every series), and neither does `topk()`.
 
 ## Why is this bad?
@@ -66,7 +68,7 @@ impl Check for NoComparison {
             let Some((expr, parsed)) = parsed_expr(rule) else {
                 continue;
             };
-            if filters(parsed, &filtered_metric) {
+            if filters(parsed, &filtered_metric) || presence_of_info(parsed) {
                 continue;
             }
             out.push(
@@ -87,6 +89,30 @@ impl Check for NoComparison {
     }
 }
 
+/// `kafka_resource_info{ready!="True"}`: an info-like metric (its value is
+/// always 1) selected by a label: the alert fires on the *presence* of such a
+/// series, which is the condition.
+fn presence_of_info(expr: &crate::promql::Expr) -> bool {
+    use crate::promql::Expr;
+    match expr {
+        Expr::Paren(p) => presence_of_info(&p.expr),
+        Expr::Aggregate(a) => presence_of_info(&a.expr),
+        Expr::VectorSelector(vs) => {
+            let info_like = vs.name.as_deref().is_some_and(|n| {
+                n.ends_with("_info") || n.ends_with("_metadata") || n.contains("_info_")
+            });
+            info_like
+                && vs
+                    .matchers
+                    .matchers
+                    .iter()
+                    .chain(vs.matchers.or_matchers.iter().flatten())
+                    .any(|m| m.name != "__name__")
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::places;
@@ -104,6 +130,8 @@ mod tests {
             ["7:11"]
         );
         assert_eq!(places(&NoComparison, &rules("sum(a) / sum(b)")), ["7:11"]);
+        // An info metric without a label filter fires for every instance.
+        assert_eq!(places(&NoComparison, &rules("build_info")), ["7:11"]);
     }
 
     #[test]
@@ -114,6 +142,8 @@ mod tests {
             "absent(up{job=\"a\"})",
             "job:errors:filtered",
             "x and on() hour() > 8",
+            "kafka_resource_info{ready!=\"True\"}",
+            "count by (pool) (ceph_pool_metadata{compression_mode=\"none\"})",
         ] {
             assert!(places(&NoComparison, &rules(ok)).is_empty(), "{ok}");
         }

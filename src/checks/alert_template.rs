@@ -1,7 +1,8 @@
-use super::{groups, label_list, parsed_expr, report_rule, value_span, Check, CheckInfo, Settings};
+use super::{
+    groups, label_list, parsed_expr, report_rule, value_span, Check, CheckInfo, FileContext,
+};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::promql::analysis::{result_labels, Labels};
-use crate::promql::{walk, Expr};
 use crate::rules::RuleFile;
 use crate::template;
 
@@ -11,21 +12,16 @@ static INFO: CheckInfo = CheckInfo {
     id: "alert/template",
     severity: Severity::Warning,
     default_enabled: true,
-    summary:
-        "A template that refers to a label the result cannot carry, or puts `$value` in a label",
+    summary: "A template that refers to a label the expression's result cannot carry",
     docs: r#"## What it does
 Reads the templates in an alerting rule's labels and annotations (templates that do not parse are
 `structure/template`'s) and reports:
 - `{{ $labels.X }}` where the expression's result cannot carry `X`: `sum by (job) (...)` keeps only
   `job`, `on (job)` matching keeps only `job`, `vector(...)` and `scalar` results carry none.
   Templates see the labels of the result, not the rule's own `labels:`;
-- `$value` in a *label*: the value changes at every evaluation, and each new label set is a new
-  alert (the old one resolves, a new one fires, notifications repeat);
-- as *info*: `{{ $value }}` printed raw in an annotation when the expression is a ratio or a rate
-  (`0.8734291` where `87%` or `1.2k` was meant): pipe it through `humanizePercentage`,
-  `humanize` or `printf`.
 
-(`absent()` results are `promql/absent-labels`'s.)
+(`absent()` results are `promql/absent-labels`'s; `$value` in a label is `alert/value-in-label`'s,
+and a raw `$value` `alert/value-format`'s.)
 
 ## Why is this bad?
 A reference to a label that is not there renders as an empty string: "Instance  is down" in the
@@ -54,18 +50,12 @@ impl Check for AlertTemplate {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
         for group in groups(file) {
             for rule in group.rules.iter().filter(|r| r.is_alert()) {
                 let parsed = parsed_expr(rule).map(|(_, e)| e);
                 let carried = parsed.map(result_labels);
-                let ratio_or_rate = parsed.is_some_and(is_ratio_or_rate);
-                let entries = rule
-                    .labels
-                    .iter()
-                    .map(|e| (true, e))
-                    .chain(rule.annotations.iter().map(|e| (false, e)));
-                for (is_label, entry) in entries {
+                for entry in rule.labels.iter().chain(&rule.annotations) {
                     if !entry.value.value.contains("{{") {
                         continue;
                     }
@@ -97,56 +87,10 @@ impl Check for AlertTemplate {
                             out.push(d);
                         }
                     }
-                    if is_label && analysis.uses_value {
-                        out.push(
-                            report_rule(
-                                &INFO,
-                                file,
-                                group,
-                                rule,
-                                entry.value.span,
-                                format!(
-                                    "label `{}` uses `$value`: every new value makes a new alert",
-                                    entry.key.value
-                                ),
-                            )
-                            .label("changes every evaluation")
-                            .help("move `$value` to an annotation"),
-                        );
-                    }
-                    if !is_label && ratio_or_rate {
-                        for (start, end) in &analysis.raw_values {
-                            let mut d = report_rule(
-                                &INFO,
-                                file,
-                                group,
-                                rule,
-                                value_span(file, &entry.value, *start, *end),
-                                format!("annotation `{}` prints `$value` raw, and the expression is a ratio or a rate", entry.key.value),
-                            )
-                            .label("e.g. 0.8734291")
-                            .help("use `{{ $value | humanizePercentage }}` for a ratio, `{{ $value | humanize }}` for a rate");
-                            d.severity = Severity::Info;
-                            out.push(d);
-                        }
-                    }
                 }
             }
         }
     }
-}
-
-/// A division or a rate-like function anywhere in the expression.
-fn is_ratio_or_rate(expr: &Expr) -> bool {
-    let mut found = false;
-    walk(expr, &mut |e| match e {
-        Expr::Binary(b) if b.op.to_string() == "/" => found = true,
-        Expr::Call(c) if matches!(c.func.name, "rate" | "irate" | "increase" | "deriv") => {
-            found = true
-        }
-        _ => {}
-    });
-    found
 }
 
 #[cfg(test)]
@@ -165,19 +109,10 @@ mod tests {
             "    labels:\n      severity: warning\n    annotations:\n      summary: \"{{ $labels.instance }} on {{ $labels.job }} ({{ $labels.severity }}) {{ $value }}\"\n",
         );
         let found = run(&AlertTemplate, &text);
-        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(found.len(), 2, "{found:?}");
         assert_eq!(found[0].0, "9:20");
         assert!(found[0].1.contains("`$labels.instance` is always empty"));
         assert!(found[1].1.contains("`$labels.severity`"));
-        assert!(found[2].1.contains("prints `$value` raw"));
-    }
-
-    #[test]
-    fn value_in_a_label_is_reported() {
-        let text = alert("up == 0", "    labels:\n      current: '{{ $value }}'\n");
-        let found = run(&AlertTemplate, &text);
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].1.contains("uses `$value`"));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-use super::{groups, report, Check, CheckInfo, Settings};
+use super::{groups, report, Check, CheckInfo, FileContext};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::RuleFile;
 
@@ -38,7 +38,8 @@ impl Check for GroupInterval {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, settings: &Settings, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
+        let settings = cx.settings;
         for group in groups(file) {
             let Some(interval) = &group.interval else {
                 continue;
@@ -76,6 +77,7 @@ impl Check for GroupInterval {
 #[cfg(test)]
 mod tests {
     use super::super::testing::{places, run_with};
+    use super::super::Settings;
     use super::*;
     use crate::rules::duration::Duration;
 

@@ -5,22 +5,33 @@ use crate::diagnostic::{Diagnostic, RuleName, Severity};
 use crate::rules::{Group, Rule, RuleFile, RuleKind, RuleSet};
 use crate::runbook::RunbookSet;
 
-pub use settings::Settings;
+pub use house::{Conventions, House};
+pub use settings::{Interval, Settings};
 
 mod alert_annotations;
 mod alert_for;
+mod alert_for_long;
+mod alert_for_missing;
+mod alert_label_url;
 mod alert_labels;
 mod alert_no_comparison;
 mod alert_template;
+mod alert_value_format;
+mod alert_value_in_label;
 mod group_interval;
+pub mod house;
 mod promql_absent_labels;
 mod promql_counter;
 mod promql_impossible;
+mod promql_rate_gauge;
+mod promql_rate_of_sum;
 mod promql_rate_window;
 mod promql_regex;
+mod promql_regex_simplify;
 mod promql_syntax;
 mod rule_duplicate;
 mod rule_name;
+mod rule_record_convention;
 mod runbook_broken_link;
 mod runbook_missing;
 mod runbook_stale;
@@ -71,10 +82,36 @@ pub struct Context<'a> {
     pub settings: &'a Settings,
 }
 
+/// What a per-file check sees besides the file: the team's settings and the
+/// conventions of the rules around the file.
+pub struct FileContext<'a> {
+    pub settings: &'a Settings,
+    pub house: &'a Conventions,
+}
+
+impl FileContext<'_> {
+    /// How often the file's groups without `interval:` are evaluated, and why we think so.
+    pub fn evaluation_interval(&self, file: &RuleFile) -> Interval {
+        self.settings.evaluation_interval(is_manifest(file))
+    }
+
+    /// How often the series the file reads are scraped, and why we think so.
+    pub fn scrape_interval(&self, file: &RuleFile) -> Interval {
+        self.settings.scrape_interval(is_manifest(file))
+    }
+}
+
+/// Whether the file holds PrometheusRule manifests (evaluated by the Prometheus Operator's rules).
+fn is_manifest(file: &RuleFile) -> bool {
+    file.documents
+        .iter()
+        .any(|d| matches!(d.form, crate::rules::Form::Manifest { .. }))
+}
+
 pub trait Check: Sync {
     fn info(&self) -> &'static CheckInfo;
     /// Inspects one file (most checks are per file).
-    fn check_file(&self, _file: &RuleFile, _settings: &Settings, _out: &mut Vec<Diagnostic>) {}
+    fn check_file(&self, _file: &RuleFile, _cx: &FileContext<'_>, _out: &mut Vec<Diagnostic>) {}
     /// Inspects everything at once (checks that compare files).
     fn check_set(&self, _ctx: &Context<'_>, _out: &mut Vec<Diagnostic>) {}
 }
@@ -100,17 +137,26 @@ pub fn registry() -> &'static [&'static dyn Check] {
         &structure_template::Template,
         &promql_syntax::PromqlSyntax,
         &promql_rate_window::RateWindow,
+        &promql_rate_of_sum::RateOfSum,
+        &promql_rate_gauge::RateGauge,
         &promql_regex::Regex,
+        &promql_regex_simplify::RegexSimplify,
         &promql_absent_labels::AbsentLabels,
         &promql_counter::Counter,
         &promql_impossible::Impossible,
         &alert_no_comparison::NoComparison,
         &alert_for::AlertFor,
+        &alert_for_long::AlertForLong,
+        &alert_for_missing::AlertForMissing,
         &alert_labels::AlertLabels,
+        &alert_label_url::AlertLabelUrl,
         &alert_annotations::AlertAnnotations,
         &alert_template::AlertTemplate,
+        &alert_value_in_label::ValueInLabel,
+        &alert_value_format::ValueFormat,
         &rule_duplicate::RuleDuplicate,
         &rule_name::RuleName,
+        &rule_record_convention::RecordConvention,
         &group_interval::GroupInterval,
         &runbook_missing::RunbookMissing,
         &runbook_broken_link::BrokenLink,
@@ -266,10 +312,16 @@ pub(crate) mod testing {
 
     /// [`run`] with settings other than the defaults.
     pub fn run_with(check: &dyn Check, text: &str, settings: &Settings) -> Vec<(String, String)> {
-        let file = load_text(text);
+        let set = RuleSet {
+            files: vec![load_text(text)],
+        };
+        let house = House::read(&set);
         let mut out = Vec::new();
-        check.check_file(&file, settings, &mut out);
-        let set = RuleSet { files: vec![file] };
+        let cx = FileContext {
+            settings,
+            house: house.for_file(&set.files[0]),
+        };
+        check.check_file(&set.files[0], &cx, &mut out);
         check.check_set(
             &Context {
                 rules: &set,

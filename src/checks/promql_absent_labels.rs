@@ -1,4 +1,6 @@
-use super::{groups, label_list, parsed_expr, report_rule, value_span, Check, CheckInfo, Settings};
+use super::{
+    groups, label_list, parsed_expr, report_rule, value_span, Check, CheckInfo, FileContext,
+};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::promql::analysis::absent_calls;
 use crate::rules::RuleFile;
@@ -44,7 +46,7 @@ impl Check for AbsentLabels {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
         for group in groups(file) {
             for rule in group.rules.iter().filter(|r| r.is_alert()) {
                 let Some((_, parsed)) = parsed_expr(rule) else {

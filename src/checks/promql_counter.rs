@@ -1,4 +1,4 @@
-use super::{groups, parsed_expr, report_rule, Check, CheckInfo, Settings};
+use super::{groups, parsed_expr, report_rule, Check, CheckInfo, FileContext};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::promql::{tokenize, Expr, TokenKind};
 use crate::rules::RuleFile;
@@ -52,10 +52,70 @@ const SAFE_FUNCTIONS: &[&str] = &[
     "absent_over_time",
     "present_over_time",
     "count_over_time",
+    // The author treats the metric as a gauge, or takes the change over
+    // time himself: a `_total` gauge (`space_total`) or a deliberate choice.
+    "delta",
+    "idelta",
+    "deriv",
+    "predict_linear",
+    "avg_over_time",
+    "min_over_time",
+    "max_over_time",
+    "sum_over_time",
+    "last_over_time",
+    "quantile_over_time",
+    "stddev_over_time",
+    "stdvar_over_time",
+    "mad_over_time",
 ];
 
 fn is_counter(name: &str) -> bool {
     name.ends_with("_total")
+}
+
+/// What else the expression says about its `_total` names.
+struct Idioms {
+    /// Every metric name selected, and whether that selector has an `offset`.
+    selectors: Vec<(String, bool)>,
+}
+
+impl Idioms {
+    fn of(expr: &Expr) -> Idioms {
+        let mut selectors = Vec::new();
+        crate::promql::walk(expr, &mut |e| {
+            let vs = match e {
+                Expr::VectorSelector(vs) => vs,
+                Expr::MatrixSelector(ms) => &ms.vs,
+                _ => return,
+            };
+            if let Some(name) = &vs.name {
+                selectors.push((name.clone(), vs.offset.is_some()));
+            }
+        });
+        Idioms { selectors }
+    }
+
+    /// Whether the expression shows `name` is not a counter used raw:
+    /// - `x_total - x_total offset 10m`: the change taken by hand;
+    /// - a sibling of the same stem that is not a counter (`disk_total`
+    ///   beside `disk_used`, `pg_total - pg_clean`): a total of parts, a gauge.
+    fn excuses(&self, name: &str) -> bool {
+        if self
+            .selectors
+            .iter()
+            .any(|(n, offset)| n == name && *offset)
+        {
+            return true;
+        }
+        let Some(stem) = name.strip_suffix("_total") else {
+            return false;
+        };
+        // `disk_storage_total`: its siblings are `disk_storage_*`.
+        let prefix = format!("{stem}_");
+        self.selectors
+            .iter()
+            .any(|(n, _)| n != name && !is_counter(n) && n.starts_with(&prefix))
+    }
 }
 
 /// The counter selectors used as values, in source order, with the number
@@ -106,9 +166,11 @@ impl Check for Counter {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
         for group in groups(file) {
-            for rule in &group.rules {
+            // A recording rule may store a counter as it is (or summed): it
+            // stays a counter, and the rate is taken where it is read.
+            for rule in group.rules.iter().filter(|r| r.is_alert()) {
                 let Some((expr, parsed)) = parsed_expr(rule) else {
                     continue;
                 };
@@ -121,6 +183,8 @@ impl Check for Counter {
                 if found.is_empty() {
                     continue;
                 }
+                let idioms = Idioms::of(parsed);
+                found.retain(|(name, _)| !idioms.excuses(name));
                 let tokens = tokenize(text);
                 for (name, nth) in found {
                     // The nth use of the name as a metric (not a label name or function).
@@ -163,7 +227,7 @@ mod tests {
     use super::*;
 
     fn record(expr: &str) -> String {
-        format!("groups:\n- name: g\n  rules:\n  - record: job:x:y\n    expr: {expr}\n")
+        format!("groups:\n- name: g\n  rules:\n  - alert: CounterAlert\n    expr: {expr}\n")
     }
 
     #[test]
@@ -180,6 +244,12 @@ mod tests {
     }
 
     #[test]
+    fn a_recording_rule_may_store_a_counter() {
+        let text = "groups:\n- name: g\n  rules:\n  - record: job:x:sum\n    expr: sum by (job) (x_total)\n";
+        assert!(run(&Counter, text).is_empty());
+    }
+
+    #[test]
     fn rates_presence_and_counts_pass() {
         for ok in [
             "sum by (job) (rate(errors_total[5m])) / sum by (job) (rate(requests_total[5m]))",
@@ -188,6 +258,11 @@ mod tests {
             "count by (job) (x_total)",
             "changes(process_restarts_total[10m]) > 2",
             "up{job=\"x_total\"} == 0",
+            // The change taken by hand, a gauge named as a total of parts, a gauge's slope.
+            "restarts_total - restarts_total offset 10m >= 2",
+            "disk_used / disk_total > 0.8",
+            "ceph_pg_total - ceph_pg_clean > 0",
+            "delta(space_total[1h]) < 0",
         ] {
             assert!(run(&Counter, &record(ok)).is_empty(), "{ok}");
         }

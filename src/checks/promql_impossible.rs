@@ -1,4 +1,4 @@
-use super::{groups, parsed_expr, report_rule, Check, CheckInfo, Settings};
+use super::{groups, parsed_expr, report_rule, Check, CheckInfo, FileContext};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::promql::{tokenize, Expr, TokenKind};
 use crate::rules::RuleFile;
@@ -83,7 +83,7 @@ impl Check for Impossible {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
         for group in groups(file) {
             for rule in &group.rules {
                 let Some((expr, parsed)) = parsed_expr(rule) else {

@@ -1,8 +1,9 @@
-use super::{groups, report_rule, Check, CheckInfo, Settings};
+use super::{groups, report_rule, Check, CheckInfo, FileContext};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::promql::{tokenize, Token, TokenKind};
 use crate::rules::duration::Duration;
 use crate::rules::RuleFile;
+use crate::rules::{Group, Rule, RuleExpr};
 
 pub struct RateWindow;
 
@@ -10,51 +11,43 @@ static INFO: CheckInfo = CheckInfo {
     id: "promql/rate-window",
     severity: Severity::Warning,
     default_enabled: true,
-    summary: "`rate()`-like functions over a window under 2× the scrape interval, over a gauge, or over a sum",
+    summary: "`rate()`-like functions over a window under twice the scrape interval",
     docs: r#"## What it does
-For `rate`, `irate`, `increase` and `deriv`, reports:
-- a range shorter than twice the scrape interval (`[lint] scrape-interval`, default 1m): the
-  window often holds one sample, and the function returns nothing;
-- `rate(sum(...)[5m:])`: a rate over an aggregate (a subquery). Summing first hides each series'
-  counter resets, so a restart shows as a huge negative then positive spike;
-- as *info*: `rate`, `irate` or `increase` of a name that looks like a gauge (ends in `_bytes`,
-  `_ratio`, `_percent`, `_celsius` or `_info`, without `_total`). Use `deriv()` or `delta()` for
-  gauges.
+For `rate`, `irate`, `increase` and `deriv`, reports a range shorter than twice the scrape
+interval: `[lint] scrape-interval` when set, else 30s (the Prometheus Operator's `scrapeInterval`
+default for PrometheusRule manifests, and a common setting elsewhere; Prometheus's own default is
+1m). The finding says which it assumed.
+
+(`rate()` of an aggregation is `promql/rate-of-sum`'s, of a gauge `promql/rate-gauge`'s.)
 
 ## Why is this bad?
-With samples every 1m, `rate(x[1m])` usually sees one sample: no result, so the alert is silently
-never evaluated as true (or flaps as scrape timing jitters). Prometheus's own advice is a range of
-at least four scrape intervals.
+With samples every 30s, `rate(x[30s])` usually sees one sample: no result, so the alert is
+silently never evaluated as true (or flaps as scrape timing jitters). Prometheus's own advice is a
+range of at least four scrape intervals.
 
 ## Example
 ```yaml
-expr: rate(http_requests_total[1m]) > 10      # scrape interval 1m
+expr: rate(http_requests_total[30s]) > 10      # scrape interval 30s
 ```
-Write `rate(http_requests_total[5m]) > 10`.
 
 ## Fixed
 ```yaml
-expr: rate(http_requests_total[5m]) > 10      # five scrape intervals
+expr: rate(http_requests_total[2m]) > 10       # four scrape intervals
 ```"#,
 };
 
-const FUNCTIONS: &[&str] = &["rate", "irate", "increase", "deriv"];
-const AGGREGATIONS: &[&str] = &[
-    "sum", "min", "max", "avg", "count", "group", "stddev", "stdvar", "quantile",
-];
-const GAUGE_SUFFIXES: &[&str] = &["_bytes", "_ratio", "_percent", "_celsius", "_info"];
-
+pub(super) const FUNCTIONS: &[&str] = &["rate", "irate", "increase", "deriv"];
 /// A call of one of [`FUNCTIONS`] as written: its name token, the first
 /// token of its argument, and the range in brackets.
-struct RangeCall<'a> {
-    function: &'a str,
-    first_arg: Option<&'a Token>,
+pub(super) struct RangeCall<'a> {
+    pub function: &'a str,
+    pub first_arg: Option<&'a Token>,
     /// The range's tokens' span in the expression text, and whether it is a subquery.
-    range: (usize, usize),
-    subquery: bool,
+    pub range: (usize, usize),
+    pub subquery: bool,
 }
 
-fn range_calls<'a>(text: &'a str, tokens: &'a [Token]) -> Vec<RangeCall<'a>> {
+pub(super) fn range_calls<'a>(text: &'a str, tokens: &'a [Token]) -> Vec<RangeCall<'a>> {
     let mut out = Vec::new();
     for (i, t) in tokens.iter().enumerate() {
         if t.kind != TokenKind::Identifier || !FUNCTIONS.contains(&t.text(text)) {
@@ -101,107 +94,72 @@ fn range_calls<'a>(text: &'a str, tokens: &'a [Token]) -> Vec<RangeCall<'a>> {
     out
 }
 
-impl Check for RateWindow {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
-
-    fn check_file(&self, file: &RuleFile, settings: &Settings, out: &mut Vec<Diagnostic>) {
-        let minimum = Duration {
-            millis: settings.scrape_interval.millis * 2,
-        };
-        for group in groups(file) {
-            for rule in &group.rules {
-                let Some(expr) = &rule.expr else { continue };
-                if expr.parsed.is_err() {
-                    continue;
-                }
-                let text = expr.text.value.as_str();
-                if !FUNCTIONS.iter().any(|f| text.contains(f)) {
-                    continue;
-                }
-                let tokens: Vec<Token> = tokenize(text)
-                    .into_iter()
-                    .filter(|t| t.kind != TokenKind::Comment)
-                    .collect();
-                for call in range_calls(text, &tokens) {
-                    let (start, end) = call.range;
-                    let range_text = &text[start..end];
-                    if let Ok(range) = Duration::parse(range_text) {
-                        if range < minimum {
-                            out.push(
-                                report_rule(
-                                    &INFO,
-                                    file,
-                                    group,
-                                    rule,
-                                    expr.file_span(start, end),
-                                    format!(
-                                        "`{}()` over {range}, under twice the scrape interval ({}): the window often holds a single sample",
-                                        call.function, settings.scrape_interval
-                                    ),
-                                )
-                                .label("too short")
-                                .help(format!("use a range of at least {minimum}, better four scrape intervals; if targets are scraped more often, set `[lint] scrape-interval` in .firedrill.toml")),
-                            );
-                        }
-                    }
-                    let Some(first) = call.first_arg else {
-                        continue;
-                    };
-                    let first_text = first.text(text);
-                    if call.subquery
-                        && first.kind == TokenKind::Identifier
-                        && AGGREGATIONS.contains(&first_text)
-                        && call.function != "deriv"
-                    {
-                        out.push(
-                            report_rule(
-                                &INFO,
-                                file,
-                                group,
-                                rule,
-                                expr.file_span(first.start, first.end),
-                                format!("`{}()` of a `{first_text}()`: aggregating before the rate hides counter resets", call.function),
-                            )
-                            .label("aggregated first")
-                            .help(format!("take the rate first: `{first_text}(rate(x[5m]))`")),
-                        );
-                    } else if first.kind == TokenKind::Identifier
-                        && call.function != "deriv"
-                        && looks_like_gauge(first_text)
-                    {
-                        let mut d = report_rule(
-                            &INFO,
-                            file,
-                            group,
-                            rule,
-                            expr.file_span(first.start, first.end),
-                            format!(
-                                "`{}()` of `{first_text}`, which looks like a gauge",
-                                call.function
-                            ),
-                        )
-                        .label("a gauge?")
-                        .help(
-                            "rate() is for counters (`_total`); for a gauge use deriv() or delta()",
-                        );
-                        d.severity = Severity::Info;
-                        out.push(d);
-                    }
-                }
+/// Calls `f` with every rate-like call of every parsed rule of the file, and the expression's text.
+pub(super) fn rate_calls<'f>(
+    file: &'f RuleFile,
+    mut f: impl FnMut(&'f Group, &'f Rule, &'f RuleExpr, &RangeCall<'_>),
+) {
+    for group in groups(file) {
+        for rule in &group.rules {
+            let Some(expr) = &rule.expr else { continue };
+            if expr.parsed.is_err() {
+                continue;
+            }
+            let text = expr.text.value.as_str();
+            if !FUNCTIONS.iter().any(|f| text.contains(f)) {
+                continue;
+            }
+            let tokens: Vec<Token> = tokenize(text)
+                .into_iter()
+                .filter(|t| t.kind != TokenKind::Comment)
+                .collect();
+            for call in range_calls(text, &tokens) {
+                f(group, rule, expr, &call);
             }
         }
     }
 }
 
-fn looks_like_gauge(name: &str) -> bool {
-    !name.ends_with("_total") && GAUGE_SUFFIXES.iter().any(|s| name.ends_with(s))
+impl Check for RateWindow {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn check_file(&self, file: &RuleFile, cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
+        let scrape = cx.scrape_interval(file);
+        let minimum = Duration {
+            millis: scrape.value.millis * 2,
+        };
+        rate_calls(file, |group, rule, expr, call| {
+            let (start, end) = call.range;
+            let Ok(range) = Duration::parse(&expr.text.value[start..end]) else {
+                return;
+            };
+            if range < minimum {
+                out.push(
+                    report_rule(
+                        &INFO,
+                        file,
+                        group,
+                        rule,
+                        expr.file_span(start, end),
+                        format!(
+                            "`{}()` over {range}, under twice the scrape interval ({scrape}): the window often holds a single sample",
+                            call.function
+                        ),
+                    )
+                    .label("too short")
+                    .help(format!("use a range of at least {minimum}, better four scrape intervals; if targets are scraped more often, set `[lint] scrape-interval` in .firedrill.toml")),
+                );
+            }
+        });
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::testing::{run, run_with};
+    use super::super::Settings;
     use super::*;
 
     fn record(expr: &str) -> String {
@@ -209,19 +167,20 @@ mod tests {
     }
 
     #[test]
-    fn reports_short_windows_sums_and_gauges() {
+    fn reports_short_windows() {
         let found = run(
             &RateWindow,
-            &record("rate(a_total[1m]) + irate(b_total{x=\"[\"}[90s])"),
+            &record("rate(a_total[30s]) + irate(b_total{x=\"[\"}[45s]) + rate(c_total[1m])"),
         );
         let places: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
-        assert_eq!(places, ["5:24", "5:52"], "{found:?}");
-        let found = run(&RateWindow, &record("rate(sum(a_total)[10m:1m])"));
-        assert_eq!(found.len(), 1);
-        assert!(found[0].1.contains("hides counter resets"));
-        let found = run(&RateWindow, &record("rate(node_memory_MemFree_bytes[5m])"));
-        assert_eq!(found[0].0, "5:16");
-        assert!(found[0].1.contains("looks like a gauge"));
+        assert_eq!(places, ["5:24", "5:53"], "{found:?}");
+        assert!(found[0].1.contains("(30s assumed)"), "{found:?}");
+        let slow = Settings {
+            scrape_interval: Some(Duration::from_secs(60)),
+            ..Settings::default()
+        };
+        let found = run_with(&RateWindow, &record("rate(c_total[1m])"), &slow);
+        assert!(found[0].1.contains("scrape interval (1m)"), "{found:?}");
     }
 
     #[test]
@@ -237,9 +196,9 @@ mod tests {
         )
         .is_empty());
         let fast = Settings {
-            scrape_interval: Duration::from_secs(15),
+            scrape_interval: Some(Duration::from_secs(15)),
             ..Settings::default()
         };
-        assert!(run_with(&RateWindow, &record("rate(a_total[1m])"), &fast).is_empty());
+        assert!(run_with(&RateWindow, &record("rate(a_total[30s])"), &fast).is_empty());
     }
 }

@@ -1,4 +1,4 @@
-use super::{groups, report_rule, Check, CheckInfo, Settings};
+use super::{groups, report_rule, Check, CheckInfo, FileContext};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::promql::{tokenize, TokenKind};
 use crate::rules::RuleFile;
@@ -9,25 +9,21 @@ static INFO: CheckInfo = CheckInfo {
     id: "promql/regex",
     severity: Severity::Warning,
     default_enabled: true,
-    summary: "Regex matchers that match everything, or need no regex (`=~\"bob\"`, `=~\"^abc$\"`)",
+    summary: "A regex matcher that matches every series (`=~\".*\"`) or none (`!~\".*\"`)",
     docs: r#"## What it does
-Looks at every `=~` and `!~` label matcher and reports:
-- `=~".*"`: matches every series, including those without the label (drop the matcher); `!~".*"`
-  matches none;
-- as *info*: a pattern with no regex characters (`job=~"api"`): write `job="api"`, which is
-  faster and says what it means;
-- as *info*: `^` or `$` anchors: Prometheus anchors every label regex already (`^(?:...)$`).
+Reports a label matcher `=~".*"`, which matches every series, including those without the label,
+and `!~".*"`, which matches none. (Regexes that merely need no regex are
+`promql/regex-simplify`'s.)
 
 ## Why is this bad?
-`=~".*"` is almost always a templating leftover (a dashboard variable set to "All") that quietly
-widens the alert to every job. The other two cost a little speed and readability, and hint that
-the author expected substring matching: `=~"api"` does *not* match `api-gateway`.
+`=~".*"` is almost always a templating leftover (a mixin's or dashboard's variable left at "All")
+that quietly widens the alert to every job; `!~".*"` makes the alert one that can never fire.
 
 ## Example
 ```yaml
-expr: up{job=~"^api$", env=~".*"} == 0
+expr: up{job="api", env=~".*"} == 0
 ```
-Write `up{job="api"} == 0`.
+Drop the matcher: `up{job="api"} == 0`.
 
 ## Fixed
 ```yaml
@@ -63,79 +59,84 @@ fn unquote(raw: &str) -> Option<String> {
     Some(out)
 }
 
+/// A regex label matcher of an expression, as written.
+pub(super) struct RegexMatcher<'a> {
+    pub name: &'a str,
+    /// `=~` or `!~`.
+    pub op: &'a str,
+    pub pattern: String,
+    /// Where the matcher is in the file.
+    pub span: crate::source::Span,
+}
+
+/// Calls `f` with every regex matcher of every rule of the file.
+pub(super) fn regex_matchers<'f>(
+    file: &'f RuleFile,
+    mut f: impl FnMut(&'f crate::rules::Group, &'f crate::rules::Rule, RegexMatcher<'f>),
+) {
+    for group in groups(file) {
+        for rule in &group.rules {
+            let Some(expr) = &rule.expr else { continue };
+            let text = expr.text.value.as_str();
+            if expr.parsed.is_err() || !text.contains('~') {
+                continue;
+            }
+            let tokens = tokenize(text);
+            for w in tokens.windows(3) {
+                let (label, op, value) = (&w[0], &w[1], &w[2]);
+                let op_text = op.text(text);
+                if !(label.kind == TokenKind::Identifier
+                    && op.kind == TokenKind::Operator
+                    && (op_text == "=~" || op_text == "!~")
+                    && value.kind == TokenKind::String)
+                {
+                    continue;
+                }
+                let Some(pattern) = unquote(value.text(text)) else {
+                    continue;
+                };
+                f(
+                    group,
+                    rule,
+                    RegexMatcher {
+                        name: label.text(text),
+                        op: op_text,
+                        pattern,
+                        span: expr.file_span(label.start, value.end),
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// Characters with a meaning in RE2 syntax, for `promql/regex-simplify`.
+pub(super) fn has_meta(pattern: &str) -> bool {
+    pattern.contains(META)
+}
+
 impl Check for Regex {
     fn info(&self) -> &'static CheckInfo {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
-        for group in groups(file) {
-            for rule in &group.rules {
-                let Some(expr) = &rule.expr else { continue };
-                let text = expr.text.value.as_str();
-                if expr.parsed.is_err() || !text.contains('~') {
-                    continue;
-                }
-                let tokens = tokenize(text);
-                for w in tokens.windows(3) {
-                    let (label, op, value) = (&w[0], &w[1], &w[2]);
-                    let op_text = op.text(text);
-                    if !(label.kind == TokenKind::Identifier
-                        && op.kind == TokenKind::Operator
-                        && (op_text == "=~" || op_text == "!~")
-                        && value.kind == TokenKind::String)
-                    {
-                        continue;
-                    }
-                    let Some(pattern) = unquote(value.text(text)) else {
-                        continue;
-                    };
-                    let name = label.text(text);
-                    let span = expr.file_span(label.start, value.end);
-                    let negated = op_text == "!~";
-                    let mut finding =
-                        |message: String, label_text: &str, help: String, severity| {
-                            let mut d = report_rule(&INFO, file, group, rule, span, message)
-                                .label(label_text.to_string())
-                                .help(help);
-                            d.severity = severity;
-                            out.push(d);
-                        };
-                    if pattern == ".*" {
-                        let message = if negated {
-                            format!("`{name}!~\".*\"` matches no series at all")
-                        } else {
-                            format!(
-                                "`{name}=~\".*\"` matches every series, with or without `{name}`"
-                            )
-                        };
-                        finding(
-                            message,
-                            "matches everything",
-                            "remove the matcher".into(),
-                            Severity::Warning,
-                        );
-                    } else if !pattern.contains(META) {
-                        let plain = if negated { "!=" } else { "=" };
-                        finding(
-                            format!("`{name}{op_text}` with no regex characters in {pattern:?}: it is an exact match"),
-                            "no regex needed",
-                            format!("write `{name}{plain}{:?}`", pattern),
-                            Severity::Info,
-                        );
-                    } else if pattern.starts_with('^')
-                        || (pattern.ends_with('$') && !pattern.ends_with("\\$"))
-                    {
-                        finding(
-                            format!("`{name}{op_text}{pattern:?}`: Prometheus anchors label regexes already, `^` and `$` are redundant"),
-                            "redundant anchors",
-                            "drop the `^` and `$`".into(),
-                            Severity::Info,
-                        );
-                    }
-                }
+    fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
+        regex_matchers(file, |group, rule, m| {
+            if m.pattern != ".*" {
+                return;
             }
-        }
+            let name = m.name;
+            let message = if m.op == "!~" {
+                format!("`{name}!~\".*\"` matches no series at all")
+            } else {
+                format!("`{name}=~\".*\"` matches every series, with or without `{name}`")
+            };
+            out.push(
+                report_rule(&INFO, file, group, rule, m.span, message)
+                    .label("matches everything")
+                    .help("remove the matcher"),
+            );
+        });
     }
 }
 
@@ -149,17 +150,16 @@ mod tests {
     }
 
     #[test]
-    fn reports_match_all_plain_and_anchored_patterns() {
+    fn reports_match_all_and_match_none() {
         let found = run(
             &Regex,
-            &record("sum(up{instance!=\"none\", job=~\"bob\", env=~\".*\", x=~\"^abc$\"})"),
+            &record("sum(up{instance!=\"none\", job=~\"bob\", env=~\".*\", x!~\".*\"})"),
         );
         let messages: Vec<&str> = found.iter().map(|(_, m)| m.as_str()).collect();
-        assert_eq!(found.len(), 3, "{found:?}");
-        assert_eq!(found[0].0, "5:36");
-        assert!(messages[0].contains("no regex characters"));
-        assert!(messages[1].contains("matches every series"));
-        assert!(messages[2].contains("anchors"));
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].0, "5:48");
+        assert!(messages[0].contains("matches every series"));
+        assert!(messages[1].contains("matches no series"));
     }
 
     #[test]

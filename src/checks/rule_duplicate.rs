@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use super::Settings;
+use super::FileContext;
 use super::{groups, report_rule, Check, CheckInfo, Context};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::{Rule, RuleFile};
@@ -13,41 +13,45 @@ static INFO: CheckInfo = CheckInfo {
     severity: Severity::Warning,
     default_enabled: true,
     summary:
-        "Two rules with the same name and the same labels, in one file or across the files loaded",
+        "Two rules with the same name, labels and expression, in one file or in one folder's files",
     docs: r#"## What it does
-Reports a rule whose name (`alert` or `record`) and static `labels` equal those of an earlier rule
-in the same file, in any group, like `promtool check rules --lint=duplicate-rules`; and one that
-repeats a rule of another file loaded in the same run (files are compared in the order given).
+Reports a rule whose name (`alert` or `record`), static `labels` and expression equal those of an
+earlier rule in the same file, in any group; and one that repeats a rule of another file of the
+same folder (files are compared in the order given). Expressions are compared as Prometheus
+parses them, so spacing and line breaks do not matter.
+
+Rules with the same name and labels but different expressions are not reported: that is how a
+rule set writes one alert at several thresholds or for several selectors
+(`DiskFull` on `/` and on `/data`), and their results carry different labels. Files in different
+folders are not compared: a chart and its example, a mixin's outputs for two platforms, are never
+loaded by the same Prometheus. (`promtool check rules` compares name and labels only, and reports
+both.)
 
 ## Why is this bad?
-Two recording rules writing the same series with the same labels overwrite each other's samples
-("duplicate sample for timestamp"). Two identical alerts page twice, or one of them is stale
-after an edit to the other.
+Two copies of a recording rule write the same series twice at every evaluation, and Prometheus
+drops one as a duplicate sample; two copies of an alert evaluate twice, and the copy that is not
+edited next time keeps paging at the old threshold.
 
 ## Example
 ```yaml
 - alert: HighLatency
   expr: latency_seconds > 1
   labels: {severity: page}
-- alert: HighLatency              # same name, same labels
-  expr: latency_seconds > 2
+- alert: HighLatency              # the same rule again
+  expr: latency_seconds >  1
   labels: {severity: page}
 ```
-Give one of them a distinguishing label, or delete it.
+Delete one of them.
 
 ## Fixed
 ```yaml
 - alert: HighLatency
   expr: latency_seconds > 1
-  labels: {severity: warning}
-- alert: HighLatency
-  expr: latency_seconds > 2
   labels: {severity: page}
-```
-The two rules now differ in their `severity` label."#,
+```"#,
 };
 
-type Key<'a> = (&'a str, Vec<(&'a str, &'a str)>);
+type Key<'a> = (&'a str, Vec<(&'a str, &'a str)>, String);
 
 fn key(rule: &Rule) -> Key<'_> {
     let mut labels: Vec<_> = rule
@@ -56,7 +60,26 @@ fn key(rule: &Rule) -> Key<'_> {
         .map(|e| (e.key.value.as_str(), e.value.value.as_str()))
         .collect();
     labels.sort_unstable();
-    (rule.name(), labels)
+    // The expression as Prometheus reads it: printed from the parse, else
+    // the text with its spacing collapsed.
+    let expr = match &rule.expr {
+        Some(e) => match &e.parsed {
+            Ok(parsed) => parsed.to_string(),
+            Err(_) => e
+                .text
+                .value
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        },
+        None => String::new(),
+    };
+    (rule.name(), labels, expr)
+}
+
+/// The folder part of a file's name: files of one folder are loaded together.
+fn folder(name: &str) -> &str {
+    name.rfind(['/', '\\']).map_or("", |i| &name[..i])
 }
 
 impl Check for RuleDuplicate {
@@ -64,7 +87,7 @@ impl Check for RuleDuplicate {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut seen: HashMap<Key<'_>, Span> =
             HashMap::with_capacity(groups(file).map(|g| g.rules.len()).sum());
         for group in groups(file) {
@@ -115,7 +138,11 @@ impl Check for RuleDuplicate {
                         continue;
                     }
                     match first.get(&k) {
-                        Some(&(other, span)) if other != index => {
+                        Some(&(other, span))
+                            if other != index
+                                && folder(&ctx.rules.files[other].source.name)
+                                    == folder(&file.source.name) =>
+                        {
                             let other = &ctx.rules.files[other];
                             let at = other.source.line_col(span.start);
                             let what = if rule.is_alert() {
@@ -158,9 +185,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reports_same_name_and_labels_across_groups() {
-        let text = "groups:\n- name: a\n  rules:\n  - record: x\n    expr: up\n  - record: x\n    expr: up\n    labels: {a: b}\n- name: b\n  rules:\n  - record: x\n    expr: down\n";
+    fn reports_the_same_rule_across_groups_whatever_the_spacing() {
+        let text = "groups:\n- name: a\n  rules:\n  - record: x\n    expr: sum(up)\n  - record: x\n    expr: up\n    labels: {a: b}\n- name: b\n  rules:\n  - record: x\n    expr: sum (\n      up )\n";
         assert_eq!(places(&RuleDuplicate, text), ["11:13"]);
+    }
+
+    #[test]
+    fn one_alert_at_several_thresholds_or_selectors_is_not_a_duplicate() {
+        let text = "groups:\n- name: a\n  rules:\n  - alert: DiskFull\n    expr: free{mountpoint=\"/\"} < 10\n    labels: {severity: critical}\n  - alert: DiskFull\n    expr: free{mountpoint=\"/data\"} < 10\n    labels: {severity: critical}\n  - alert: DiskFull\n    expr: free{mountpoint=\"/\"} < 20\n    labels: {severity: critical}\n";
+        assert!(places(&RuleDuplicate, text).is_empty());
     }
 
     #[test]
@@ -168,9 +201,14 @@ mod tests {
         use super::super::testing::load_text_named;
         use crate::rules::RuleSet;
         let a = "groups:\n- name: a\n  rules:\n  - alert: Down\n    expr: up == 0\n    labels: {severity: critical}\n";
-        let b = "groups:\n- name: b\n  rules:\n  - alert: Down\n    expr: up == 0\n    labels: {severity: warning}\n  - alert: Down\n    expr: up{job=\"x\"} == 0\n    labels: {severity: critical}\n";
+        let b = "groups:\n- name: b\n  rules:\n  - alert: Down\n    expr: up == 0\n    labels: {severity: warning}\n  - alert: Down\n    expr: up == 0\n    labels: {severity: critical}\n";
+        // The same file in another folder (a chart and its example) is never loaded with them.
         let set = RuleSet {
-            files: vec![load_text_named("a.yaml", a), load_text_named("b.yaml", b)],
+            files: vec![
+                load_text_named("a.yaml", a),
+                load_text_named("b.yaml", b),
+                load_text_named("examples/a.yaml", a),
+            ],
         };
         let mut out = Vec::new();
         RuleDuplicate.check_set(

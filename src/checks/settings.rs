@@ -1,24 +1,26 @@
 //! What the configurable checks are told: the team's policy (required labels
 //! and annotations) and facts about its Prometheus (scrape and evaluation
-//! intervals). `.firedrill.toml` fills it in; the defaults are what a
-//! kube-prometheus-stack install runs with.
+//! intervals). `.firedrill.toml` fills it in. A policy left unset is not a
+//! default of ours: the checks then judge by the house style
+//! ([`super::House`]), as pint keeps such policies off until configured.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use crate::rules::duration::Duration;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// How often targets are scraped (`global.scrape_interval`).
-    pub scrape_interval: Duration,
-    /// How often a group without `interval:` is evaluated (`global.evaluation_interval`).
-    pub evaluation_interval: Duration,
-    /// Labels every alert must carry.
-    pub required_labels: Vec<String>,
+    /// How often targets are scraped (`global.scrape_interval`), when the team said.
+    pub scrape_interval: Option<Duration>,
+    /// How often a group without `interval:` is evaluated, when the team said.
+    pub evaluation_interval: Option<Duration>,
+    /// Labels every alert must carry; unset: the labels of the house style.
+    pub required_labels: Option<Vec<String>>,
     /// For a label, the values it may take (templated values are not judged).
     pub allowed_label_values: BTreeMap<String, Vec<String>>,
-    /// Annotations every alert must carry.
-    pub required_annotations: Vec<String>,
+    /// Annotations every alert must carry; unset: the annotations of the house style.
+    pub required_annotations: Option<Vec<String>>,
     /// For an annotation, a regular expression its value must match.
     pub annotation_patterns: Vec<(String, regex::Regex)>,
     /// A `for`/`keep_firing_for` longer than this is reported.
@@ -27,17 +29,91 @@ pub struct Settings {
     pub max_group_interval: Duration,
 }
 
+/// An interval the checks judge by, and where it comes from (a finding says
+/// what it assumed).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Interval {
+    pub value: Duration,
+    pub source: IntervalSource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum IntervalSource {
+    /// `.firedrill.toml`.
+    Configured,
+    /// The Prometheus Operator's default for PrometheusRule manifests.
+    OperatorDefault,
+    /// Prometheus's own default.
+    PrometheusDefault,
+    /// Nobody said; a common value.
+    Assumed,
+}
+
+impl fmt::Display for Interval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.value;
+        match self.source {
+            IntervalSource::Configured => write!(f, "{v}"),
+            IntervalSource::OperatorDefault => {
+                write!(f, "{v}, the Prometheus Operator's default")
+            }
+            IntervalSource::PrometheusDefault => write!(f, "{v}, Prometheus's default"),
+            IntervalSource::Assumed => write!(f, "{v} assumed"),
+        }
+    }
+}
+
+impl Settings {
+    /// The evaluation interval of a group without `interval:`: the team's, else
+    /// the Operator's 30s for manifests (`evaluationInterval` of the Prometheus
+    /// resource) or Prometheus's 1m for plain files.
+    pub fn evaluation_interval(&self, manifest: bool) -> Interval {
+        match (self.evaluation_interval, manifest) {
+            (Some(value), _) => Interval {
+                value,
+                source: IntervalSource::Configured,
+            },
+            (None, true) => Interval {
+                value: Duration::from_secs(30),
+                source: IntervalSource::OperatorDefault,
+            },
+            (None, false) => Interval {
+                value: Duration::from_secs(60),
+                source: IntervalSource::PrometheusDefault,
+            },
+        }
+    }
+
+    /// The scrape interval: the team's, else the Operator's 30s for manifests
+    /// (`scrapeInterval`), else 30s assumed: Prometheus's own default is 1m,
+    /// but real installs scrape every 15-30s, and a check that assumed 1m
+    /// would call their every `[1m]` window broken.
+    pub fn scrape_interval(&self, manifest: bool) -> Interval {
+        match (self.scrape_interval, manifest) {
+            (Some(value), _) => Interval {
+                value,
+                source: IntervalSource::Configured,
+            },
+            (None, true) => Interval {
+                value: Duration::from_secs(30),
+                source: IntervalSource::OperatorDefault,
+            },
+            (None, false) => Interval {
+                value: Duration::from_secs(30),
+                source: IntervalSource::Assumed,
+            },
+        }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            scrape_interval: Duration::from_secs(60),
-            evaluation_interval: Duration::from_secs(60),
-            required_labels: vec!["severity".into()],
-            allowed_label_values: BTreeMap::from([(
-                "severity".to_string(),
-                vec!["critical".into(), "warning".into(), "info".into()],
-            )]),
-            required_annotations: vec!["summary".into(), "description".into()],
+            scrape_interval: None,
+            evaluation_interval: None,
+            required_labels: None,
+            allowed_label_values: BTreeMap::new(),
+            required_annotations: None,
             annotation_patterns: Vec::new(),
             max_for: Duration::from_secs(24 * 3600),
             // Prometheus's lookback delta: a series not written for 5m is gone

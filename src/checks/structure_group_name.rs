@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use super::Settings;
+use super::FileContext;
 use super::{report, Check, CheckInfo};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::RuleFile;
@@ -45,7 +45,7 @@ impl Check for GroupName {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
         for document in &file.documents {
             let mut seen: HashMap<&str, Span> = HashMap::new();
             for group in &document.groups {

@@ -1,4 +1,4 @@
-use super::Settings;
+use super::FileContext;
 use super::{groups, report, rule_name, Check, CheckInfo};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::{Entry, RuleFile};
@@ -59,7 +59,7 @@ impl Check for LabelName {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
         for group in groups(file) {
             check_entries(file, &group.labels, group.name(), None, out);
             for rule in &group.rules {

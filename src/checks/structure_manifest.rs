@@ -1,4 +1,4 @@
-use super::Settings;
+use super::FileContext;
 use super::{report, Check, CheckInfo};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::{LoadProblem, RuleFile};
@@ -44,7 +44,7 @@ impl Check for Manifest {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
         for problem in &file.problems {
             if let LoadProblem::BadManifest { message, span } = problem {
                 out.push(report(&INFO, file, *span, message.clone()));

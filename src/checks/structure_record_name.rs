@@ -1,4 +1,4 @@
-use super::Settings;
+use super::FileContext;
 use super::{groups, report_rule, Check, CheckInfo};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::{RuleFile, RuleKind};
@@ -37,7 +37,7 @@ impl Check for RecordName {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
         for group in groups(file) {
             for rule in &group.rules {
                 if let Some(RuleKind::Record(name)) = rule.kind() {

@@ -1,4 +1,4 @@
-use super::Settings;
+use super::FileContext;
 use super::{groups, report, Check, CheckInfo};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::RuleFile;
@@ -38,7 +38,7 @@ impl Check for RuleKindCheck {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
         for group in groups(file) {
             for rule in &group.rules {
                 let alert = rule.alert.as_ref().filter(|t| !t.value.is_empty());

@@ -1,4 +1,4 @@
-use super::Settings;
+use super::FileContext;
 use super::{closest, report, Check, CheckInfo};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::{LoadProblem, RuleFile};
@@ -42,7 +42,7 @@ impl Check for UnknownField {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
         for problem in &file.problems {
             if let LoadProblem::UnknownField {
                 field,

@@ -1,4 +1,4 @@
-use super::{closest, report, Check, CheckInfo, Settings};
+use super::{closest, report, Check, CheckInfo, FileContext};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::RuleFile;
 use crate::suppression;
@@ -38,7 +38,7 @@ impl Check for UnknownId {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
         let directives = suppression::directives(file);
         if directives.is_empty() {
             return;

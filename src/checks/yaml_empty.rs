@@ -1,4 +1,4 @@
-use super::Settings;
+use super::FileContext;
 use super::{report, Check, CheckInfo};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::{LoadProblem, RuleFile};
@@ -46,7 +46,7 @@ impl Check for YamlEmpty {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
         if file.problems.contains(&LoadProblem::EmptyFile) {
             out.push(report(
                 &INFO,

@@ -1,4 +1,4 @@
-use super::Settings;
+use super::FileContext;
 use super::{report, Check, CheckInfo};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::{LoadProblem, RuleFile};
@@ -48,7 +48,7 @@ impl Check for YamlParse {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, _settings: &Settings, out: &mut Vec<Diagnostic>) {
+    fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
         for problem in &file.problems {
             if let LoadProblem::Yaml { message, span } = problem {
                 let mut span = *span;

@@ -1,0 +1,94 @@
+use super::{groups, report_rule, Check, CheckInfo, FileContext};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::rules::RuleFile;
+
+pub struct AlertForLong;
+
+static INFO: CheckInfo = CheckInfo {
+    id: "alert/for-long",
+    severity: Severity::Warning,
+    default_enabled: true,
+    summary: "A `for`/`keep_firing_for` longer than `[checks.\"alert/for\"] max` (default 24h)",
+    docs: r#"## What it does
+Reports a `for` or `keep_firing_for` longer than `[checks."alert/for"] max` (default 24h).
+
+## Why is this bad?
+A `for` of days means the alert pages days after the problem began. Pending state that long rarely
+survives restarts and rule reloads: Prometheus restores it only across short outages
+(`--rules.alert.for-outage-tolerance`, default 1h), so every deploy of Prometheus starts the count
+again and the alert may never fire. Capacity trends are better caught by a prediction
+(`predict_linear`) or a longer range in the expression.
+
+## Example
+```yaml
+- alert: HostCpuIsUnderutilized
+  expr: avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])) > 0.8
+  for: 1w
+```
+
+## Fixed
+```yaml
+- alert: HostCpuIsUnderutilized
+  expr: avg by (instance) (avg_over_time(rate(node_cpu_seconds_total{mode="idle"}[5m])[1w:5m])) > 0.8
+  for: 1h
+```"#,
+};
+
+impl Check for AlertForLong {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn check_file(&self, file: &RuleFile, cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
+        let max = cx.settings.max_for;
+        for group in groups(file) {
+            for rule in group.rules.iter().filter(|r| r.is_alert()) {
+                let fields = [
+                    ("for", &rule.for_),
+                    ("keep_firing_for", &rule.keep_firing_for),
+                ];
+                for (field, value) in fields {
+                    let Some(value) = value else { continue };
+                    let d = value.value;
+                    if d > max {
+                        out.push(
+                            report_rule(
+                                &INFO,
+                                file,
+                                group,
+                                rule,
+                                value.span,
+                                format!("`{field}: {d}` is longer than {max}: the alert pages long after the problem starts, and a restart of Prometheus starts the wait again"),
+                            )
+                            .label("absurdly long")
+                            .help("alert on a faster signal (a rate, a prediction, a longer range in the expression) or raise [checks.\"alert/for\"] max"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{run, run_with};
+    use super::super::Settings;
+    use super::*;
+    use crate::rules::duration::Duration;
+
+    const TEXT: &str = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n    for: 2d\n    keep_firing_for: 3d\n  - alert: B\n    expr: up == 0\n    for: 1d\n";
+
+    #[test]
+    fn reports_for_longer_than_the_maximum() {
+        let found = run(&AlertForLong, TEXT);
+        let places: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(places, ["6:10", "7:22"], "{found:?}");
+        assert!(found[0].1.contains("longer than 1d"), "{found:?}");
+        let settings = Settings {
+            max_for: Duration::from_secs(7 * 24 * 3600),
+            ..Settings::default()
+        };
+        assert!(run_with(&AlertForLong, TEXT, &settings).is_empty());
+    }
+}
