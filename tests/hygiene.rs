@@ -75,7 +75,7 @@ fn cases() -> Vec<(&'static str, String, String)> {
         ),
         (
             "promql/rate-window",
-            file("", &alert("Errors", "rate(e_total[30s]) > 1", "    for: 5m\n")),
+            file("", &alert("Errors", "rate(e_total[15s]) > 1", "    for: 5m\n")),
             file("", &alert("Errors", "rate(e_total[5m]) > 1", "    for: 5m\n")),
         ),
         (
@@ -253,7 +253,7 @@ fn the_config_file_sets_policy_severities_and_which_checks_run() {
         &rules,
         file(
             "",
-            "  - alert: Down\n    expr: rate(e_total[30s]) > 1\n    for: 5m\n    labels: {severity: page}\n    annotations: {summary: s, description: d}\n",
+            "  - alert: Down\n    expr: rate(e_total[15s]) > 1\n    for: 5m\n    labels: {severity: page}\n    annotations: {summary: s, description: d}\n",
         ),
     )
     .unwrap();
@@ -275,7 +275,7 @@ fn the_config_file_sets_policy_severities_and_which_checks_run() {
         "{json}"
     );
     let (code, json) = lint(
-        "[lint]\nscrape-interval = \"15s\"\n[checks.\"alert/labels\"]\nrequired = [\"severity\", \"team\"]\nallowed = { severity = [\"page\", \"ticket\"] }\n",
+        "[lint]\nscrape-interval = \"5s\"\n[checks.\"alert/labels\"]\nrequired = [\"severity\", \"team\"]\nallowed = { severity = [\"page\", \"ticket\"] }\n",
     );
     let messages: Vec<&str> = json["diagnostics"]
         .as_array()

@@ -12,8 +12,11 @@ static INFO: CheckInfo = CheckInfo {
     docs: r#"## What it does
 Reports a `for` or `keep_firing_for` above zero but shorter than the group's evaluation interval:
 its `interval:`, else `[lint] evaluation-interval`, else the default of the file's world: 30s for
-PrometheusRule manifests (the Prometheus Operator's `evaluationInterval`), 1m for plain rule files
-(Prometheus's `global.evaluation_interval`). The finding says which it assumed.
+PrometheusRule manifests (the Prometheus Operator's `evaluationInterval`); for plain rule files,
+which say nothing of their server, 15s, the interval of Prometheus's example configuration and the
+shortest in common use, so that what is reported is wrong on any usual server (Prometheus's
+built-in default is 1m: set `[lint] evaluation-interval = "1m"` if yours runs with it). The
+finding says which it assumed.
 
 (Durations that do not parse are `structure/duration`'s; absurdly long ones `alert/for-long`'s.)
 
@@ -106,10 +109,13 @@ mod tests {
 
     #[test]
     fn the_default_interval_depends_on_the_files_world() {
-        // A plain file: Prometheus's 1m.
-        let found = run(&AlertFor, &rule("", "    for: 30s\n"));
+        // A plain file: only what is wrong at 15s, the shortest interval in common use.
+        assert!(run(&AlertFor, &rule("", "    for: 30s\n")).is_empty());
+        let found = run(&AlertFor, &rule("", "    for: 10s\n"));
         assert!(
-            found[0].1.contains("(1m, Prometheus's default)"),
+            found[0]
+                .1
+                .contains("(15s at the least: Prometheus's example configuration"),
             "{found:?}"
         );
         // A manifest: the Operator evaluates every 30s, so `for: 30s` means what it says.

@@ -14,9 +14,10 @@ static INFO: CheckInfo = CheckInfo {
     summary: "`rate()`-like functions over a window under twice the scrape interval",
     docs: r#"## What it does
 For `rate`, `irate`, `increase` and `deriv`, reports a range shorter than twice the scrape
-interval: `[lint] scrape-interval` when set, else 30s (the Prometheus Operator's `scrapeInterval`
-default for PrometheusRule manifests, and a common setting elsewhere; Prometheus's own default is
-1m). The finding says which it assumed.
+interval: `[lint] scrape-interval` when set, else 30s for PrometheusRule manifests (the Prometheus
+Operator's `scrapeInterval` default), else 15s, the interval of Prometheus's example configuration
+and the shortest in common use (its built-in default is 1m: set `[lint] scrape-interval = "1m"` if
+yours runs with it). The finding says which it assumed.
 
 (`rate()` of an aggregation is `promql/rate-of-sum`'s, of a gauge `promql/rate-gauge`'s.)
 
@@ -170,11 +171,11 @@ mod tests {
     fn reports_short_windows() {
         let found = run(
             &RateWindow,
-            &record("rate(a_total[30s]) + irate(b_total{x=\"[\"}[45s]) + rate(c_total[1m])"),
+            &record("rate(a_total[15s]) + irate(b_total{x=\"[\"}[20s]) + rate(c_total[30s])"),
         );
         let places: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(places, ["5:24", "5:53"], "{found:?}");
-        assert!(found[0].1.contains("(30s assumed)"), "{found:?}");
+        assert!(found[0].1.contains("(15s at the least"), "{found:?}");
         let slow = Settings {
             scrape_interval: Some(Duration::from_secs(60)),
             ..Settings::default()
@@ -200,5 +201,14 @@ mod tests {
             ..Settings::default()
         };
         assert!(run_with(&RateWindow, &record("rate(a_total[30s])"), &fast).is_empty());
+        // A manifest is scraped every 30s by the Operator's default.
+        let manifest = "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: r}\nspec:\n  groups:\n  - name: g\n    rules:\n    - record: x:y:rate\n      expr: rate(a_total[45s])\n";
+        let found = run(&RateWindow, manifest);
+        assert!(
+            found[0]
+                .1
+                .contains("(30s, the Prometheus Operator's default)"),
+            "{found:?}"
+        );
     }
 }

@@ -43,10 +43,11 @@ pub enum IntervalSource {
     Configured,
     /// The Prometheus Operator's default for PrometheusRule manifests.
     OperatorDefault,
-    /// Prometheus's own default.
-    PrometheusDefault,
-    /// Nobody said; a common value.
-    Assumed,
+    /// Nobody said, and the file does not tell: the interval of the
+    /// configuration Prometheus ships as its example (`prometheus.yml`),
+    /// the shortest in common use. A finding made against it holds for any
+    /// usual setting.
+    ExampleConfiguration,
 }
 
 impl fmt::Display for Interval {
@@ -57,8 +58,10 @@ impl fmt::Display for Interval {
             IntervalSource::OperatorDefault => {
                 write!(f, "{v}, the Prometheus Operator's default")
             }
-            IntervalSource::PrometheusDefault => write!(f, "{v}, Prometheus's default"),
-            IntervalSource::Assumed => write!(f, "{v} assumed"),
+            IntervalSource::ExampleConfiguration => write!(
+                f,
+                "{v} at the least: Prometheus's example configuration, the shortest in common use"
+            ),
         }
     }
 }
@@ -66,7 +69,9 @@ impl fmt::Display for Interval {
 impl Settings {
     /// The evaluation interval of a group without `interval:`: the team's, else
     /// the Operator's 30s for manifests (`evaluationInterval` of the Prometheus
-    /// resource) or Prometheus's 1m for plain files.
+    /// resource), else 15s. Prometheus's built-in default is 1m, but the
+    /// example `prometheus.yml` it ships (and most installs) set 15s: a plain
+    /// file says nothing of its server, so only what is wrong at 15s is sure.
     pub fn evaluation_interval(&self, manifest: bool) -> Interval {
         match (self.evaluation_interval, manifest) {
             (Some(value), _) => Interval {
@@ -78,16 +83,16 @@ impl Settings {
                 source: IntervalSource::OperatorDefault,
             },
             (None, false) => Interval {
-                value: Duration::from_secs(60),
-                source: IntervalSource::PrometheusDefault,
+                value: Duration::from_secs(15),
+                source: IntervalSource::ExampleConfiguration,
             },
         }
     }
 
     /// The scrape interval: the team's, else the Operator's 30s for manifests
-    /// (`scrapeInterval`), else 30s assumed: Prometheus's own default is 1m,
-    /// but real installs scrape every 15-30s, and a check that assumed 1m
-    /// would call their every `[1m]` window broken.
+    /// (`scrapeInterval`), else 15s, as for the evaluation interval: a check
+    /// that assumed Prometheus's built-in 1m would call every `[1m]` window of
+    /// an install scraping every 15-30s broken.
     pub fn scrape_interval(&self, manifest: bool) -> Interval {
         match (self.scrape_interval, manifest) {
             (Some(value), _) => Interval {
@@ -99,8 +104,8 @@ impl Settings {
                 source: IntervalSource::OperatorDefault,
             },
             (None, false) => Interval {
-                value: Duration::from_secs(30),
-                source: IntervalSource::Assumed,
+                value: Duration::from_secs(15),
+                source: IntervalSource::ExampleConfiguration,
             },
         }
     }
