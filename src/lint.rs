@@ -221,6 +221,7 @@ pub fn check(rules: RuleSet, runbooks: RunbookSet, options: &LintOptions) -> Lin
         runbooks: &runbooks,
         partial: options.partial,
         settings,
+        house: &house,
     };
     for check in &active {
         check.check_set(&ctx, &mut diagnostics);

@@ -12,8 +12,9 @@ static INFO: CheckInfo = CheckInfo {
     docs: r#"## What it does
 Checks every alerting rule's `annotations` against the house style, read from the other alerts of
 the same folder (or of the whole rule set when the folder has fewer than five): an annotation that
-at least 80% of them carry, not empty (`summary` and `description`, or `message`, or `title`: the
-house's keys, whatever they are) is missing.
+at least 80% of them carry (`summary` and `description`, or `message`, or `title`: the house's
+keys, whatever they are) is missing. An annotation written empty (`description: ''`) is a choice,
+and passes.
 
 A team with a policy states it in `.firedrill.toml`, and it replaces the house style: every alert
 must carry the `required` annotations, and an annotation with a pattern matches it (whole value, as
@@ -69,10 +70,8 @@ impl Check for AlertAnnotations {
         for group in groups(file) {
             for rule in group.rules.iter().filter(|r| r.is_alert()) {
                 for (required, carried) in &required {
-                    let present = rule
-                        .annotations
-                        .iter()
-                        .any(|e| &e.key.value == required && !e.value.value.trim().is_empty());
+                    // Written empty (`description: ''`) is a choice, not an omission.
+                    let present = rule.annotations.iter().any(|e| &e.key.value == required);
                     if !present {
                         let message = match carried {
                             Some(n) => format!(

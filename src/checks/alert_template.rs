@@ -1,9 +1,8 @@
 use super::{
-    groups, label_list, parsed_expr, report_rule, value_span, Check, CheckInfo, FileContext,
+    alerts, label_list, parsed_expr, report_rule, value_span, Check, CheckInfo, Context, OncePerSet,
 };
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::promql::analysis::{result_labels, Labels};
-use crate::rules::RuleFile;
 use crate::template;
 
 pub struct AlertTemplate;
@@ -50,12 +49,18 @@ impl Check for AlertTemplate {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
-        for group in groups(file) {
-            for rule in group.rules.iter().filter(|r| r.is_alert()) {
+    fn check_set(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        let mut once = OncePerSet::new(ctx.house);
+        {
+            for (file, group, rule) in alerts(ctx.rules) {
                 let parsed = parsed_expr(rule).map(|(_, e)| e);
                 let carried = parsed.map(result_labels);
-                for entry in rule.labels.iter().chain(&rule.annotations) {
+                let entries = rule
+                    .labels
+                    .iter()
+                    .map(|e| (true, e))
+                    .chain(rule.annotations.iter().map(|e| (false, e)));
+                for (is_label, entry) in entries {
                     if !entry.value.value.contains("{{") {
                         continue;
                     }
@@ -84,12 +89,17 @@ impl Check for AlertTemplate {
                             } else {
                                 format!("keep `{label}` in the aggregation (`by (..., {label})`), or refer to a label the result carries")
                             });
-                            out.push(d);
+                            if is_label {
+                                out.push(d);
+                            } else {
+                                once.push(out, &entry.key.value, label, d);
+                            }
                         }
                     }
                 }
             }
         }
+        once.finish(out);
     }
 }
 
@@ -127,5 +137,27 @@ mod tests {
             "    annotations:\n      summary: \"{{ $labels.instance }} {{ $value }}\"\n",
         );
         assert!(run(&AlertTemplate, &selector).is_empty());
+    }
+
+    #[test]
+    fn generated_text_on_every_alert_is_reported_once_for_the_set() {
+        // 24 alerts whose summaries all end "(instance {{ $labels.instance }})",
+        // as a generator writes them; three aggregate the instance away.
+        let mut text = String::from("groups:\n- name: g\n  rules:\n");
+        for i in 0..24 {
+            let expr = if i % 8 == 0 {
+                "sum(up) == 0"
+            } else {
+                "up == 0"
+            };
+            text.push_str(&format!("  - alert: A{i}\n    expr: {expr}\n    annotations:\n      summary: \"Down (instance {{{{ $labels.instance }}}})\"\n"));
+        }
+        let found = run(&AlertTemplate, &text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "7:35");
+        assert!(
+            found[0].1.contains("is in the `summary` of 24 of 24 alerts, generated text: reported here once, for 2 more places"),
+            "{found:?}"
+        );
     }
 }

@@ -13,6 +13,9 @@ use crate::rules::{RuleFile, RuleSet};
 
 /// A style is only read from at least this many alerts.
 pub const MIN_ALERTS: usize = 5;
+/// Boilerplate is only read from a set this large: a hand-written rule set
+/// of a dozen alerts that all name the instance is not generated.
+const BOILERPLATE_MIN_ALERTS: usize = 20;
 /// A label or annotation carried by at least this share of alerts is the house's.
 const HOUSE_SHARE: f64 = 0.8;
 
@@ -36,6 +39,9 @@ pub struct Conventions {
     pub annotations: BTreeMap<String, usize>,
     /// Alert names that are plain identifiers (`[A-Za-z][A-Za-z0-9_]*`).
     pub identifier_names: usize,
+    /// For each (annotation key, label): how many alerts' templates there
+    /// refer to `$labels.<label>`.
+    pub template_refs: BTreeMap<(String, String), usize>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -92,6 +98,21 @@ impl Conventions {
                 for key in keys {
                     *self.annotations.entry(key.to_string()).or_default() += 1;
                 }
+                let mut refs: Vec<(String, String)> = Vec::new();
+                for e in rule
+                    .annotations
+                    .iter()
+                    .filter(|e| e.value.value.contains("{{"))
+                {
+                    for (label, _, _) in crate::template::analyze(&e.value.value).label_refs {
+                        refs.push((e.key.value.clone(), label));
+                    }
+                }
+                refs.sort_unstable();
+                refs.dedup();
+                for r in refs {
+                    *self.template_refs.entry(r).or_default() += 1;
+                }
             }
         }
     }
@@ -119,6 +140,17 @@ impl Conventions {
             .iter()
             .filter(|(_, n)| self.is_house(**n))
             .map(|(k, n)| (k.as_str(), *n))
+    }
+
+    /// When `{{ $labels.<label> }}` in the annotation `key` is boilerplate: a
+    /// generated text nearly every alert of a large set carries (an
+    /// "(instance ...)" suffix on every summary), how many alerts carry it.
+    /// Where it is empty is one finding for the set, not one per alert.
+    pub fn boilerplate(&self, key: &str, label: &str) -> Option<usize> {
+        let n = *self
+            .template_refs
+            .get(&(key.to_string(), label.to_string()))?;
+        (self.alerts >= BOILERPLATE_MIN_ALERTS && self.is_house(n)).then_some(n)
     }
 
     /// Whether the house names its alerts as plain identifiers.
@@ -156,13 +188,16 @@ impl House {
         house
     }
 
-    /// The conventions that judge `file`: its folder's, or the whole set's
-    /// when the folder shows no style of its own.
+    /// The conventions that judge `file`: its folder's. A folder of fewer
+    /// than [`MIN_ALERTS`] alerts shows no style, and is not judged by
+    /// another folder's (a demo file beside a product's rules).
     pub fn for_file(&self, file: &RuleFile) -> &Conventions {
-        match self.by_folder.get(&folder(file)) {
-            Some(c) if c.has_style() => c,
-            _ => &self.whole,
-        }
+        self.by_folder.get(&folder(file)).unwrap_or(&self.whole)
+    }
+
+    /// The conventions of the whole rule set.
+    pub fn whole(&self) -> &Conventions {
+        &self.whole
     }
 }
 
@@ -198,9 +233,11 @@ mod tests {
         assert_eq!(a.house_annotations().collect::<Vec<_>>(), [("message", 6)]);
         assert_eq!(a.labels["severity"].values["page"], 6);
         assert!(a.names_are_identifiers());
-        // Two alerts show no style: the whole set judges them.
+        // Two alerts show no style, and the other folder's is not theirs.
         let b = house.for_file(&set.files[1]);
-        assert_eq!((b.scope.as_str(), b.alerts), ("the rule set", 8));
+        assert_eq!((b.scope.as_str(), b.alerts), ("b/", 2));
+        assert!(!b.has_style());
+        assert_eq!(b.house_labels().count(), 0);
     }
 
     #[test]

@@ -80,6 +80,8 @@ pub struct Context<'a> {
     /// that need the whole set to be right stay quiet.
     pub partial: bool,
     pub settings: &'a Settings,
+    /// The conventions of the rules, per folder and whole.
+    pub house: &'a House,
 }
 
 /// What a per-file check sees besides the file: the team's settings and the
@@ -210,6 +212,62 @@ pub(crate) fn report(
     Diagnostic::new(info.id, info.severity, &file.source, span, message)
 }
 
+/// Findings about a boilerplate template reference (see
+/// [`Conventions::boilerplate`]) are made once per rule set: the first is
+/// kept and says how many more there are; the rest are counted.
+pub(crate) struct OncePerSet<'h> {
+    whole: &'h Conventions,
+    /// (annotation key, label) -> (index of the kept finding in `out`, places more).
+    first: std::collections::HashMap<(String, String), (usize, usize)>,
+}
+
+impl<'h> OncePerSet<'h> {
+    pub(crate) fn new(house: &'h House) -> Self {
+        OncePerSet {
+            whole: house.whole(),
+            first: Default::default(),
+        }
+    }
+
+    pub(crate) fn push(
+        &mut self,
+        out: &mut Vec<Diagnostic>,
+        key: &str,
+        label: &str,
+        d: Diagnostic,
+    ) {
+        if self.whole.boilerplate(key, label).is_none() {
+            out.push(d);
+            return;
+        }
+        match self.first.get_mut(&(key.to_string(), label.to_string())) {
+            Some((_, more)) => *more += 1,
+            None => {
+                self.first
+                    .insert((key.to_string(), label.to_string()), (out.len(), 0));
+                out.push(d);
+            }
+        }
+    }
+
+    pub(crate) fn finish(self, out: &mut [Diagnostic]) {
+        for ((key, label), (i, more)) in self.first {
+            let carried = self.whole.boilerplate(&key, &label).unwrap_or(0);
+            let d = &mut out[i];
+            d.message = format!(
+                "{}; `$labels.{label}` is in the `{key}` of {carried} of {} alerts, generated text: reported here once{}",
+                d.message,
+                self.whole.alerts,
+                if more > 0 {
+                    format!(", for {more} more places where it is empty too")
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+}
+
 /// The rule's name for a diagnostic.
 pub(crate) fn rule_name(rule: &Rule) -> Option<RuleName> {
     match rule.kind() {
@@ -328,6 +386,7 @@ pub(crate) mod testing {
                 runbooks: &RunbookSet::default(),
                 partial: false,
                 settings,
+                house: &house,
             },
             &mut out,
         );
@@ -367,6 +426,7 @@ pub(crate) mod testing {
                 runbooks: &runbooks,
                 partial: false,
                 settings: &Settings::default(),
+                house: &House::read(&set),
             },
             &mut out,
         );

@@ -1,9 +1,8 @@
 use super::{
-    groups, label_list, parsed_expr, report_rule, value_span, Check, CheckInfo, FileContext,
+    alerts, label_list, parsed_expr, report_rule, value_span, Check, CheckInfo, Context, OncePerSet,
 };
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::promql::analysis::absent_calls;
-use crate::rules::RuleFile;
 use crate::template;
 
 pub struct AbsentLabels;
@@ -46,9 +45,10 @@ impl Check for AbsentLabels {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
-        for group in groups(file) {
-            for rule in group.rules.iter().filter(|r| r.is_alert()) {
+    fn check_set(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        let mut once = OncePerSet::new(ctx.house);
+        {
+            for (file, group, rule) in alerts(ctx.rules) {
                 let Some((_, parsed)) = parsed_expr(rule) else {
                     continue;
                 };
@@ -56,7 +56,12 @@ impl Check for AbsentLabels {
                 if calls.is_empty() {
                     continue;
                 }
-                for entry in rule.labels.iter().chain(&rule.annotations) {
+                let entries = rule
+                    .labels
+                    .iter()
+                    .map(|e| (true, e))
+                    .chain(rule.annotations.iter().map(|e| (false, e)));
+                for (is_label, entry) in entries {
                     if !entry.value.value.contains("{{") {
                         continue;
                     }
@@ -66,8 +71,7 @@ impl Check for AbsentLabels {
                             continue;
                         };
                         let carries = label_list(&call.carries);
-                        out.push(
-                            report_rule(
+                        let d = report_rule(
                                 &INFO,
                                 file,
                                 group,
@@ -76,12 +80,17 @@ impl Check for AbsentLabels {
                                 format!("`$labels.{label}` is empty when `{}()` fires: it carries {carries}", call.function),
                             )
                             .label("absent() cannot carry it")
-                            .help(format!("only equality matchers reach the result: add `{label}=\"...\"` to the selector, or drop the reference")),
-                        );
+                            .help(format!("only equality matchers reach the result: add `{label}=\"...\"` to the selector, or drop the reference"));
+                        if is_label {
+                            out.push(d);
+                        } else {
+                            once.push(out, &entry.key.value, label, d);
+                        }
                     }
                 }
             }
         }
+        once.finish(out);
     }
 }
 

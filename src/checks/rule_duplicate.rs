@@ -217,6 +217,7 @@ mod tests {
                 runbooks: &Default::default(),
                 partial: false,
                 settings: &Default::default(),
+                house: &super::super::House::read(&set),
             },
             &mut out,
         );

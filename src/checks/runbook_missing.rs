@@ -51,7 +51,9 @@ impl Check for RunbookMissing {
         let is_tree = explicit.iter().filter(|p| p.is_alert_page()).count() > 1;
         for (file, group, rule) in alerts(ctx.rules) {
             let name = rule.name();
-            if runbooks.coverage(name).is_some() {
+            // Covered by its name, or by a `runbook_url` that leads to a page
+            // (or section) of the runbook, whatever that section is called.
+            if runbooks.coverage(name).is_some() || runbooks.linked_from(rule).is_some() {
                 continue;
             }
             let help = if has_index {
@@ -105,5 +107,19 @@ mod tests {
     fn globs_and_headings_cover() {
         let runbook = "| Alert | Triage |\n|---|---|\n| Redis* | [Redis](#redis) |\n\n## Redis\n\n## MariaDBDown\n";
         assert!(run_with_runbook(&RunbookMissing, RULES, runbook, &[]).is_empty());
+    }
+
+    #[test]
+    fn quoted_headings_and_runbook_urls_to_any_section_cover() {
+        // kubernetes-mixin writes `##### Alert Name: "KubePodNotReady"`.
+        let runbook = "##### Alert Name: \"RedisDown\"\n\n## Databases\n";
+        let rules = "groups:\n- name: g\n  rules:\n  - alert: RedisDown\n    expr: up == 0\n  - alert: MariaDBDown\n    expr: up == 0\n    annotations:\n      runbook_url: https://wiki.example/runbook#databases\n";
+        let maps = ["https://wiki.example/runbook=runbook.md"];
+        assert!(run_with_runbook(&RunbookMissing, rules, runbook, &maps).is_empty());
+        // A link to a section that does not exist covers nothing.
+        let broken = rules.replace("#databases", "#caches");
+        let found = run_with_runbook(&RunbookMissing, &broken, runbook, &maps);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.contains("MariaDBDown"));
     }
 }

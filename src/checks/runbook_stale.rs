@@ -31,7 +31,7 @@ probably has no entry.
 ```"#,
 };
 
-use crate::runbook::is_camel_identifier as names_an_alert;
+use crate::runbook::{heading_alert_name, is_camel_identifier as names_an_alert};
 
 impl Check for Stale {
     fn info(&self) -> &'static CheckInfo {
@@ -55,6 +55,22 @@ impl Check for Stale {
             }
         };
         let known_ci = |name: &str| lower.contains(&name.to_ascii_lowercase());
+        // Pages and sections some alert's `runbook_url` leads to are in use,
+        // whatever they are named (a section shared by several alerts).
+        let mut linked_pages: std::collections::HashSet<&str> = Default::default();
+        let mut linked_sections: std::collections::HashSet<(&str, String)> = Default::default();
+        for (_, _, rule) in alerts(ctx.rules) {
+            if let Some((page, anchor)) = ctx.runbooks.linked_from(rule) {
+                match anchor {
+                    Some(a) => {
+                        linked_sections.insert((page.key.as_str(), a));
+                    }
+                    None => {
+                        linked_pages.insert(page.key.as_str());
+                    }
+                }
+            }
+        }
         for page in ctx.runbooks.pages.iter().filter(|p| p.explicit) {
             for entry in page.entries.iter().filter(|e| !known(&e.pattern)) {
                 out.push(
@@ -72,7 +88,7 @@ impl Check for Stale {
                 );
             }
             if page.is_alert_page() {
-                if !known_ci(page.stem()) {
+                if !known_ci(page.stem()) && !linked_pages.contains(page.key.as_str()) {
                     out.push(Diagnostic::new(
                         INFO.id,
                         INFO.severity,
@@ -86,11 +102,12 @@ impl Check for Stale {
                 }
                 continue;
             }
-            for h in
-                page.doc.headings.iter().filter(|h| {
-                    names_an_alert(&h.text) && !known_ci(h.text.trim().trim_matches('`'))
-                })
-            {
+            for h in page.doc.headings.iter().filter(|h| {
+                let name = heading_alert_name(&h.text);
+                names_an_alert(name)
+                    && !known_ci(name)
+                    && !linked_sections.contains(&(page.key.as_str(), h.slug.to_lowercase()))
+            }) {
                 if page
                     .entries
                     .iter()
@@ -125,5 +142,17 @@ mod tests {
         let found = run_with_runbook(&Stale, rules, runbook, &[]);
         let places: Vec<_> = found.iter().map(|f| f.0.as_str()).collect();
         assert_eq!(places, ["runbook.md:4:2", "runbook.md:9:1"], "{found:?}");
+    }
+
+    #[test]
+    fn a_section_some_runbook_url_leads_to_is_in_use() {
+        // `OldAlertName` is named otherwise than the alert that links to it,
+        // in another letter case; `Alert Name: "Gone"` is quoted, and stale.
+        let rules = "groups:\n- name: g\n  rules:\n  - alert: RedisDown\n    expr: up == 0\n    annotations:\n      runbook_url: https://wiki.example/runbook#OldAlertName\n";
+        let runbook = "## OldAlertName\n\n## Alert Name: \"GoneAlert\"\n";
+        let maps = ["https://wiki.example/runbook=runbook.md"];
+        let found = run_with_runbook(&Stale, rules, runbook, &maps);
+        let places: Vec<_> = found.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(places, ["runbook.md:3:1"], "{found:?}");
     }
 }

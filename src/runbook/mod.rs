@@ -95,6 +95,9 @@ struct Lookup {
     /// Headings by the alert name they carry, lowercased: the first one.
     headings: HashMap<String, usize>,
     anchors: std::collections::HashSet<String>,
+    /// The same, lowercased: GitHub resolves `#KubePodNotReady` to the
+    /// heading whose slug is `kubepodnotready`.
+    anchors_lower: std::collections::HashSet<String>,
 }
 
 impl Lookup {
@@ -112,6 +115,7 @@ impl Lookup {
             lookup.headings.entry(name).or_insert(i);
         }
         lookup.anchors = doc.anchors.iter().cloned().collect();
+        lookup.anchors_lower = doc.anchors.iter().map(|a| a.to_lowercase()).collect();
         lookup
     }
 }
@@ -128,8 +132,11 @@ impl Page {
         name.strip_suffix(".md").unwrap_or(name)
     }
 
+    /// Whether the page has the anchor, in any letter case (as a browser on
+    /// GitHub finds it).
     pub fn has_anchor(&self, anchor: &str) -> bool {
         self.lookup.anchors.contains(anchor)
+            || self.lookup.anchors_lower.contains(&anchor.to_lowercase())
     }
 
     /// The first index entry whose pattern matches `alert`.
@@ -294,6 +301,28 @@ impl RunbookSet {
             .map(Coverage::Page)
     }
 
+    /// Where the alert's `runbook_url` annotation leads, when it leads to a
+    /// page of the set (and the section, when it names one that exists).
+    pub fn linked_from(&self, rule: &crate::rules::Rule) -> Option<(&Page, Option<String>)> {
+        let url = rule
+            .annotations
+            .iter()
+            .find(|e| e.key.value == "runbook_url")?
+            .value
+            .value
+            .trim();
+        if url.contains("{{") {
+            return None;
+        }
+        match self.resolve_runbook_url(url) {
+            Resolution::Found { page } => {
+                let anchor = url.split_once('#').map(|(_, a)| a.to_lowercase());
+                Some((page, anchor.filter(|a| !a.is_empty())))
+            }
+            _ => None,
+        }
+    }
+
     /// Resolves a `runbook_url` annotation's value: an absolute URL through
     /// the URL maps, or a bare `#anchor` as a section of the one runbook
     /// page given (unchecked when several were given).
@@ -432,8 +461,9 @@ pub fn normalise(path: &Path) -> String {
     }
 }
 
-/// The alert a heading names: `KubePodCrashLooping`, `` `X` ``, `Alert Name: X`.
-fn heading_alert_name(text: &str) -> &str {
+/// The alert a heading names: `KubePodCrashLooping`, `` `X` ``, `Alert Name: X`,
+/// `Alert Name: "X"`.
+pub fn heading_alert_name(text: &str) -> &str {
     let t = text.trim();
     let lower = t.to_ascii_lowercase();
     let t = if lower.starts_with("alert name:") {
@@ -443,7 +473,9 @@ fn heading_alert_name(text: &str) -> &str {
     } else {
         t
     };
-    t.trim().trim_matches('`').trim()
+    t.trim()
+        .trim_matches(['`', '"', '\'', '\u{201c}', '\u{201d}'])
+        .trim()
 }
 
 /// A CamelCase identifier (`KubePodCrashLooping`), as alert names are
