@@ -67,7 +67,10 @@ fn every_pint_example_is_reported_for_its_problem() {
         // `up{job="abc"}`): one alert at two selectors, not a duplicate.
         ("alerts.yml", &["rule/name"]),
         ("dependency.yml", &["rule/record-convention"]),
-        ("fragile.yml", &["alert/no-comparison", "promql/counter"]),
+        // `sum(requests_total) / sum(capacity_total)`: no rule of the set
+        // rates either name, so nothing says they are counters (a gauge
+        // named `*_total` is common); promql/counter stays silent.
+        ("fragile.yml", &["alert/no-comparison"]),
         ("impossible.yml", &["promql/impossible"]),
         ("interval.yml", &["group/interval"]),
         ("nan.yml", &["promql/counter"]),

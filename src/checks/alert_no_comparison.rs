@@ -17,7 +17,7 @@ other filter: no `and`/`unless`, no `absent()`, no recording rule (loaded alongs
 compares, no `ALERTS` selector. Such an expression returns every series it selects, so the alert
 fires for all of them, all the time.
 
-Not reported: `vector(1)` heartbeats (the Watchdog pattern, meant to fire always), `absent()` and
+Not reported: `vector(1)` and `1` heartbeats (the Watchdog pattern, meant to fire always), `absent()` and
 `absent_over_time()`, `or` whose both sides filter, and presence alerts on an info-like metric
 (`_info`, `_metadata`: its value is always 1) selected by a label, such as
 `kafka_resource_info{ready!="True"}`, where the series existing is the condition. A comparison with `bool` does not filter
@@ -68,7 +68,9 @@ impl Check for NoComparison {
             let Some((expr, parsed)) = parsed_expr(rule) else {
                 continue;
             };
-            if filters(parsed, &filtered_metric) || presence_of_info(parsed) {
+            // A constant (`expr: 1`) is a heartbeat, as `vector(1)` is.
+            let constant = matches!(parsed, crate::promql::Expr::NumberLiteral(_));
+            if filters(parsed, &filtered_metric) || presence_of_info(parsed) || constant {
                 continue;
             }
             out.push(
@@ -139,6 +141,7 @@ mod tests {
         for ok in [
             "up == 0",
             "vector(1)",
+            "1",
             "absent(up{job=\"a\"})",
             "job:errors:filtered",
             "x and on() hour() > 8",

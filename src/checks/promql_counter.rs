@@ -1,4 +1,6 @@
-use super::{groups, parsed_expr, report_rule, Check, CheckInfo, FileContext};
+use std::collections::HashMap;
+
+use super::{alerts, groups, parsed_expr, report_rule, Check, CheckInfo, Context};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::promql::{tokenize, Expr, TokenKind};
 use crate::rules::RuleFile;
@@ -7,11 +9,9 @@ pub struct Counter;
 
 static INFO: CheckInfo = CheckInfo {
     id: "promql/counter",
-    // Info: in the corpus, half of the `_total` names are gauges ("total
-    // capacity", "total members"), which the name alone cannot tell apart.
-    severity: Severity::Info,
+    severity: Severity::Warning,
     default_enabled: true,
-    summary: "A counter (`_total`) used as a value, without `rate()`/`increase()`",
+    summary: "A counter used as a value in an alert, where the rule set itself takes its `rate()` elsewhere",
     docs: r#"## What it does
 Reports a selector of a metric named `..._total` (a counter, by the OpenMetrics naming rules)
 whose value is used as it is: compared, divided, summed. Allowed around a counter: `rate`,
@@ -19,8 +19,13 @@ whose value is used as it is: compared, divided, summed. Allowed around a counte
 (which look at presence only), the `count` and `group` aggregations, and the right side of
 `and`/`unless`.
 
-Info, not a warning: many exporters name gauges `_total` ("total capacity", "total members"),
-and only the metric's type, which a rule file does not hold, tells them apart.
+Only a metric the loaded rule set itself treats as a counter somewhere (inside `rate`, `irate`,
+`increase` or `resets`) is reported, and the finding says where: many exporters name gauges
+`_total` ("processes total", "drives offline total"), and only the metric's type, which a rule
+file does not hold, tells them apart. Also allowed, as the author's intent: `delta`, `deriv` and
+the `*_over_time` functions (a gauge, for the author), `x_total - x_total offset 10m` (the change
+taken by hand), and a `_total` beside a sibling of its stem (`disk_used / disk_total`: a total of
+parts). Recording rules may store a counter as it is.
 
 ## Why is this bad?
 A counter only grows, and drops to zero when the process restarts. Its raw value is "how many
@@ -166,59 +171,102 @@ impl Check for Counter {
         &INFO
     }
 
-    fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
-        for group in groups(file) {
-            // A recording rule may store a counter as it is (or summed): it
-            // stays a counter, and the rate is taken where it is read.
-            for rule in group.rules.iter().filter(|r| r.is_alert()) {
+    fn check_set(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        // Where the rule set takes the rate of each metric: the evidence that
+        // it is a counter.
+        let mut rated: HashMap<String, (&RuleFile, usize)> = HashMap::new();
+        for file in &ctx.rules.files {
+            for rule in groups(file).flat_map(|g| &g.rules) {
                 let Some((expr, parsed)) = parsed_expr(rule) else {
                     continue;
                 };
-                let text = expr.text.value.as_str();
-                if !text.contains("_total") {
-                    continue;
-                }
-                let mut found = Vec::new();
-                raw_counters(parsed, false, &mut Vec::new(), &mut found);
-                if found.is_empty() {
-                    continue;
-                }
-                let idioms = Idioms::of(parsed);
-                found.retain(|(name, _)| !idioms.excuses(name));
-                let tokens = tokenize(text);
-                for (name, nth) in found {
-                    // The nth use of the name as a metric (not a label name or function).
-                    let place = tokens
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, t)| {
-                            t.kind == TokenKind::Identifier
-                                && t.text(text) == name
-                                && !tokens.get(i + 1).is_some_and(|n| {
-                                    n.kind == TokenKind::LeftParen
-                                        || (n.kind == TokenKind::Operator
-                                            && matches!(n.text(text), "=" | "!=" | "=~" | "!~"))
-                                })
-                        })
-                        .nth(nth)
-                        .map(|(_, t)| (t.start, t.end));
-                    let span = place.map_or(expr.text.span, |(s, e)| expr.file_span(s, e));
-                    out.push(
-                        report_rule(
-                            &INFO,
-                            file,
-                            group,
-                            rule,
-                            span,
-                            format!("counter `{name}` is used as a value: it only grows, and resets on restart"),
-                        )
-                        .label("raw counter")
-                        .help(format!("use `rate({name}[5m])` or `increase({name}[1h])`")),
-                    );
+                for name in rated_names(parsed) {
+                    rated
+                        .entry(name)
+                        .or_insert_with(|| (file, file.source.line_col(expr.text.span.start).line));
                 }
             }
         }
+        // A recording rule may store a counter as it is (or summed): it
+        // stays a counter, and the rate is taken where it is read.
+        for (file, group, rule) in alerts(ctx.rules) {
+            let Some((expr, parsed)) = parsed_expr(rule) else {
+                continue;
+            };
+            let text = expr.text.value.as_str();
+            if !text.contains("_total") {
+                continue;
+            }
+            let mut found = Vec::new();
+            raw_counters(parsed, false, &mut Vec::new(), &mut found);
+            if found.is_empty() {
+                continue;
+            }
+            let idioms = Idioms::of(parsed);
+            found.retain(|(name, _)| !idioms.excuses(name) && rated.contains_key(name));
+            let tokens = tokenize(text);
+            for (name, nth) in found {
+                // The nth use of the name as a metric (not a label name or function).
+                let place = tokens
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, t)| {
+                        t.kind == TokenKind::Identifier
+                            && t.text(text) == name
+                            && !tokens.get(i + 1).is_some_and(|n| {
+                                n.kind == TokenKind::LeftParen
+                                    || (n.kind == TokenKind::Operator
+                                        && matches!(n.text(text), "=" | "!=" | "=~" | "!~"))
+                            })
+                    })
+                    .nth(nth)
+                    .map(|(_, t)| (t.start, t.end));
+                let span = place.map_or(expr.text.span, |(s, e)| expr.file_span(s, e));
+                let (where_file, where_line) = rated[&name];
+                let place = if std::ptr::eq(where_file, file) {
+                    format!("line {where_line}")
+                } else {
+                    format!("{}:{where_line}", where_file.source.name)
+                };
+                out.push(
+                    report_rule(
+                        &INFO,
+                        file,
+                        group,
+                        rule,
+                        span,
+                        format!("counter `{name}` is used as a value (the rule set takes its rate at {place}): it only grows, and resets on restart"),
+                    )
+                    .label("raw counter")
+                    .help(format!("use `rate({name}[5m])` or `increase({name}[1h])`")),
+                );
+            }
+        }
     }
+}
+
+/// The metrics read inside `rate`, `irate`, `increase` or `resets`.
+fn rated_names(expr: &Expr) -> Vec<String> {
+    let mut out = Vec::new();
+    crate::promql::walk(expr, &mut |e| {
+        let Expr::Call(call) = e else { return };
+        if !matches!(call.func.name, "rate" | "irate" | "increase" | "resets") {
+            return;
+        }
+        for arg in &call.args.args {
+            crate::promql::walk(arg, &mut |inner| {
+                let name = match inner {
+                    Expr::MatrixSelector(m) => m.vs.name.as_deref(),
+                    Expr::VectorSelector(v) => v.name.as_deref(),
+                    _ => None,
+                };
+                if let Some(n) = name {
+                    out.push(n.to_string());
+                }
+            });
+        }
+    });
+    out
 }
 
 #[cfg(test)]
@@ -226,8 +274,9 @@ mod tests {
     use super::super::testing::run;
     use super::*;
 
+    /// An alert, after a recording rule that rates every counter the tests use.
     fn record(expr: &str) -> String {
-        format!("groups:\n- name: g\n  rules:\n  - alert: CounterAlert\n    expr: {expr}\n")
+        format!("groups:\n- name: g\n  rules:\n  - alert: CounterAlert\n    expr: {expr}\n  - record: job:rates:sum\n    expr: sum(rate(errors_total[5m])) + sum(rate(requests_total[5m])) + sum(rate(a_total[5m])) + sum(rate(restarts_total[5m])) + sum(rate(x_total[5m]))\n")
     }
 
     #[test]
@@ -241,6 +290,19 @@ mod tests {
         let found = run(&Counter, &record("rate(a_total[5m]) / a_total"));
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].0, "5:31");
+    }
+
+    #[test]
+    fn a_total_the_rule_set_never_rates_may_be_a_gauge() {
+        let text = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: phpfpm_processes_total{state=\"idle\"} < 1\n";
+        assert!(run(&Counter, text).is_empty());
+        let found = run(&Counter, &record("errors_total > 100"));
+        assert!(
+            found[0]
+                .1
+                .contains("(the rule set takes its rate at line 7)"),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -12,10 +12,12 @@ static INFO: CheckInfo = CheckInfo {
     default_enabled: true,
     summary: "`rate()`, `irate()` or `increase()` of a metric whose name says it is a gauge",
     docs: r#"## What it does
-Reports `rate`, `irate` or `increase` of a metric whose name ends in a unit or kind that only
-gauges carry by the naming conventions: `_ratio`, `_percent`, `_celsius`, `_info`, and
-`_bytes` without `_total`. Info: an old exporter may name a counter so, and firedrill cannot
-see the metric's type offline.
+Reports `rate`, `irate` or `increase` of a metric whose name says it is a level, not a count:
+it ends in `_ratio`, `_percent`, `_celsius` or `_info`, or in `_bytes` (without `_total`) with a
+word of state before it (`available`, `free`, `used`, `size`, `usage`, `limit`, `capacity`:
+`node_memory_MemAvailable_bytes`). A bare `_bytes` is not enough: exporters older than the naming
+rules call byte counters so. Rates inside `histogram_quantile()` are of histograms, and pass.
+Info: firedrill cannot see the metric's type offline.
 
 ## Why is this bad?
 `rate()` treats every decrease as a counter reset: on a gauge that goes up and down, each drop is
@@ -33,10 +35,22 @@ expr: deriv(node_memory_MemFree_bytes[5m]) < -1e6
 ```"#,
 };
 
-const GAUGE_SUFFIXES: &[&str] = &["_bytes", "_ratio", "_percent", "_celsius", "_info"];
+const GAUGE_SUFFIXES: &[&str] = &["_ratio", "_percent", "_celsius", "_info"];
+
+/// Words that name a level, before `_bytes`.
+const STATE_WORDS: &[&str] = &[
+    "avail", "free", "used", "size", "usage", "limit", "capacity",
+];
 
 fn looks_like_gauge(name: &str) -> bool {
-    !name.ends_with("_total") && GAUGE_SUFFIXES.iter().any(|s| name.ends_with(s))
+    if name.ends_with("_total") {
+        return false;
+    }
+    if name.ends_with("_bytes") {
+        let lower = name.to_ascii_lowercase();
+        return STATE_WORDS.iter().any(|w| lower.contains(w));
+    }
+    GAUGE_SUFFIXES.iter().any(|s| name.ends_with(s))
 }
 
 impl Check for RateGauge {
@@ -50,6 +64,7 @@ impl Check for RateGauge {
             let name = first.text(&expr.text.value);
             if first.kind == TokenKind::Identifier
                 && call.function != "deriv"
+                && !expr.text.value.contains("histogram_quantile")
                 && !call.subquery
                 && looks_like_gauge(name)
             {
@@ -91,6 +106,8 @@ mod tests {
             "rate(b_bytes_total[2m])",
             "deriv(node_memory_MemFree_bytes[10m])",
             "rate(http_requests_total[5m])",
+            "rate(junos_interface_transmit_bytes[5m])",
+            "histogram_quantile(0.99, rate(request_size_bytes[5m]))",
         ] {
             assert!(run(&RateGauge, &record(ok)).is_empty(), "{ok}");
         }

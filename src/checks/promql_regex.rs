@@ -9,25 +9,27 @@ static INFO: CheckInfo = CheckInfo {
     id: "promql/regex",
     severity: Severity::Warning,
     default_enabled: true,
-    summary: "A regex matcher that matches every series (`=~\".*\"`) or none (`!~\".*\"`)",
+    summary:
+        "A regex matcher that matches no series at all (`!~\".*\"`), so the alert can never fire",
     docs: r#"## What it does
-Reports a label matcher `=~".*"`, which matches every series, including those without the label,
-and `!~".*"`, which matches none. (Regexes that merely need no regex are
-`promql/regex-simplify`'s.)
+Reports a label matcher `!~".*"`, which matches no series: the selector, and with it the alert or
+recording rule, returns nothing, ever. Not reported when another rule of the file has `=~".*"` on
+the same label: that is a configurable split left at its default (a mixin's "critical
+integrations" regex that covers everything until a user narrows it), and the pair is meant.
+(`=~".*"`, which matches everything and can be dropped, is `promql/regex-simplify`'s.)
 
 ## Why is this bad?
-`=~".*"` is almost always a templating leftover (a mixin's or dashboard's variable left at "All")
-that quietly widens the alert to every job; `!~".*"` makes the alert one that can never fire.
+A rule that can never return anything is dead code that reads as a safety net: the alert someone
+counts on will not fire.
 
 ## Example
 ```yaml
-expr: up{job="api", env=~".*"} == 0
+expr: up{job="api", env!~".*"} == 0
 ```
-Drop the matcher: `up{job="api"} == 0`.
 
 ## Fixed
 ```yaml
-expr: up{job="api"} == 0
+expr: up{job="api", env!~"dev|test"} == 0
 ```"#,
 };
 
@@ -121,20 +123,33 @@ impl Check for Regex {
     }
 
     fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
+        // Labels some rule of the file matches with `=~".*"`: the other half of a split.
+        let mut everything: Vec<String> = Vec::new();
+        regex_matchers(file, |_, _, m| {
+            if m.pattern == ".*" && m.op == "=~" {
+                everything.push(m.name.to_string());
+            }
+        });
         regex_matchers(file, |group, rule, m| {
-            if m.pattern != ".*" {
+            if m.pattern != ".*" || m.op != "!~" || everything.iter().any(|l| l == m.name) {
                 return;
             }
-            let name = m.name;
-            let message = if m.op == "!~" {
-                format!("`{name}!~\".*\"` matches no series at all")
-            } else {
-                format!("`{name}=~\".*\"` matches every series, with or without `{name}`")
-            };
             out.push(
-                report_rule(&INFO, file, group, rule, m.span, message)
-                    .label("matches everything")
-                    .help("remove the matcher"),
+                report_rule(
+                    &INFO,
+                    file,
+                    group,
+                    rule,
+                    m.span,
+                    format!(
+                        "`{}!~\".*\"` matches no series at all: the rule can never return anything",
+                        m.name
+                    ),
+                )
+                .label("matches nothing")
+                .help(
+                    "write the values to exclude, or remove the matcher and the rule it disables",
+                ),
             );
         });
     }
@@ -150,16 +165,17 @@ mod tests {
     }
 
     #[test]
-    fn reports_match_all_and_match_none() {
+    fn reports_match_none_unless_it_is_half_of_a_split() {
         let found = run(
             &Regex,
             &record("sum(up{instance!=\"none\", job=~\"bob\", env=~\".*\", x!~\".*\"})"),
         );
-        let messages: Vec<&str> = found.iter().map(|(_, m)| m.as_str()).collect();
-        assert_eq!(found.len(), 2, "{found:?}");
-        assert_eq!(found[0].0, "5:48");
-        assert!(messages[0].contains("matches every series"));
-        assert!(messages[1].contains("matches no series"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "5:59");
+        assert!(found[0].1.contains("matches no series"));
+        // The other rule of the file takes `=~".*"` of the same label: a split.
+        let split = "groups:\n- name: g\n  rules:\n  - alert: Critical\n    expr: failed{integration=~\".*\"} > 0\n  - alert: Other\n    expr: failed{integration!~\".*\"} > 0\n";
+        assert!(run(&Regex, split).is_empty());
     }
 
     #[test]

@@ -9,12 +9,13 @@ static INFO: CheckInfo = CheckInfo {
     id: "promql/regex-simplify",
     severity: Severity::Info,
     default_enabled: false,
-    summary: "A regex matcher that needs no regex (`=~\"api\"`) or carries redundant anchors (`=~\"^api$\"`)",
+    summary: "A regex matcher that matches everything (`=~\".*\"`), needs no regex (`=~\"api\"`) or carries redundant anchors",
     docs: r#"## What it does
-Reports a `=~`/`!~` matcher whose pattern has no regex characters (`job=~"api"`: write
-`job="api"`), and one with `^` or `$` anchors, which Prometheus adds itself (`^(?:...)$`). Off by
-default: true, but it changes nothing the alert does; turn it on
-(`[lint] enable = ["promql/regex-simplify"]`) when tidying.
+Reports a `=~".*"` matcher, which matches every series, with or without the label (drop it); a
+`=~`/`!~` matcher whose pattern has no regex characters (`job=~"api"`: write `job="api"`); and one
+with `^` or `$` anchors, which Prometheus adds itself (`^(?:...)$`). Off by default: true, but it
+changes nothing the alert does (a `=~".*"` is often a configurable filter left at "all"); turn it
+on (`[lint] enable = ["promql/regex-simplify"]`) when tidying.
 
 ## Why is this bad?
 It costs a little speed and readability, and hints that the author expected substring matching:
@@ -40,7 +41,14 @@ impl Check for RegexSimplify {
         regex_matchers(file, |group, rule, m| {
             let (name, op, pattern) = (m.name, m.op, &m.pattern);
             let (message, label, help) = if pattern == ".*" {
-                return;
+                if op != "=~" {
+                    return;
+                }
+                (
+                    format!("`{name}=~\".*\"` matches every series, with or without `{name}`"),
+                    "matches everything",
+                    "remove the matcher".to_string(),
+                )
             } else if !has_meta(pattern) {
                 let plain = if op == "!~" { "!=" } else { "=" };
                 (
@@ -77,9 +85,10 @@ mod tests {
     fn reports_plain_and_anchored_patterns() {
         let text = "groups:\n- name: g\n  rules:\n  - record: x:up:sum\n    expr: sum(up{job=~\"bob\", env=~\".*\", x=~\"^abc$\", y=~\"a|b\"})\n";
         let found = run(&RegexSimplify, text);
-        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found.len(), 3, "{found:?}");
         assert_eq!(found[0].0, "5:18");
         assert!(found[0].1.contains("no regex characters"));
-        assert!(found[1].1.contains("anchors"));
+        assert!(found[1].1.contains("matches every series"));
+        assert!(found[2].1.contains("anchors"));
     }
 }
