@@ -69,25 +69,43 @@ impl Check for AlertAnnotations {
         };
         for group in groups(file) {
             for rule in group.rules.iter().filter(|r| r.is_alert()) {
-                for (required, carried) in &required {
-                    // Written empty (`description: ''`) is a choice, not an omission.
-                    let present = rule.annotations.iter().any(|e| &e.key.value == required);
-                    if !present {
-                        let message = match carried {
-                            Some(n) => format!(
-                                "alert has no `{required}` annotation, which {} carry",
-                                cx.house.share(*n)
-                            ),
-                            None => format!(
-                                "alert has no `{required}` annotation, which .firedrill.toml requires"
-                            ),
-                        };
-                        out.push(
-                            report_rule(&INFO, file, group, rule, rule.anchor(), message)
-                                .label(format!("no {required}"))
-                                .help(format!("add `{required}:` under `annotations`")),
-                        );
-                    }
+                // Written empty (`description: ''`) is a choice, not an omission.
+                let missing: Vec<&(String, Option<usize>)> = required
+                    .iter()
+                    .filter(|(key, _)| !rule.annotations.iter().any(|e| &e.key.value == key))
+                    .collect();
+                if !missing.is_empty() {
+                    // One finding per alert, naming every missing annotation.
+                    let names: Vec<String> =
+                        missing.iter().map(|(k, _)| format!("`{k}`")).collect();
+                    let (what, them) = match names.as_slice() {
+                        [one] => (format!("a {one} annotation"), "it"),
+                        _ => (format!("{} annotations", names.join(", ")), "them"),
+                    };
+                    let fewest = missing.iter().filter_map(|(_, n)| *n).min();
+                    let message = match fewest {
+                        Some(n) => format!(
+                            "alert has no {}, as {} carry {them}",
+                            what.trim_start_matches("a "),
+                            cx.house.share(n)
+                        ),
+                        None => format!(
+                            "alert has no {}, which .firedrill.toml requires",
+                            what.trim_start_matches("a ")
+                        ),
+                    };
+                    let keys: Vec<&str> = missing.iter().map(|(k, _)| k.as_str()).collect();
+                    out.push(
+                        report_rule(&INFO, file, group, rule, rule.anchor(), message)
+                            .label(format!("no {}", keys.join(", ")))
+                            .help(format!(
+                                "add {} under `annotations`",
+                                keys.iter()
+                                    .map(|k| format!("`{k}:`"))
+                                    .collect::<Vec<_>>()
+                                    .join(" and ")
+                            )),
+                    );
                 }
                 for (name, pattern) in &settings.annotation_patterns {
                     for entry in rule.annotations.iter().filter(|e| &e.key.value == name) {
@@ -143,14 +161,11 @@ mod tests {
             house("  - alert: B\n    expr: up == 0\n    annotations:\n      description: d\n");
         let found = run(&AlertAnnotations, &text);
         let places: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
-        assert_eq!(places, ["19:12", "19:12"], "{found:?}");
-        assert!(
-            found[0]
-                .1
-                .contains("`message` annotation, which 5 of 6 alerts in ./ carry"),
-            "{found:?}"
+        assert_eq!(places, ["19:12"], "{found:?}");
+        assert_eq!(
+            found[0].1,
+            "alert has no `message`, `summary` annotations, as 5 of 6 alerts in ./ carry them",
         );
-        assert!(found[1].1.contains("`summary`"), "{found:?}");
     }
 
     #[test]

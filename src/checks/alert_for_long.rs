@@ -7,17 +7,20 @@ pub struct AlertForLong;
 static INFO: CheckInfo = CheckInfo {
     id: "alert/for-long",
     severity: Severity::Warning,
-    default_enabled: true,
+    default_enabled: false,
     summary: "A `for`/`keep_firing_for` longer than `[checks.\"alert/for\"] max` (default 24h)",
     docs: r#"## What it does
 Reports a `for` or `keep_firing_for` longer than `[checks."alert/for"] max` (default 24h).
 
+Off by default: a week-long `for` on a `task`-level capacity hint is often deliberate; turn it on
+(`[lint] enable = ["alert/for-long"]`) to review them.
+
 ## Why is this bad?
-A `for` of days means the alert pages days after the problem began. Pending state that long rarely
-survives restarts and rule reloads: Prometheus restores it only across short outages
-(`--rules.alert.for-outage-tolerance`, default 1h), so every deploy of Prometheus starts the count
-again and the alert may never fire. Capacity trends are better caught by a prediction
-(`predict_linear`) or a longer range in the expression.
+A `for` of days means the alert pages days after the problem began, and a single evaluation where
+the condition does not hold (a scrape gap, a restart of the target) starts the wait over; an
+outage of Prometheus longer than `--rules.alert.for-outage-tolerance` (default 1h) does too. A
+window in the expression (`min_over_time(...[1w])`, `predict_linear`) says the same without the
+fragility.
 
 ## Example
 ```yaml
@@ -58,7 +61,7 @@ impl Check for AlertForLong {
                                 group,
                                 rule,
                                 value.span,
-                                format!("`{field}: {d}` is longer than {max}: the alert pages long after the problem starts, and a restart of Prometheus starts the wait again"),
+                                format!("`{field}: {d}` is longer than {max}: the alert pages long after the problem starts, and one evaluation without the condition starts the wait again"),
                             )
                             .label("absurdly long")
                             .help("alert on a faster signal (a rate, a prediction, a longer range in the expression) or raise [checks.\"alert/for\"] max"),

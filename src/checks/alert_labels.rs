@@ -61,20 +61,29 @@ impl Check for AlertLabels {
     fn check_file(&self, file: &RuleFile, cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
         let settings = cx.settings;
         // Which labels every alert must carry, and how many alerts show it.
+        // A house label is one that routes: `severity`, or one whose value
+        // differs between alerts. A marker every alert carries with one value
+        // (`type: ceph_default` on the imported alerts) says nothing of the
+        // others that lack it.
         let required: Vec<(String, Option<usize>)> = match &settings.required_labels {
             Some(list) => list.iter().map(|l| (l.clone(), None)).collect(),
             None => cx
                 .house
                 .house_labels()
+                .filter(|(l, _)| *l == "severity" || cx.house.labels[*l].values.len() >= 2)
                 .map(|(l, n)| (l.to_string(), Some(n)))
                 .collect(),
         };
         for group in groups(file) {
             for rule in group.rules.iter().filter(|r| r.is_alert()) {
                 let all = || rule.labels.iter().chain(&group.labels);
+                // A label the expression names (`by (team)`, `group_left(team)`,
+                // `label_replace(..., "team", ...)`) is one it may produce.
+                let expr_text = rule.expr.as_ref().map_or("", |e| e.text.value.as_str());
                 for (label, carried) in &required {
-                    let present =
-                        all().any(|e| &e.key.value == label && !e.value.value.trim().is_empty());
+                    let present = all()
+                        .any(|e| &e.key.value == label && !e.value.value.trim().is_empty())
+                        || (carried.is_some() && names_label(expr_text, label));
                     if present {
                         continue;
                     }
@@ -165,6 +174,17 @@ impl Check for AlertLabels {
             }
         }
     }
+}
+
+/// Whether `label` appears in the expression as a word (a grouping, a
+/// join's label list, a `label_replace` target).
+fn names_label(expr: &str, label: &str) -> bool {
+    expr.match_indices(label).any(|(i, _)| {
+        let before = expr[..i].chars().next_back();
+        let after = expr[i + label.len()..].chars().next();
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        !word(before) && !word(after)
+    })
 }
 
 /// A value of `key` that one alert uses and that is a near-miss (another case,
@@ -261,6 +281,22 @@ mod tests {
                 .1
                 .contains("is this alert's alone; 3 other alerts in ./ use `critical`"),
             "{found:?}"
+        );
+    }
+
+    #[test]
+    fn labels_the_expression_produces_and_one_valued_markers_are_not_required() {
+        let mut text = String::from("groups:\n- name: g\n  rules:\n");
+        for i in 0..5 {
+            let team = if i % 2 == 0 { "db" } else { "web" };
+            text.push_str(&format!("  - alert: A{i}\n    expr: up == 0\n    labels: {{severity: page, team: {team}, type: imported}}\n"));
+        }
+        // No `type` (a marker with one value) and `team` from the join.
+        text.push_str("  - alert: B\n    expr: up * on (instance) group_left(team) owner == 0\n    labels: {severity: page}\n");
+        assert!(
+            run(&AlertLabels, &text).is_empty(),
+            "{:?}",
+            run(&AlertLabels, &text)
         );
     }
 

@@ -1,9 +1,9 @@
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::FileContext;
 use super::{groups, report_rule, Check, CheckInfo, Context};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::rules::{Rule, RuleFile};
+use crate::rules::{Group, Rule, RuleFile};
 use crate::source::Span;
 
 pub struct RuleDuplicate;
@@ -20,12 +20,15 @@ earlier rule in the same file, in any group; and one that repeats a rule of anot
 same folder (files are compared in the order given). Expressions are compared as Prometheus
 parses them, so spacing and line breaks do not matter.
 
-Rules with the same name and labels but different expressions are not reported: that is how a
-rule set writes one alert at several thresholds or for several selectors
-(`DiskFull` on `/` and on `/data`), and their results carry different labels. Files in different
-folders are not compared: a chart and its example, a mixin's outputs for two platforms, are never
-loaded by the same Prometheus. (`promtool check rules` compares name and labels only, and reports
-both.)
+Rules with the same name and labels but a different expression or `for` are not reported: that is
+how a rule set writes one alert at several thresholds or for several selectors (`DiskFull` on `/`
+and on `/data`), and their results carry different labels. Files are compared only when one
+Prometheus could load them together: the same folder, the same kind (plain rule files, or
+PrometheusRule manifests), and not variants of each other. Two files that share more than half
+their rules are variants (single-node and cluster, a chart's local and external rules), kept for
+different deployments; a chart and its example, a mixin's outputs for two platforms, live in
+different folders. (`promtool check rules` compares name and labels only, and reports all of
+these.)
 
 ## Why is this bad?
 Two copies of a recording rule write the same series twice at every evaluation, and Prometheus
@@ -51,7 +54,8 @@ Delete one of them.
 ```"#,
 };
 
-type Key<'a> = (&'a str, Vec<(&'a str, &'a str)>, String);
+/// Name, labels, expression, `for` and `keep_firing_for` (in milliseconds).
+type Key<'a> = (&'a str, Vec<(&'a str, &'a str)>, String, (u64, u64));
 
 fn key(rule: &Rule) -> Key<'_> {
     let mut labels: Vec<_> = rule
@@ -74,7 +78,15 @@ fn key(rule: &Rule) -> Key<'_> {
         },
         None => String::new(),
     };
-    (rule.name(), labels, expr)
+    let millis = |d: &Option<crate::rules::Spanned<crate::rules::Duration>>| {
+        d.as_ref().map_or(0, |d| d.value.millis)
+    };
+    (
+        rule.name(),
+        labels,
+        expr,
+        (millis(&rule.for_), millis(&rule.keep_firing_for)),
+    )
 }
 
 /// The folder part of a file's name: files of one folder are loaded together.
@@ -107,8 +119,10 @@ impl Check for RuleDuplicate {
                                 file,
                                 group,
                                 rule,
-                                rule.anchor(),
-                                format!("duplicate rule: {what} {:?} with the same labels is already defined at line {line}", rule.name()),
+                                // A rule merged from the same YAML anchor has the
+                                // anchor's name span: point at its own item.
+                                if rule.anchor() == *first { rule.head } else { rule.anchor() },
+                                format!("duplicate rule: {what} {:?} with the same labels and expression is already defined at line {line}", rule.name()),
                             )
                             .label("duplicate")
                             .related(*first, "first defined here"),
@@ -123,60 +137,94 @@ impl Check for RuleDuplicate {
     }
 
     fn check_set(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        if ctx.rules.files.len() < 2 {
+        let files = &ctx.rules.files;
+        if files.len() < 2 {
             return;
         }
-        // The first file each rule appears in, and where.
-        let mut first: HashMap<Key<'_>, (usize, Span)> = HashMap::new();
-        for (index, file) in ctx.rules.files.iter().enumerate() {
-            // A repeat inside this file is check_file's finding: one report per rule.
-            let mut in_file: std::collections::HashSet<Key<'_>> = Default::default();
+        // Each rule's first place in each file (a repeat inside one file is
+        // check_file's finding), and how many rules each file has.
+        let mut places: HashMap<Key<'_>, Vec<(usize, &Group, &Rule)>> = HashMap::new();
+        let mut sizes = vec![0usize; files.len()];
+        for (index, file) in files.iter().enumerate() {
+            let mut in_file: HashSet<Key<'_>> = HashSet::new();
             for group in groups(file) {
                 for rule in group.rules.iter().filter(|r| !r.name().is_empty()) {
                     let k = key(rule);
-                    if !in_file.insert(k.clone()) {
-                        continue;
-                    }
-                    match first.get(&k) {
-                        Some(&(other, span))
-                            if other != index
-                                && folder(&ctx.rules.files[other].source.name)
-                                    == folder(&file.source.name) =>
-                        {
-                            let other = &ctx.rules.files[other];
-                            let at = other.source.line_col(span.start);
-                            let what = if rule.is_alert() {
-                                "alert"
-                            } else {
-                                "recording rule"
-                            };
-                            out.push(
-                                report_rule(
-                                    &INFO,
-                                    file,
-                                    group,
-                                    rule,
-                                    rule.anchor(),
-                                    format!(
-                                        "duplicate rule: {what} {:?} with the same labels is also defined in {}:{}:{}",
-                                        rule.name(),
-                                        other.source.name,
-                                        at.line,
-                                        at.column
-                                    ),
-                                )
-                                .label("defined in another file too"),
-                            );
-                        }
-                        Some(_) => {}
-                        None => {
-                            first.insert(k, (index, rule.anchor()));
-                        }
+                    if in_file.insert(k.clone()) {
+                        sizes[index] += 1;
+                        places.entry(k).or_default().push((index, group, rule));
                     }
                 }
             }
         }
+        // Files that could be loaded together: one folder, one kind.
+        let together = |a: usize, b: usize| {
+            folder(&files[a].source.name) == folder(&files[b].source.name)
+                && is_manifest(&files[a]) == is_manifest(&files[b])
+        };
+        let mut shared: HashMap<(usize, usize), usize> = HashMap::new();
+        for list in places.values() {
+            for (i, &(a, _, _)) in list.iter().enumerate() {
+                for &(b, _, _) in &list[i + 1..] {
+                    if together(a, b) {
+                        *shared.entry((a, b)).or_default() += 1;
+                    }
+                }
+            }
+        }
+        // Two files that share more than half their rules are variants of one rule set
+        // (single-node and cluster, local and external), kept for different
+        // deployments, not a rule copied by mistake.
+        let variants = |a: usize, b: usize| {
+            let n = shared.get(&(a, b)).copied().unwrap_or(0);
+            n * 2 > sizes[a].min(sizes[b])
+        };
+        let mut found: Vec<(usize, Diagnostic)> = Vec::new();
+        for list in places.values() {
+            for (i, &(b, group, rule)) in list.iter().enumerate().skip(1) {
+                let Some(&(a, _, first)) = list[..i]
+                    .iter()
+                    .find(|(a, _, _)| together(*a, b) && !variants(*a, b))
+                else {
+                    continue;
+                };
+                let other = &files[a];
+                let at = other.source.line_col(first.anchor().start);
+                let what = if rule.is_alert() {
+                    "alert"
+                } else {
+                    "recording rule"
+                };
+                found.push((
+                    b,
+                    report_rule(
+                        &INFO,
+                        &files[b],
+                        group,
+                        rule,
+                        rule.anchor(),
+                        format!(
+                            "duplicate rule: {what} {:?} with the same labels and expression is also defined in {}:{}:{}",
+                            rule.name(),
+                            other.source.name,
+                            at.line,
+                            at.column
+                        ),
+                    )
+                    .label("defined in another file too"),
+                ));
+            }
+        }
+        // Deterministic order: by file, then place.
+        found.sort_by_key(|(file, d)| (*file, d.span.start));
+        out.extend(found.into_iter().map(|(_, d)| d));
     }
+}
+
+fn is_manifest(file: &RuleFile) -> bool {
+    file.documents
+        .iter()
+        .any(|d| matches!(d.form, crate::rules::Form::Manifest { .. }))
 }
 
 #[cfg(test)]
@@ -200,7 +248,7 @@ mod tests {
     fn reports_a_rule_repeated_in_another_file_once() {
         use super::super::testing::load_text_named;
         use crate::rules::RuleSet;
-        let a = "groups:\n- name: a\n  rules:\n  - alert: Down\n    expr: up == 0\n    labels: {severity: critical}\n";
+        let a = "groups:\n- name: a\n  rules:\n  - alert: Down\n    expr: up == 0\n    labels: {severity: critical}\n  - alert: Slow\n    expr: latency > 1\n  - alert: Full\n    expr: disk > 0.9\n";
         let b = "groups:\n- name: b\n  rules:\n  - alert: Down\n    expr: up == 0\n    labels: {severity: warning}\n  - alert: Down\n    expr: up == 0\n    labels: {severity: critical}\n";
         // The same file in another folder (a chart and its example) is never loaded with them.
         let set = RuleSet {
@@ -229,6 +277,32 @@ mod tests {
             "{}",
             out[0].message
         );
+    }
+
+    #[test]
+    fn files_that_share_most_of_their_rules_are_variants_not_duplicates() {
+        use super::super::testing::load_text_named;
+        use crate::rules::RuleSet;
+        let single = "groups:\n- name: a\n  rules:\n  - alert: Down\n    expr: up == 0\n  - alert: Full\n    expr: disk > 0.9\n  - alert: Single\n    expr: x > 1\n";
+        let cluster = "groups:\n- name: a\n  rules:\n  - alert: Down\n    expr: up == 0\n  - alert: Full\n    expr: disk > 0.9\n  - alert: Cluster\n    expr: y > 1\n";
+        let set = RuleSet {
+            files: vec![
+                load_text_named("rules/alerts-single.yml", single),
+                load_text_named("rules/alerts-cluster.yml", cluster),
+            ],
+        };
+        let mut out = Vec::new();
+        RuleDuplicate.check_set(
+            &Context {
+                rules: &set,
+                runbooks: &Default::default(),
+                partial: false,
+                settings: &Default::default(),
+                house: &super::super::House::read(&set),
+            },
+            &mut out,
+        );
+        assert!(out.is_empty(), "{out:?}");
     }
 
     #[test]
