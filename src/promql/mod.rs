@@ -4,9 +4,11 @@
 
 pub mod analysis;
 mod locate;
+mod operators;
 pub mod split;
 mod tokens;
 
+pub use operators::binary_operators;
 pub use promql_parser::parser::Expr;
 pub use tokens::{tokenize, Token, TokenKind};
 

@@ -1,0 +1,202 @@
+use std::collections::BTreeSet;
+
+use promql_parser::parser::value::ValueType;
+use promql_parser::parser::{BinaryExpr, LabelModifier};
+
+use super::{groups, label_list, parsed_expr, report_rule, Check, CheckInfo, FileContext};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::promql::analysis::{result_labels, Labels};
+use crate::promql::binary_operators;
+use crate::rules::RuleFile;
+
+pub struct VectorMatching;
+
+static INFO: CheckInfo = CheckInfo {
+    id: "promql/vector-matching",
+    severity: Severity::Warning,
+    default_enabled: true,
+    summary:
+        "A binary operation whose two sides can never carry the same labels, so no series pair up",
+    docs: r#"## What it does
+Reports a binary operation between two vectors (`/`, `>`, `and`, ...) where what each side can
+carry is known (an aggregation `by (...)`, `count_values`, `vector()`, `label_replace`) and the
+two sets differ, with no `on(...)`/`ignoring(...)` to say which labels to match on; and an
+`on(l)` where one side can never carry `l`. `or` is left alone: it does not need pairs.
+
+## Why is this bad?
+Prometheus pairs the series of the two sides by all their labels (but the metric name), or by
+the `on` labels. `sum by (job) (errors) / sum by (instance) (requests)` pairs `{job="api"}` with
+`{instance="a"}` only if both were missing: the result is empty, always, and an alert on it can
+never fire. The same for `count_values("version", build_info) / count(build_info)`, whose left
+side carries `version` and right side nothing.
+
+## Example
+```yaml
+expr: sum by (job) (rate(errors_total[5m])) / sum by (instance) (rate(requests_total[5m])) > 0.05
+```
+
+## Fixed
+```yaml
+expr: sum by (job) (rate(errors_total[5m])) / sum by (job) (rate(requests_total[5m])) > 0.05
+```
+To divide each series by a total, match on nothing and say which side has many:
+`sum by (job) (x) / on() group_left sum(x)`."#,
+};
+
+/// What a side carries, when that is known exactly enough to compare.
+fn only(labels: Labels) -> Option<BTreeSet<String>> {
+    match labels {
+        Labels::Only(set) => Some(set),
+        Labels::AllExcept(_) => None,
+    }
+}
+
+/// Why the two sides of `b` can never pair up, if they cannot.
+fn mismatch(b: &BinaryExpr) -> Option<String> {
+    if b.lhs.value_type() != ValueType::Vector || b.rhs.value_type() != ValueType::Vector {
+        return None;
+    }
+    if b.op.to_string() == "or" {
+        return None;
+    }
+    let (lhs, rhs) = (result_labels(&b.lhs), result_labels(&b.rhs));
+    match b.modifier.as_ref().and_then(|m| m.matching.as_ref()) {
+        Some(LabelModifier::Include(on)) => {
+            for label in &on.labels {
+                let (left, right) = (lhs.can_carry(label), rhs.can_carry(label));
+                if left == right {
+                    continue;
+                }
+                let (side, carries) = if left {
+                    ("right", only(rhs.clone())?)
+                } else {
+                    ("left", only(lhs.clone())?)
+                };
+                return Some(format!(
+                    "`on({label})`: the {side} side carries {}, never `{label}`, so it pairs only with series that lack `{label}`",
+                    label_list(&carries)
+                ));
+            }
+            None
+        }
+        matching => {
+            let ignored: &[String] = match matching {
+                Some(LabelModifier::Exclude(ignoring)) => &ignoring.labels,
+                _ => &[],
+            };
+            let mut left = only(lhs)?;
+            let mut right = only(rhs)?;
+            for label in ignored {
+                left.remove(label);
+                right.remove(label);
+            }
+            if left == right {
+                return None;
+            }
+            let unshared: BTreeSet<String> = left.symmetric_difference(&right).cloned().collect();
+            Some(format!(
+                "the left side carries {}, the right side {}: series pair up only where {} {} missing",
+                label_list(&left),
+                label_list(&right),
+                label_list(&unshared),
+                if unshared.len() == 1 { "is" } else { "are" },
+            ))
+        }
+    }
+}
+
+impl Check for VectorMatching {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
+        for group in groups(file) {
+            for rule in &group.rules {
+                let Some((expr, parsed)) = parsed_expr(rule) else {
+                    continue;
+                };
+                let text = expr.text.value.as_str();
+                for (b, at) in binary_operators(parsed, text) {
+                    let Some(why) = mismatch(b) else { continue };
+                    let span = at.map_or(expr.text.span, |(s, e)| expr.file_span(s, e));
+                    out.push(
+                        report_rule(&INFO, file, group, rule, span, why)
+                            .label("no series pair up")
+                            .help("aggregate both sides by the same labels, or say what to match with `on(...)` (and `group_left` where one side has many)"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::run;
+    use super::*;
+
+    fn alert(expr: &str) -> String {
+        format!("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: {expr}\n")
+    }
+
+    #[test]
+    fn sides_aggregated_by_different_labels_never_pair() {
+        let found = run(
+            &VectorMatching,
+            &alert(
+                "sum by (job) (rate(e_total[5m])) / sum by (instance) (rate(r_total[5m])) > 0.05",
+            ),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        // At the `/`.
+        assert_eq!(found[0].0, "5:44");
+        assert!(
+            found[0].1.contains("`instance`, `job` are missing"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn count_values_divided_without_on_never_pairs() {
+        let found = run(
+            &VectorMatching,
+            &alert("count_values(\"version\", build_info) / count(build_info) < 1"),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.contains("`version`"), "{found:?}");
+    }
+
+    #[test]
+    fn an_on_label_one_side_never_carries() {
+        let found = run(
+            &VectorMatching,
+            &alert("sum by (job) (x) / on (instance) group_left sum by (job, instance) (y) > 1"),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0]
+                .1
+                .starts_with("`on(instance)`: the left side carries `job`"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn matching_sides_and_unknown_sides_pass() {
+        for ok in [
+            "sum by (job) (rate(e_total[5m])) / sum by (job) (rate(r_total[5m])) > 0.05",
+            "sum by (job) (x) / on() group_left sum(x) > 0.5",
+            "sum by (job, le) (x) / ignoring (le) group_left sum by (job) (y) > 1",
+            "sum by (job) (x) > y",
+            "rate(x[5m]) / rate(y[5m]) > 1",
+            "sum by (job) (x) or sum by (instance) (y)",
+            "sum by (job) (x) > 1 and on() vector(1)",
+            "count(up) / count(up == 1) > 1",
+            "sum without (instance) (x) / sum by (job) (y) > 1",
+            "sum by (job) (x) * on (job) group_left (team) team_info > 1",
+        ] {
+            assert!(run(&VectorMatching, &alert(ok)).is_empty(), "{ok}");
+        }
+    }
+}
