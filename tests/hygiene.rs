@@ -65,8 +65,8 @@ fn cases() -> Vec<(&'static str, String, String)> {
         ),
         (
             "promql/rate-gauge",
-            file("", &alert("Shrinking", "rate(node_memory_MemFree_bytes[5m]) < -1000", "    for: 5m\n")),
-            file("", &alert("Shrinking", "deriv(node_memory_MemFree_bytes[5m]) < -1000", "    for: 5m\n")),
+            file("", &alert("Shrinking", "rate(node_memory_MemFree_bytes[5m]) > 1000", "    for: 5m\n")),
+            file("", &alert("Shrinking", "deriv(node_memory_MemFree_bytes[5m]) > 1000", "    for: 5m\n")),
         ),
         (
             "alert/template",
@@ -98,6 +98,26 @@ fn cases() -> Vec<(&'static str, String, String)> {
             "promql/impossible",
             file("", &alert("Stalled", "sum(queue_depth or vector(0)) < 0", "")),
             file("", &alert("Stalled", "sum(queue_depth or vector(0)) <= 0", "")),
+        ),
+        (
+            "promql/unsatisfiable",
+            file("", &alert("ApiGone", "count(up{job=\"api\"}) == 0", "")),
+            file("", &alert("ApiGone", "absent(up{job=\"api\"})", "")),
+        ),
+        (
+            "promql/vector-matching",
+            file("", &alert("Errors", "sum by (job) (rate(e_total[5m])) / sum by (instance) (rate(r_total[5m])) > 1", "    for: 5m\n")),
+            file("", &alert("Errors", "sum by (job) (rate(e_total[5m])) / sum by (job) (rate(r_total[5m])) > 1", "    for: 5m\n")),
+        ),
+        (
+            "promql/precedence",
+            file("", &alert("Errors", "errors / requests > 0 * 100 > 1", "")),
+            file("", &alert("Errors", "(errors / requests > 0) * 100 > 1", "")),
+        ),
+        (
+            "promql/regex-in-equality",
+            file("", &alert("Down", "up{job=\"api|web\"} == 0", "")),
+            file("", &alert("Down", "up{job=~\"api|web\"} == 0", "")),
         ),
         (
             "rule/duplicate",

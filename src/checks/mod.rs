@@ -23,12 +23,16 @@ pub mod house;
 mod promql_absent_labels;
 mod promql_counter;
 mod promql_impossible;
+mod promql_precedence;
 mod promql_rate_gauge;
 mod promql_rate_of_sum;
 mod promql_rate_window;
 mod promql_regex;
+mod promql_regex_in_equality;
 mod promql_regex_simplify;
 mod promql_syntax;
+mod promql_unsatisfiable;
+mod promql_vector_matching;
 mod rule_duplicate;
 mod rule_name;
 mod rule_record_convention;
@@ -143,9 +147,13 @@ pub fn registry() -> &'static [&'static dyn Check] {
         &promql_rate_gauge::RateGauge,
         &promql_regex::Regex,
         &promql_regex_simplify::RegexSimplify,
+        &promql_regex_in_equality::RegexInEquality,
         &promql_absent_labels::AbsentLabels,
         &promql_counter::Counter,
         &promql_impossible::Impossible,
+        &promql_unsatisfiable::Unsatisfiable,
+        &promql_vector_matching::VectorMatching,
+        &promql_precedence::Precedence,
         &alert_no_comparison::NoComparison,
         &alert_for::AlertFor,
         &alert_for_long::AlertForLong,

@@ -61,10 +61,10 @@ fn unquote(raw: &str) -> Option<String> {
     Some(out)
 }
 
-/// A regex label matcher of an expression, as written.
+/// A label matcher of an expression, as written.
 pub(super) struct RegexMatcher<'a> {
     pub name: &'a str,
-    /// `=~` or `!~`.
+    /// `=~`, `!~`, `=` or `!=`.
     pub op: &'a str,
     pub pattern: String,
     /// Where the matcher is in the file.
@@ -74,13 +74,22 @@ pub(super) struct RegexMatcher<'a> {
 /// Calls `f` with every regex matcher of every rule of the file.
 pub(super) fn regex_matchers<'f>(
     file: &'f RuleFile,
+    f: impl FnMut(&'f crate::rules::Group, &'f crate::rules::Rule, RegexMatcher<'f>),
+) {
+    label_matchers(file, &["=~", "!~"], f)
+}
+
+/// Calls `f` with every label matcher written with one of `ops`.
+pub(super) fn label_matchers<'f>(
+    file: &'f RuleFile,
+    ops: &[&str],
     mut f: impl FnMut(&'f crate::rules::Group, &'f crate::rules::Rule, RegexMatcher<'f>),
 ) {
     for group in groups(file) {
         for rule in &group.rules {
             let Some(expr) = &rule.expr else { continue };
             let text = expr.text.value.as_str();
-            if expr.parsed.is_err() || !text.contains('~') {
+            if expr.parsed.is_err() || !text.contains('{') {
                 continue;
             }
             let tokens = tokenize(text);
@@ -89,7 +98,7 @@ pub(super) fn regex_matchers<'f>(
                 let op_text = op.text(text);
                 if !(label.kind == TokenKind::Identifier
                     && op.kind == TokenKind::Operator
-                    && (op_text == "=~" || op_text == "!~")
+                    && ops.contains(&op_text)
                     && value.kind == TokenKind::String)
                 {
                     continue;

@@ -1,0 +1,200 @@
+use promql_parser::parser::{BinaryExpr, Expr};
+
+use super::{groups, parsed_expr, report_rule, Check, CheckInfo, FileContext};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::promql::binary_operators;
+use crate::rules::RuleFile;
+
+pub struct Precedence;
+
+static INFO: CheckInfo = CheckInfo {
+    id: "promql/precedence",
+    severity: Severity::Warning,
+    default_enabled: true,
+    summary: "Arithmetic on a threshold that was meant for the value (`ratio > 0 * 100 > 1`): `*` binds before `>`",
+    docs: r#"## What it does
+Reports a comparison whose threshold is arithmetic on numbers alone, written without
+parentheses, where the arithmetic was evidently meant for the value being compared: in a chain
+of comparisons or alone, a product with zero (`ratio > 0 * 100 > 1`, `x > 0 * 100`): nobody
+multiplies a threshold by zero on purpose. A threshold in other units (`x < 3 * 24 * 3600 > 0`)
+is left alone.
+
+## Why is this bad?
+`*`, `/`, `+` and `-` bind tighter than comparisons, so `ratio > 0 * 100 > 1` is
+`(ratio > (0 * 100)) > 1`: the `* 100` scales the threshold 0, not the ratio, and the last
+comparison asks for a ratio above 1, which it never is. The alert that was meant to fire above
+1% fires above 100%.
+
+## Example
+```yaml
+expr: sum(rate(errors_total[5m])) / sum(rate(requests_total[5m])) > 0 * 100 > 1
+```
+
+## Fixed
+```yaml
+expr: (sum(rate(errors_total[5m])) / sum(rate(requests_total[5m])) > 0) * 100 > 1
+```"#,
+};
+
+/// The value of an expression made of numbers alone.
+fn constant(expr: &Expr) -> Option<f64> {
+    match expr {
+        Expr::NumberLiteral(n) => Some(n.val),
+        Expr::Paren(p) => constant(&p.expr),
+        Expr::Unary(u) => constant(&u.expr).map(|v| -v),
+        Expr::Binary(b) if !b.op.is_comparison_operator() => {
+            let (l, r) = (constant(&b.lhs)?, constant(&b.rhs)?);
+            match b.op.to_string().as_str() {
+                "+" => Some(l + r),
+                "-" => Some(l - r),
+                "*" => Some(l * r),
+                "/" => Some(l / r),
+                "%" => Some(l % r),
+                "^" => Some(l.powf(r)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Arithmetic on numbers written right of a comparison, without parentheses.
+fn arithmetic_threshold(comparison: &BinaryExpr) -> Option<&BinaryExpr> {
+    match comparison.rhs.as_ref() {
+        Expr::Binary(a) if !a.op.is_comparison_operator() && a.op.to_string() != "atan2" => {
+            constant(&comparison.rhs).map(|_| a)
+        }
+        _ => None,
+    }
+}
+
+fn is_filter(b: &BinaryExpr) -> bool {
+    b.op.is_comparison_operator() && !b.return_bool()
+}
+
+impl Check for Precedence {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
+        for group in groups(file) {
+            for rule in &group.rules {
+                let Some((expr, parsed)) = parsed_expr(rule) else {
+                    continue;
+                };
+                let text = expr.text.value.as_str();
+                let operators = binary_operators(parsed, text);
+                let span_of = |node: &BinaryExpr| {
+                    operators
+                        .iter()
+                        .find(|(b, _)| std::ptr::eq(*b, node))
+                        .and_then(|(_, at)| *at)
+                        .map_or(expr.text.span, |(s, e)| expr.file_span(s, e))
+                };
+                // A chain is seen from both of its comparisons: report it once,
+                // from the outer one, which comes later in the text.
+                let mut reported: Vec<*const BinaryExpr> = Vec::new();
+                for (outer, _) in operators.iter().rev() {
+                    if !is_filter(outer) {
+                        continue;
+                    }
+                    // `a > 0 * 100 > 1`: the inner comparison, chained.
+                    let chained = match outer.lhs.as_ref() {
+                        Expr::Binary(inner) if is_filter(inner) => Some(inner),
+                        _ => None,
+                    };
+                    let (comparison, next) =
+                        match chained.filter(|c| arithmetic_threshold(c).is_some()) {
+                            Some(inner) => (inner, Some(outer)),
+                            None => (*outer, None),
+                        };
+                    let Some(arithmetic) = arithmetic_threshold(comparison) else {
+                        continue;
+                    };
+                    if reported.contains(&(arithmetic as *const _)) {
+                        continue;
+                    }
+                    let op = comparison.op.to_string();
+                    let arith_op = arithmetic.op.to_string();
+                    let value = constant(&comparison.rhs).unwrap_or(f64::NAN);
+                    let by_zero = arith_op == "*"
+                        && [&arithmetic.lhs, &arithmetic.rhs]
+                            .iter()
+                            .any(|side| constant(side) == Some(0.0));
+                    // `x < 3 * 24 * 3600 > 0` is a threshold in seconds, as meant;
+                    // only a product with zero, which no one writes on purpose,
+                    // says the arithmetic was meant for the value.
+                    if !by_zero {
+                        continue;
+                    }
+                    let message = match next {
+                        Some(next) => format!(
+                            "`{arith_op}` binds tighter than `{op}`: this compares with `{}`, that is {value}, and the `{} {}` after it reads the value unscaled",
+                            comparison.rhs,
+                            next.op,
+                            next.rhs
+                        ),
+                        None => format!(
+                            "`{}` is 0: `{arith_op}` binds tighter than `{op}`, so this is `{op} 0`",
+                            comparison.rhs
+                        ),
+                    };
+                    reported.push(arithmetic);
+                    out.push(
+                        report_rule(&INFO, file, group, rule, span_of(arithmetic), message)
+                            .label("applies to the threshold")
+                            .help(format!(
+                                "to scale the value, put the comparison in parentheses: `(… {op} {}) {arith_op} {}`",
+                                arithmetic.lhs, arithmetic.rhs
+                            )),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::run;
+    use super::*;
+
+    fn alert(expr: &str) -> String {
+        format!("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: {expr}\n")
+    }
+
+    #[test]
+    fn a_chain_scaled_on_the_threshold() {
+        let found = run(&Precedence, &alert("errors / requests > 0 * 100 > 1"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        // At the `*`.
+        assert_eq!(found[0].0, "5:33");
+        assert!(
+            found[0].1.contains("compares with `0 * 100`, that is 0"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_threshold_multiplied_by_zero() {
+        let found = run(&Precedence, &alert("ratio > 0 * 100"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.starts_with("`0 * 100` is 0"), "{found:?}");
+    }
+
+    #[test]
+    fn thresholds_written_as_arithmetic_pass() {
+        for ok in [
+            "node_memory_free_bytes < 100 * 1024 * 1024",
+            "(errors / requests > 0) * 100 > 1",
+            "x > (0 * 100) > 1",
+            "x > 5 < 10",
+            "x > 2 * 60 * 60",
+            "x < 3 * 24 * 3600 > 0",
+            "x * 100 > 1",
+        ] {
+            assert!(run(&Precedence, &alert(ok)).is_empty(), "{ok}");
+        }
+    }
+}
