@@ -9,7 +9,7 @@
 //! url = "https://thanos-query.monitoring.svc:9090"
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -66,8 +66,9 @@ struct ConfigFile {
     prometheus: PrometheusConfig,
     #[serde(default)]
     lint: LintFile,
-    #[serde(default)]
-    checks: ChecksFile,
+    /// `[checks."<id>"]`: each check reads its own table (see [`check_options`]).
+    #[serde(default, rename = "checks")]
+    _checks: BTreeMap<String, serde::de::IgnoredAny>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -93,42 +94,6 @@ enum SeverityName {
     Info,
     Warning,
     Error,
-}
-
-/// Per-check settings: one table per configurable check, keyed by its id.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ChecksFile {
-    #[serde(rename = "alert/labels")]
-    labels: Option<LabelsFile>,
-    #[serde(rename = "alert/annotations")]
-    annotations: Option<AnnotationsFile>,
-    #[serde(rename = "alert/for")]
-    for_: Option<MaxFile>,
-    #[serde(rename = "group/interval")]
-    interval: Option<MaxFile>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LabelsFile {
-    required: Option<Vec<String>>,
-    /// Replaces the default `severity` list when given.
-    allowed: Option<HashMap<String, Vec<String>>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AnnotationsFile {
-    required: Option<Vec<String>>,
-    #[serde(default)]
-    patterns: BTreeMap<String, Spanned<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MaxFile {
-    max: Spanned<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -201,7 +166,8 @@ pub fn parse(name: &str, text: String) -> Result<Config, ConfigError> {
             return Err(invalid(span, e.message().trim_end().to_string()));
         }
     };
-    let lint = lint_config(file.lint, file.checks).map_err(|(span, m)| invalid(span, m))?;
+    let mut lint = lint_config(file.lint).map_err(|(span, m)| invalid(span, m))?;
+    check_options(&source.text, &mut lint.settings).map_err(|(span, m)| invalid(span, m))?;
     Ok(Config {
         path: None,
         prometheus: file.prometheus,
@@ -235,38 +201,54 @@ fn duration(s: &Spanned<String>) -> Result<Duration, Invalid> {
     Duration::parse(s.get_ref()).map_err(|m| (span_of(s), m))
 }
 
-fn lint_config(lint: LintFile, checks: ChecksFile) -> Result<LintConfig, Invalid> {
+/// Hands each `[checks."<id>"]` table to its check, which reads and checks
+/// its own options ([`checks::Check::configure`]).
+fn check_options(text: &str, settings: &mut Settings) -> Result<(), Invalid> {
+    let document = toml::de::DeTable::parse(text).map_err(|e| {
+        let span = e
+            .span()
+            .map_or(Span::empty(0), |r| Span::new(r.start, r.end));
+        (span, e.message().trim_end().to_string())
+    })?;
+    let Some(tables) = document.get_ref().get("checks") else {
+        return Ok(());
+    };
+    let Some(tables) = tables.get_ref().as_table() else {
+        return Err((
+            Span::new(tables.span().start, tables.span().end),
+            "`checks` must be a table of `[checks.\"<id>\"]` tables".to_string(),
+        ));
+    };
+    for (key, raw) in tables.iter() {
+        let key_span = Span::new(key.span().start, key.span().end);
+        let id = key.get_ref().as_ref();
+        let Some(check) = checks::find(id) else {
+            let ids: Vec<&str> = checks::registry().iter().map(|c| c.info().id).collect();
+            let hint = checks::closest(id, &ids)
+                .map(|s| format!(" (did you mean {s:?}?)"))
+                .unwrap_or_default();
+            return Err((key_span, format!("unknown check {id:?}{hint}")));
+        };
+        let info = check.info();
+        if info.options.is_empty() {
+            return Err((key_span, format!("check {id:?} has no options")));
+        }
+        let options = check.configure(raw.clone()).map_err(|e| {
+            let span = e.span.map_or(key_span, |r| Span::new(r.start, r.end));
+            (span, e.message)
+        })?;
+        settings.set_options(info.id, options);
+    }
+    Ok(())
+}
+
+fn lint_config(lint: LintFile) -> Result<LintConfig, Invalid> {
     let mut settings = Settings::default();
     if let Some(d) = &lint.scrape_interval {
         settings.scrape_interval = Some(duration(d)?);
     }
     if let Some(d) = &lint.evaluation_interval {
         settings.evaluation_interval = Some(duration(d)?);
-    }
-    if let Some(labels) = checks.labels {
-        if let Some(required) = labels.required {
-            settings.required_labels = Some(required);
-        }
-        if let Some(allowed) = labels.allowed {
-            settings.allowed_label_values = allowed.into_iter().collect();
-        }
-    }
-    if let Some(annotations) = checks.annotations {
-        if let Some(required) = annotations.required {
-            settings.required_annotations = Some(required);
-        }
-        for (name, pattern) in annotations.patterns {
-            // Anchored, as Prometheus anchors its regular expressions.
-            let re = regex::Regex::new(&format!("^(?:{})$", pattern.get_ref()))
-                .map_err(|e| (span_of(&pattern), format!("invalid pattern: {e}")))?;
-            settings.annotation_patterns.push((name, re));
-        }
-    }
-    if let Some(max) = checks.for_ {
-        settings.max_for = duration(&max.max)?;
-    }
-    if let Some(max) = checks.interval {
-        settings.max_group_interval = duration(&max.max)?;
     }
     let severity = lint
         .severity

@@ -567,3 +567,21 @@ fn man_pages_come_from_the_command_line_definitions() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_docs_option_reference_is_generated_from_the_checks() {
+    let page = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/configuration.md"
+    ))
+    .unwrap();
+    let start = page.find("<!-- options:start -->\n").expect("start marker")
+        + "<!-- options:start -->\n".len();
+    let end = page.find("<!-- options:end -->").expect("end marker");
+    let expected = firedrill::checks::all_options_markdown();
+    assert_eq!(
+        page[start..end].trim(),
+        expected.trim(),
+        "docs/configuration.md's option reference is stale; it should read:\n{expected}"
+    );
+}

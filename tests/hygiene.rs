@@ -362,7 +362,22 @@ fn config_errors_point_at_the_key() {
         (
             "[checks.\"alert/nope\"]\n",
             ":1:9",
-            "unknown field `alert/nope`",
+            "unknown check \"alert/nope\"",
+        ),
+        (
+            "[checks.\"alert/for-long\"]\nmax = \"1 day\"\n",
+            ":2:7",
+            "not a valid duration",
+        ),
+        (
+            "[checks.\"alert/labels\"]\nrequird = [\"team\"]\n",
+            ":2:1",
+            "unknown field `requird`",
+        ),
+        (
+            "[checks.\"rule/name\"]\nmax = 1\n",
+            ":1:9",
+            "check \"rule/name\" has no options",
         ),
         (
             "[lint]\nseverity = { \"rule/name\" = \"fatal\" }\n",

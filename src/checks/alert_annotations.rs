@@ -1,4 +1,12 @@
-use super::{groups, report_rule, Check, CheckInfo, FileContext};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::{
+    groups, read_options, report_rule, Check, CheckInfo, FileContext, OptionDoc, Options,
+    OptionsError, RawOptions,
+};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::RuleFile;
 
@@ -8,10 +16,22 @@ static INFO: CheckInfo = CheckInfo {
     id: "alert/annotations",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[
+        OptionDoc {
+            name: "required",
+            default: "unset: the annotations of the house style",
+            doc: "Annotations every alert must carry (`[\"summary\", \"runbook_url\"]`); replaces the house style.",
+        },
+        OptionDoc {
+            name: "patterns",
+            default: "none",
+            doc: "For an annotation, a regular expression its value must match, anchored as Prometheus anchors (`{ runbook_url = \"https://runbooks\\\\.example\\\\.com/.+\" }`).",
+        },
+    ],
     summary: "An alert without an annotation its neighbours all carry (or the policy requires), or with one that does not match its pattern",
     docs: r#"## What it does
 Checks every alerting rule's `annotations` against the house style, read from the other alerts of
-the same folder (or of the whole rule set when the folder has fewer than five): an annotation that
+the same folder (a folder of fewer than five alerts shows no style): an annotation that
 at least 80% of them carry (`summary` and `description`, or `message`, or `title`: the house's
 keys, whatever they are) is missing. An annotation written empty (`description: ''`) is a choice,
 and passes.
@@ -52,14 +72,44 @@ Add `annotations: {summary: ..., description: ...}`.
 ```"#,
 };
 
+/// `[checks."alert/annotations"]`: the team's policy, when it has one.
+#[derive(Debug, Clone, Default)]
+struct AnnotationsOptions {
+    required: Option<Vec<String>>,
+    patterns: Vec<(String, regex::Regex)>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAnnotations {
+    required: Option<Vec<String>>,
+    #[serde(default)]
+    patterns: BTreeMap<String, toml::Spanned<String>>,
+}
+
 impl Check for AlertAnnotations {
     fn info(&self) -> &'static CheckInfo {
         &INFO
     }
 
+    fn configure(&self, raw: RawOptions<'_>) -> Result<Options, OptionsError> {
+        let raw: RawAnnotations = read_options(raw)?;
+        let mut patterns = Vec::new();
+        for (name, pattern) in raw.patterns {
+            // Anchored, as Prometheus anchors its regular expressions.
+            let re = regex::Regex::new(&format!("^(?:{})$", pattern.get_ref()))
+                .map_err(|e| OptionsError::at(&pattern, format!("invalid pattern: {e}")))?;
+            patterns.push((name, re));
+        }
+        Ok(Arc::new(AnnotationsOptions {
+            required: raw.required,
+            patterns,
+        }))
+    }
+
     fn check_file(&self, file: &RuleFile, cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
-        let settings = cx.settings;
-        let required: Vec<(String, Option<usize>)> = match &settings.required_annotations {
+        let settings = cx.settings.options::<AnnotationsOptions>(INFO.id);
+        let required: Vec<(String, Option<usize>)> = match &settings.required {
             Some(list) => list.iter().map(|a| (a.clone(), None)).collect(),
             None => cx
                 .house
@@ -107,7 +157,7 @@ impl Check for AlertAnnotations {
                             )),
                     );
                 }
-                for (name, pattern) in &settings.annotation_patterns {
+                for (name, pattern) in &settings.patterns {
                     for entry in rule.annotations.iter().filter(|e| &e.key.value == name) {
                         if !pattern.is_match(&entry.value.value) {
                             let shown = pattern.as_str();
@@ -136,8 +186,7 @@ impl Check for AlertAnnotations {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{run, run_with};
-    use super::super::Settings;
+    use super::super::testing::{configured, run, run_with};
     use super::*;
 
     const TEXT: &str = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n    annotations:\n      summary: down\n      runbook_url: http://wiki/a\n  - alert: B\n    expr: up == 0\n    annotations:\n      summary: down\n      description: '{{ $labels.instance }} is down'\n";
@@ -172,10 +221,10 @@ mod tests {
     fn nothing_is_required_without_a_house_style_or_a_policy() {
         // Two alerts show no style.
         assert!(run(&AlertAnnotations, TEXT).is_empty());
-        let settings = Settings {
-            required_annotations: Some(vec!["summary".into(), "description".into()]),
-            ..Settings::default()
-        };
+        let settings = configured(
+            &AlertAnnotations,
+            "required = [\"summary\", \"description\"]",
+        );
         let found = run_with(&AlertAnnotations, TEXT, &settings);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, "4:12");
@@ -186,14 +235,10 @@ mod tests {
 
     #[test]
     fn required_annotations_and_patterns_are_configurable() {
-        let settings = Settings {
-            required_annotations: Some(vec!["summary".into()]),
-            annotation_patterns: vec![(
-                "runbook_url".into(),
-                regex::Regex::new("^(?:https://runbooks\\.example\\.com/.+)$").unwrap(),
-            )],
-            ..Settings::default()
-        };
+        let settings = configured(
+            &AlertAnnotations,
+            "required = [\"summary\"]\npatterns = { runbook_url = 'https://runbooks\\.example\\.com/.+' }",
+        );
         let found = run_with(&AlertAnnotations, TEXT, &settings);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, "8:20");

@@ -8,6 +8,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "alert/for",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[],
     summary: "`for`/`keep_firing_for` shorter than the group's evaluation interval, which acts as the interval",
     docs: r#"## What it does
 Reports a `for` or `keep_firing_for` above zero but shorter than the group's evaluation interval:

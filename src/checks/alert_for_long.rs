@@ -1,5 +1,13 @@
-use super::{groups, report_rule, Check, CheckInfo, FileContext};
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::{
+    duration_option, groups, read_options, report_rule, Check, CheckInfo, FileContext, OptionDoc,
+    Options, OptionsError, RawOptions,
+};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::rules::duration::Duration;
 use crate::rules::RuleFile;
 
 pub struct AlertForLong;
@@ -8,9 +16,14 @@ static INFO: CheckInfo = CheckInfo {
     id: "alert/for-long",
     severity: Severity::Warning,
     default_enabled: false,
-    summary: "A `for`/`keep_firing_for` longer than `[checks.\"alert/for\"] max` (default 24h)",
+    options: &[OptionDoc {
+        name: "max",
+        default: "\"24h\"",
+        doc: "A `for` or `keep_firing_for` longer than this is reported.",
+    }],
+    summary: "A `for`/`keep_firing_for` longer than its `max` option (default 24h)",
     docs: r#"## What it does
-Reports a `for` or `keep_firing_for` longer than `[checks."alert/for"] max` (default 24h).
+Reports a `for` or `keep_firing_for` longer than `[checks."alert/for-long"] max` (default 24h).
 
 Off by default: a week-long `for` on a `task`-level capacity hint is often deliberate; turn it on
 (`[lint] enable = ["alert/for-long"]`) to review them.
@@ -37,13 +50,42 @@ fragility.
 ```"#,
 };
 
+/// `[checks."alert/for-long"]`.
+#[derive(Debug, Clone)]
+struct ForLongOptions {
+    max: Duration,
+}
+
+impl Default for ForLongOptions {
+    fn default() -> Self {
+        ForLongOptions {
+            max: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawForLong {
+    max: Option<toml::Spanned<String>>,
+}
+
 impl Check for AlertForLong {
     fn info(&self) -> &'static CheckInfo {
         &INFO
     }
 
+    fn configure(&self, raw: RawOptions<'_>) -> Result<Options, OptionsError> {
+        let raw: RawForLong = read_options(raw)?;
+        let mut options = ForLongOptions::default();
+        if let Some(max) = &raw.max {
+            options.max = duration_option(max)?;
+        }
+        Ok(Arc::new(options))
+    }
+
     fn check_file(&self, file: &RuleFile, cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
-        let max = cx.settings.max_for;
+        let max = cx.settings.options::<ForLongOptions>(INFO.id).max;
         for group in groups(file) {
             for rule in group.rules.iter().filter(|r| r.is_alert()) {
                 let fields = [
@@ -64,7 +106,7 @@ impl Check for AlertForLong {
                                 format!("`{field}: {d}` is longer than {max}: the alert pages long after the problem starts, and one evaluation without the condition starts the wait again"),
                             )
                             .label("absurdly long")
-                            .help("alert on a faster signal (a rate, a prediction, a longer range in the expression) or raise [checks.\"alert/for\"] max"),
+                            .help("alert on a faster signal (a rate, a prediction, a longer range in the expression) or raise [checks.\"alert/for-long\"] max"),
                         );
                     }
                 }
@@ -75,10 +117,8 @@ impl Check for AlertForLong {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{run, run_with};
-    use super::super::Settings;
+    use super::super::testing::{configured, run, run_with};
     use super::*;
-    use crate::rules::duration::Duration;
 
     const TEXT: &str = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n    for: 2d\n    keep_firing_for: 3d\n  - alert: B\n    expr: up == 0\n    for: 1d\n";
 
@@ -88,10 +128,7 @@ mod tests {
         let places: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(places, ["6:10", "7:22"], "{found:?}");
         assert!(found[0].1.contains("longer than 1d"), "{found:?}");
-        let settings = Settings {
-            max_for: Duration::from_secs(7 * 24 * 3600),
-            ..Settings::default()
-        };
+        let settings = configured(&AlertForLong, "max = \"1w\"");
         assert!(run_with(&AlertForLong, TEXT, &settings).is_empty());
     }
 }

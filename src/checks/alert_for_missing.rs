@@ -10,6 +10,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "alert/for-missing",
     severity: Severity::Info,
     default_enabled: false,
+    options: &[],
     summary: "No `for` on an alert over a rate of a short window, which pages on one evaluation",
     docs: r#"## What it does
 Reports an alerting rule without `for` (or `for: 0s`) whose expression takes `rate()`, `irate()`,

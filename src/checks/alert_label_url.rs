@@ -8,6 +8,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "alert/label-url",
     severity: Severity::Info,
     default_enabled: false,
+    options: &[],
     summary: "A URL kept as an alert label rather than an annotation",
     docs: r#"## What it does
 Reports a static label value of an alerting rule that is a URL (`http://` or `https://`). Off by

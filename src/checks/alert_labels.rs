@@ -1,4 +1,12 @@
-use super::{groups, report_rule, Check, CheckInfo, Conventions, FileContext};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::{
+    groups, read_options, report_rule, Check, CheckInfo, Conventions, FileContext, OptionDoc,
+    Options, OptionsError, RawOptions,
+};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::{Entry, RuleFile};
 
@@ -8,11 +16,23 @@ static INFO: CheckInfo = CheckInfo {
     id: "alert/labels",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[
+        OptionDoc {
+            name: "required",
+            default: "unset: the labels of the house style",
+            doc: "Labels every alert must carry (`[\"severity\", \"team\"]`); replaces the house style.",
+        },
+        OptionDoc {
+            name: "allowed",
+            default: "unset: the values the house uses",
+            doc: "For a label, the values it may take (`{ severity = [\"critical\", \"warning\"] }`); templated values are not judged.",
+        },
+    ],
     summary: "An alert without a label its neighbours all carry (or the policy requires), with a mistyped or disallowed value, or a label name that needs quoting",
     docs: r#"## What it does
 Checks every alerting rule's `labels` (and its group's `labels`, which Prometheus adds) against the
-house style, read from the other alerts of the same folder (or of the whole rule set when the
-folder has fewer than five):
+house style, read from the other alerts of the same folder (a folder of fewer than five alerts
+shows no style, and only a policy set in `.firedrill.toml` applies there):
 - a label that at least 80% of the alerts carry (`severity`, `team`, ...) is missing;
 - a value used by this alert alone that is a near-miss of a value other alerts use
   (`severity: critcal` where thirty alerts say `critical`, `Warning` where they say `warning`);
@@ -53,19 +73,32 @@ Write `severity: critical`.
 ```"#,
 };
 
+/// `[checks."alert/labels"]`: the team's policy, when it has one.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LabelsOptions {
+    required: Option<Vec<String>>,
+    #[serde(default)]
+    allowed: BTreeMap<String, Vec<String>>,
+}
+
 impl Check for AlertLabels {
     fn info(&self) -> &'static CheckInfo {
         &INFO
     }
 
+    fn configure(&self, raw: RawOptions<'_>) -> Result<Options, OptionsError> {
+        Ok(Arc::new(read_options::<LabelsOptions>(raw)?))
+    }
+
     fn check_file(&self, file: &RuleFile, cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
-        let settings = cx.settings;
+        let settings = cx.settings.options::<LabelsOptions>(INFO.id);
         // Which labels every alert must carry, and how many alerts show it.
         // A house label is one that routes: `severity`, or one whose value
         // differs between alerts. A marker every alert carries with one value
         // (`type: ceph_default` on the imported alerts) says nothing of the
         // others that lack it.
-        let required: Vec<(String, Option<usize>)> = match &settings.required_labels {
+        let required: Vec<(String, Option<usize>)> = match &settings.required {
             Some(list) => list.iter().map(|l| (l.clone(), None)).collect(),
             None => cx
                 .house
@@ -136,7 +169,7 @@ impl Check for AlertLabels {
                     if value.contains("{{") {
                         continue;
                     }
-                    if let Some(allowed) = settings.allowed_label_values.get(key) {
+                    if let Some(allowed) = settings.allowed.get(key) {
                         if !allowed.iter().any(|a| a == value) {
                             out.push(
                                 report_rule(
@@ -221,7 +254,12 @@ fn near_miss<'a>(house: &'a Conventions, key: &str, value: &str) -> Option<(&'a 
 }
 
 fn missing_help(cx: &FileContext<'_>, label: &str) -> String {
-    if let Some(values) = cx.settings.allowed_label_values.get(label) {
+    if let Some(values) = cx
+        .settings
+        .options::<LabelsOptions>(INFO.id)
+        .allowed
+        .get(label)
+    {
         return format!("add `{label}:` with one of {}", values.join(", "));
     }
     let usual: Vec<&str> = cx
@@ -246,8 +284,7 @@ fn missing_help(cx: &FileContext<'_>, label: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{run, run_with};
-    use super::super::Settings;
+    use super::super::testing::{configured, run, run_with};
     use super::*;
 
     /// Five alerts of the house (severity critical or warning), then `extra`.
@@ -322,11 +359,10 @@ mod tests {
     #[test]
     fn group_labels_count_and_templated_values_pass() {
         let ok = "groups:\n- name: g\n  labels:\n    severity: warning\n  rules:\n  - alert: A\n    expr: up == 0\n  - alert: B\n    expr: up == 0\n    labels:\n      severity: '{{ if gt $value 1.0 }}critical{{ else }}warning{{ end }}'\n";
-        let settings = Settings {
-            required_labels: Some(vec!["severity".into()]),
-            allowed_label_values: [("severity".to_string(), vec!["warning".to_string()])].into(),
-            ..Settings::default()
-        };
+        let settings = configured(
+            &AlertLabels,
+            "required = [\"severity\"]\nallowed = { severity = [\"warning\"] }",
+        );
         assert!(run_with(&AlertLabels, ok, &settings).is_empty());
     }
 
@@ -335,11 +371,10 @@ mod tests {
         let text = house(
             "  - alert: B\n    expr: up == 0\n    labels:\n      team: db\n      severity: page\n",
         );
-        let settings = Settings {
-            required_labels: Some(vec!["team".into()]),
-            allowed_label_values: [("severity".to_string(), vec!["page".to_string()])].into(),
-            ..Settings::default()
-        };
+        let settings = configured(
+            &AlertLabels,
+            "required = [\"team\"]\nallowed = { severity = [\"page\"] }",
+        );
         let found = run_with(&AlertLabels, &text, &settings);
         // Five alerts without team, five with a severity outside the allowed set.
         assert_eq!(found.len(), 10, "{found:?}");

@@ -10,6 +10,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "alert/no-comparison",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[],
     summary: "An alert whose expression never filters, so it fires for every series it selects",
     docs: r#"## What it does
 Reports an alerting rule whose `expr` has no comparison (`>`, `==`, ... without `bool`) and no

@@ -11,6 +11,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "alert/template",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[],
     summary: "A template that refers to a label the expression's result cannot carry",
     docs: r#"## What it does
 Reads the templates in an alerting rule's labels and annotations (templates that do not parse are

@@ -10,6 +10,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "alert/value-format",
     severity: Severity::Info,
     default_enabled: false,
+    options: &[],
     summary: "`{{ $value }}` printed raw in an annotation of a ratio or a rate",
     docs: r#"## What it does
 Reports `{{ $value }}` printed with no function in an annotation when the expression is a ratio (a

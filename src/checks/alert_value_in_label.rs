@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "alert/value-in-label",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[],
     summary: "`$value` in an alert's label, which makes every new value a new alert",
     docs: r#"## What it does
 Reports an alerting rule's label whose template uses `$value` (or `.Value`).

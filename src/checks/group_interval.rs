@@ -1,5 +1,13 @@
-use super::{groups, report, Check, CheckInfo, FileContext};
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::{
+    duration_option, groups, read_options, report, Check, CheckInfo, FileContext, OptionDoc,
+    Options, OptionsError, RawOptions,
+};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::rules::duration::Duration;
 use crate::rules::RuleFile;
 
 pub struct GroupInterval;
@@ -8,6 +16,11 @@ static INFO: CheckInfo = CheckInfo {
     id: "group/interval",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[OptionDoc {
+        name: "max",
+        default: "\"5m\"",
+        doc: "A group `interval` longer than this is reported.",
+    }],
     summary: "A group `interval` longer than 5m: its recorded series go stale between evaluations",
     docs: r#"## What it does
 Reports a group whose `interval` is longer than `[checks."group/interval"] max` (default 5m,
@@ -33,18 +46,49 @@ Evaluate every 5m or less; for expensive queries, record a cheaper intermediate 
 ```"#,
 };
 
+/// `[checks."group/interval"]`.
+#[derive(Debug, Clone)]
+struct IntervalOptions {
+    max: Duration,
+}
+
+impl Default for IntervalOptions {
+    fn default() -> Self {
+        // Prometheus's lookback delta: a series not written for 5m is gone
+        // from instant queries, so a slower recording rule has gaps.
+        IntervalOptions {
+            max: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInterval {
+    max: Option<toml::Spanned<String>>,
+}
+
 impl Check for GroupInterval {
     fn info(&self) -> &'static CheckInfo {
         &INFO
     }
 
+    fn configure(&self, raw: RawOptions<'_>) -> Result<Options, OptionsError> {
+        let raw: RawInterval = read_options(raw)?;
+        let mut options = IntervalOptions::default();
+        if let Some(max) = &raw.max {
+            options.max = duration_option(max)?;
+        }
+        Ok(Arc::new(options))
+    }
+
     fn check_file(&self, file: &RuleFile, cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
-        let settings = cx.settings;
+        let max = cx.settings.options::<IntervalOptions>(INFO.id).max;
         for group in groups(file) {
             let Some(interval) = &group.interval else {
                 continue;
             };
-            if interval.value <= settings.max_group_interval {
+            if interval.value <= max {
                 continue;
             }
             let has_records = group.rules.iter().any(|r| !r.is_alert());
@@ -60,15 +104,12 @@ impl Check for GroupInterval {
                     interval.span,
                     format!(
                         "group interval {} is longer than {}: {why}",
-                        interval.value, settings.max_group_interval
+                        interval.value, max
                     ),
                 )
                 .group(group.name())
                 .label("too slow")
-                .help(format!(
-                    "evaluate every {} or less",
-                    settings.max_group_interval
-                )),
+                .help(format!("evaluate every {} or less", max)),
             );
         }
     }
@@ -76,10 +117,8 @@ impl Check for GroupInterval {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{places, run_with};
-    use super::super::Settings;
+    use super::super::testing::{configured, places, run_with};
     use super::*;
-    use crate::rules::duration::Duration;
 
     const TEXT: &str = "groups:\n- name: slow\n  interval: 10m\n  rules:\n  - record: job:up:sum\n    expr: sum by (job) (up)\n- name: fast\n  interval: 30s\n  rules: []\n";
 
@@ -90,10 +129,7 @@ mod tests {
 
     #[test]
     fn the_limit_is_configurable() {
-        let settings = Settings {
-            max_group_interval: Duration::from_secs(15 * 60),
-            ..Settings::default()
-        };
+        let settings = configured(&GroupInterval, "max = \"15m\"");
         assert!(run_with(&GroupInterval, TEXT, &settings).is_empty());
     }
 }

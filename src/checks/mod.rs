@@ -73,6 +73,65 @@ pub struct CheckInfo {
     pub summary: &'static str,
     /// Markdown: *What it does*, *Why is this bad?*, *Example*.
     pub docs: &'static str,
+    /// What `[checks."<id>"]` in `.firedrill.toml` may set; empty when nothing.
+    pub options: &'static [OptionDoc],
+}
+
+/// One option of a configurable check, for `explain` and the docs.
+#[derive(Debug)]
+pub struct OptionDoc {
+    pub name: &'static str,
+    /// As written in TOML, or a sentence when there is no default.
+    pub default: &'static str,
+    pub doc: &'static str,
+}
+
+/// A check's options as the check itself read them; [`Settings::options`]
+/// hands them back to it.
+pub type Options = std::sync::Arc<dyn std::any::Any + Send + Sync>;
+
+/// Why `[checks."<id>"]` was refused, and where in the config file.
+#[derive(Debug)]
+pub struct OptionsError {
+    pub span: Option<std::ops::Range<usize>>,
+    pub message: String,
+}
+
+impl From<toml::de::Error> for OptionsError {
+    fn from(e: toml::de::Error) -> Self {
+        OptionsError {
+            span: e.span(),
+            message: e.message().trim_end().to_string(),
+        }
+    }
+}
+
+impl OptionsError {
+    pub fn at<T>(value: &toml::Spanned<T>, message: impl Into<String>) -> Self {
+        OptionsError {
+            span: Some(value.span()),
+            message: message.into(),
+        }
+    }
+}
+
+/// A duration option (`max = "24h"`), checked where it is written.
+pub(crate) fn duration_option(
+    value: &toml::Spanned<String>,
+) -> Result<crate::rules::duration::Duration, OptionsError> {
+    crate::rules::duration::Duration::parse(value.get_ref())
+        .map_err(|message| OptionsError::at(value, message))
+}
+
+/// The value of `[checks."<id>"]`, as the config file wrote it.
+pub type RawOptions<'a> = toml::Spanned<toml::de::DeValue<'a>>;
+
+/// Reads `[checks."<id>"]` into a check's own serde type, keeping the
+/// places of its values for errors.
+pub(crate) fn read_options<T: serde::de::DeserializeOwned>(
+    raw: RawOptions<'_>,
+) -> Result<T, OptionsError> {
+    Ok(T::deserialize(toml::de::ValueDeserializer::from(raw))?)
 }
 
 /// What every check sees.
@@ -120,6 +179,14 @@ pub trait Check: Sync {
     fn check_file(&self, _file: &RuleFile, _cx: &FileContext<'_>, _out: &mut Vec<Diagnostic>) {}
     /// Inspects everything at once (checks that compare files).
     fn check_set(&self, _ctx: &Context<'_>, _out: &mut Vec<Diagnostic>) {}
+    /// Reads its options from `[checks."<id>"]` (checks with options
+    /// declare them in [`CheckInfo::options`] and override this).
+    fn configure(&self, _raw: RawOptions<'_>) -> Result<Options, OptionsError> {
+        Err(OptionsError {
+            span: None,
+            message: format!("check {:?} has no options", self.info().id),
+        })
+    }
 }
 
 /// Every check, in the order `firedrill checks` lists them.
@@ -176,6 +243,37 @@ pub fn registry() -> &'static [&'static dyn Check] {
         &suppression_unknown_id::UnknownId,
         &suppression_unused::Unused,
     ]
+}
+
+/// The options of a check as Markdown (`firedrill explain` and
+/// docs/configuration.md); empty when it has none.
+pub fn options_markdown(info: &CheckInfo) -> String {
+    let mut out = String::new();
+    for option in info.options {
+        out.push_str(&format!(
+            "- `{}` (default: {}): {}\n",
+            option.name, option.default, option.doc
+        ));
+    }
+    out
+}
+
+/// Every configurable check's options, for docs/configuration.md (a test
+/// keeps the page in step).
+pub fn all_options_markdown() -> String {
+    let mut out = String::new();
+    for check in registry() {
+        let info = check.info();
+        if info.options.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "`[checks.\"{}\"]`\n{}\n",
+            info.id,
+            options_markdown(info)
+        ));
+    }
+    out
 }
 
 /// The table of checks in docs/checks.md, generated from the registry
@@ -404,6 +502,17 @@ pub(crate) mod testing {
                 (format!("{}:{}", lc.line, lc.column), d.message.clone())
             })
             .collect()
+    }
+
+    /// Settings with `check` configured by `table`, the body of its
+    /// `[checks."<id>"]` in `.firedrill.toml`.
+    pub fn configured(check: &dyn Check, table: &str) -> Settings {
+        let doc = toml::de::DeTable::parse(table).unwrap();
+        let span = doc.span();
+        let raw = toml::Spanned::new(span, toml::de::DeValue::Table(doc.into_inner()));
+        let mut settings = Settings::default();
+        settings.set_options(check.info().id, check.configure(raw).unwrap());
+        settings
     }
 
     /// Runs a check with a runbook page given as text.

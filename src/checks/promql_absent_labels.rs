@@ -11,6 +11,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "promql/absent-labels",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[],
     summary: "A template refers to a label that `absent()` cannot carry",
     docs: r#"## What it does
 For an alert whose result can come from `absent()` or `absent_over_time()`, reports each

@@ -11,6 +11,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "promql/counter",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[],
     summary: "A counter used as a value in an alert, where the rule set itself takes its `rate()` elsewhere",
     docs: r#"## What it does
 Reports a selector of a metric named `..._total` (a counter, by the OpenMetrics naming rules)

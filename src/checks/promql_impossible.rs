@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "promql/impossible",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[],
     summary: "An `or vector(N)` fallback that the rule's own comparison always removes",
     docs: r#"## What it does
 Reports a `vector(N)` fallback (`x or vector(0)`) whose value cannot pass the comparison that

@@ -11,6 +11,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "promql/precedence",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[],
     summary: "Arithmetic on a threshold that was meant for the value (`ratio > 0 * 100 > 1`): `*` binds before `>`",
     docs: r#"## What it does
 Reports a comparison whose threshold is arithmetic on numbers alone, written without

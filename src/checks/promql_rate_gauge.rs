@@ -10,6 +10,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "promql/rate-gauge",
     severity: Severity::Info,
     default_enabled: true,
+    options: &[],
     summary: "`rate()`, `irate()` or `increase()` of a metric whose name says it is a gauge",
     docs: r#"## What it does
 Reports `rate`, `irate` or `increase` of a metric whose name says it is a level, not a count:

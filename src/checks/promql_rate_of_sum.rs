@@ -10,6 +10,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "promql/rate-of-sum",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[],
     summary: "`rate()` of an aggregation (`rate(sum(x)[5m:])`), which hides counter resets",
     docs: r#"## What it does
 Reports `rate`, `irate` or `increase` of a subquery whose expression starts with an aggregation

@@ -11,6 +11,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "promql/rate-window",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[],
     summary: "`rate()`-like functions over a window under twice the scrape interval",
     docs: r#"## What it does
 For `rate`, `irate`, `increase` and `deriv`, reports a range shorter than twice the scrape

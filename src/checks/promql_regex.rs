@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "promql/regex",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[],
     summary:
         "A regex matcher that matches no series at all (`!~\".*\"`), so the alert can never fire",
     docs: r#"## What it does

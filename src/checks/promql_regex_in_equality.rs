@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "promql/regex-in-equality",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[],
     summary: "A regex written in an `=` or `!=` matcher (`job=\"api|web\"`), which compares it as plain text",
     docs: r#"## What it does
 Reports an `=` or `!=` label matcher whose value reads as a regular expression: alternatives

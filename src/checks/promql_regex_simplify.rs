@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "promql/regex-simplify",
     severity: Severity::Info,
     default_enabled: false,
+    options: &[],
     summary: "A regex matcher that matches everything (`=~\".*\"`), needs no regex (`=~\"api\"`) or carries redundant anchors",
     docs: r#"## What it does
 Reports a `=~".*"` matcher, which matches every series, with or without the label (drop it); a

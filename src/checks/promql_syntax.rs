@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "promql/syntax",
     severity: Severity::Error,
     default_enabled: true,
+    options: &[],
     summary: "The rule's `expr` is not valid PromQL",
     docs: r#"## What it does
 Parses `expr` with a PromQL parser and reports the error at its place in the file, through block

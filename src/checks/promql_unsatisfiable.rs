@@ -12,6 +12,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "promql/unsatisfiable",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[],
     summary: "A comparison no value can pass: chained bounds that exclude each other, or a bound the value can never reach",
     docs: r#"## What it does
 Works out the values an operand can take, where PromQL fixes them, and reports a comparison

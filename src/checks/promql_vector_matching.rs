@@ -15,6 +15,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "promql/vector-matching",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[],
     summary:
         "A binary operation whose two sides can never carry the same labels, so no series pair up",
     docs: r#"## What it does

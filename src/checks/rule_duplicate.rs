@@ -12,6 +12,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "rule/duplicate",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[],
     summary:
         "Two rules with the same name, labels and expression, in one file or in one folder's files",
     docs: r#"## What it does

@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "rule/name",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[],
     summary: "An alert name with spaces, or with punctuation where the other alerts' names are identifiers",
     docs: r#"## What it does
 Reports an alert name with whitespace in it (`Service Is Down`), always; and one with other

@@ -8,6 +8,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "rule/record-convention",
     severity: Severity::Info,
     default_enabled: false,
+    options: &[],
     summary: "A recording rule name that does not follow `level:metric:operations`",
     docs: r#"## What it does
 Reports a recording rule whose name does not follow the `level:metric:operations` convention of

@@ -8,6 +8,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "runbook/broken-link",
     severity: Severity::Error,
     default_enabled: true,
+    options: &[],
     summary: "A runbook index row links to a section or page that does not exist",
     docs: r###"## What it does
 Follows the link of every row of the runbook's index tables: `#anchor` must be a heading of the

@@ -8,6 +8,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "runbook/missing",
     severity: Severity::Error,
     default_enabled: true,
+    options: &[],
     summary: "An alert has no entry in the runbook",
     docs: r#"## What it does
 With `--runbook PATH` (a page or a folder, repeatable), checks that every alert name has an entry:

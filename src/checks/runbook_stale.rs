@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "runbook/stale",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[],
     summary: "The runbook names an alert that no loaded rule defines",
     docs: r#"## What it does
 Reports entries of the `--runbook` pages for alerts that no loaded rule defines: index-table

@@ -7,6 +7,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "runbook/url-missing",
     severity: Severity::Warning,
     default_enabled: false,
+    options: &[],
     summary: "An alert without a `runbook_url` annotation",
     docs: r#"## What it does
 Reports alerting rules with no (or an empty) `runbook_url` annotation. Off by default; turn it on

@@ -8,6 +8,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "runbook/url-unresolved",
     severity: Severity::Error,
     default_enabled: true,
+    options: &[],
     summary: "A `runbook_url` annotation does not lead to a page and section of the local runbook",
     docs: r#"## What it does
 Resolves each alert's `runbook_url` against the runbook in the repository, offline. Map URL

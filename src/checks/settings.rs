@@ -1,32 +1,51 @@
-//! What the configurable checks are told: the team's policy (required labels
-//! and annotations) and facts about its Prometheus (scrape and evaluation
-//! intervals). `.firedrill.toml` fills it in. A policy left unset is not a
+//! What the checks are told: facts about the team's Prometheus (scrape and
+//! evaluation intervals) and each configurable check's options (its policy:
+//! required labels and annotations, limits). `.firedrill.toml` fills it in. A policy left unset is not a
 //! default of ours: the checks then judge by the house style
 //! ([`super::House`]), as pint keeps such policies off until configured.
 
+use std::any::Any;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::Options;
 use crate::rules::duration::Duration;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Settings {
     /// How often targets are scraped (`global.scrape_interval`), when the team said.
     pub scrape_interval: Option<Duration>,
     /// How often a group without `interval:` is evaluated, when the team said.
     pub evaluation_interval: Option<Duration>,
-    /// Labels every alert must carry; unset: the labels of the house style.
-    pub required_labels: Option<Vec<String>>,
-    /// For a label, the values it may take (templated values are not judged).
-    pub allowed_label_values: BTreeMap<String, Vec<String>>,
-    /// Annotations every alert must carry; unset: the annotations of the house style.
-    pub required_annotations: Option<Vec<String>>,
-    /// For an annotation, a regular expression its value must match.
-    pub annotation_patterns: Vec<(String, regex::Regex)>,
-    /// A `for`/`keep_firing_for` longer than this is reported.
-    pub max_for: Duration,
-    /// A group `interval` longer than this is reported.
-    pub max_group_interval: Duration,
+    /// Each configurable check's options, as it read them from `[checks."<id>"]`.
+    pub options: CheckOptions,
+}
+
+/// Options by check id. Each check reads its own table into its own type
+/// ([`super::Check::configure`]), so adding one is a change to that check alone.
+#[derive(Clone, Default)]
+pub struct CheckOptions(BTreeMap<&'static str, Options>);
+
+impl fmt::Debug for CheckOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
+
+impl Settings {
+    /// Sets the options of check `id`, as its `configure` returned them.
+    pub fn set_options(&mut self, id: &'static str, options: Options) {
+        self.options.0.insert(id, options);
+    }
+
+    /// The options of check `id`: what `.firedrill.toml` set, else the check's defaults.
+    pub fn options<T: Any + Clone + Default>(&self, id: &str) -> Cow<'_, T> {
+        match self.options.0.get(id).and_then(|o| o.downcast_ref::<T>()) {
+            Some(set) => Cow::Borrowed(set),
+            None => Cow::Owned(T::default()),
+        }
+    }
 }
 
 /// An interval the checks judge by, and where it comes from (a finding says
@@ -107,23 +126,6 @@ impl Settings {
                 value: Duration::from_secs(15),
                 source: IntervalSource::ExampleConfiguration,
             },
-        }
-    }
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            scrape_interval: None,
-            evaluation_interval: None,
-            required_labels: None,
-            allowed_label_values: BTreeMap::new(),
-            required_annotations: None,
-            annotation_patterns: Vec::new(),
-            max_for: Duration::from_secs(24 * 3600),
-            // Prometheus's lookback delta: a series not written for 5m is gone
-            // from instant queries, so a slower recording rule has gaps.
-            max_group_interval: Duration::from_secs(5 * 60),
         }
     }
 }

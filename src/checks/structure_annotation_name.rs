@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "structure/annotation-name",
     severity: Severity::Error,
     default_enabled: true,
+    options: &[],
     summary: "An annotation with an empty name",
     docs: r#"## What it does
 Checks that annotation names are not empty. Prometheus 3 accepts any other UTF-8 name.

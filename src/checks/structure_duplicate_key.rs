@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "structure/duplicate-key",
     severity: Severity::Error,
     default_enabled: true,
+    options: &[],
     summary: "A mapping has the same key twice",
     docs: r#"## What it does
 Reports a YAML mapping that repeats a key, such as two `expr:` in one rule or two `severity:` labels.

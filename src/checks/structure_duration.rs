@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "structure/duration",
     severity: Severity::Error,
     default_enabled: true,
+    options: &[],
     summary: "A duration that Prometheus cannot parse",
     docs: r#"## What it does
 Checks `for`, `keep_firing_for`, `interval` and `query_offset` against Prometheus's duration format:

@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "structure/expr",
     severity: Severity::Error,
     default_enabled: true,
+    options: &[],
     summary: "A rule without an `expr`",
     docs: r#"## What it does
 Checks that every rule has a non-empty `expr:`.

@@ -12,6 +12,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "structure/group-name",
     severity: Severity::Error,
     default_enabled: true,
+    options: &[],
     summary: "A group without a name, or with a name used twice in one file",
     docs: r#"## What it does
 Checks that every group has a non-empty `name` and that no two groups of a file (of a PrometheusRule

@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "structure/ignored-document",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[],
     summary: "A second YAML document in a plain rule file, which Prometheus ignores",
     docs: r#"## What it does
 Reports YAML documents after the first in a plain rule file (one with top-level `groups:`).

@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "structure/label-name",
     severity: Severity::Error,
     default_enabled: true,
+    options: &[],
     summary: "A rule or group label that Prometheus cannot set",
     docs: r#"## What it does
 Checks the names in `labels:` of rules and groups: a name must not be empty and must not be

@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "structure/manifest",
     severity: Severity::Error,
     default_enabled: true,
+    options: &[],
     summary: "A PrometheusRule manifest without the parts that carry rules",
     docs: r#"## What it does
 Checks that a document with `kind: PrometheusRule` has `apiVersion: monitoring.coreos.com/v1` and a

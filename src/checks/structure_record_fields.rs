@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "structure/record-fields",
     severity: Severity::Error,
     default_enabled: true,
+    options: &[],
     summary: "A recording rule with `for`, `keep_firing_for` or `annotations`",
     docs: r#"## What it does
 Reports alert-only fields on recording rules: a non-zero `for` or `keep_firing_for`, or any

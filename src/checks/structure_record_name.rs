@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "structure/record-name",
     severity: Severity::Error,
     default_enabled: true,
+    options: &[],
     summary: "A recording rule name with braces (a selector where a name belongs)",
     docs: r#"## What it does
 Reports `record:` names containing `{` or `}`. Prometheus 3 accepts any UTF-8 metric name, but

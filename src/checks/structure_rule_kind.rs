@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "structure/rule-kind",
     severity: Severity::Error,
     default_enabled: true,
+    options: &[],
     summary: "A rule must set exactly one of `alert` and `record`",
     docs: r#"## What it does
 Checks that every rule is either an alerting rule (`alert:`) or a recording rule (`record:`), not

@@ -12,6 +12,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "structure/template",
     severity: Severity::Error,
     default_enabled: true,
+    options: &[],
     summary: "An alert label or annotation template that does not parse",
     docs: r#"## What it does
 Parses every label value and annotation of alerting rules as a Go text/template, the way Prometheus

@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "structure/type",
     severity: Severity::Error,
     default_enabled: true,
+    options: &[],
     summary: "A field holds the wrong kind of YAML value",
     docs: r#"## What it does
 Reports values of the wrong YAML type: a list where a string belongs (`for: [5m]`), a string where an

@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "structure/unknown-field",
     severity: Severity::Error,
     default_enabled: true,
+    options: &[],
     summary: "A key that Prometheus's rule format does not have",
     docs: r#"## What it does
 Reports keys that the rule format does not define: at the top of a rule file (only `groups`), in a

@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "suppression/unknown-id",
     severity: Severity::Warning,
     default_enabled: true,
+    options: &[],
     summary: "A `# firedrill disable` comment names a check that does not exist",
     docs: r#"## What it does
 Reads every `# firedrill disable=<id>[,<id>]` and `# firedrill disable-file=<id>` comment and

@@ -15,6 +15,7 @@ static INFO: CheckInfo = CheckInfo {
     id: ID,
     severity: Severity::Info,
     default_enabled: true,
+    options: &[],
     summary: "A `# firedrill disable` comment that silenced nothing",
     docs: r#"## What it does
 Reports an id in a `# firedrill disable=` or `disable-file=` comment that matched no finding in the

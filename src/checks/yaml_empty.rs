@@ -10,6 +10,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "yaml/empty",
     severity: Severity::Error,
     default_enabled: true,
+    options: &[],
     summary: "The file holds no YAML document at all",
     docs: r#"## What it does
 Reports a rule file that is empty or holds only comments.

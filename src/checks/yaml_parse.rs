@@ -9,6 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     id: "yaml/parse",
     severity: Severity::Error,
     default_enabled: true,
+    options: &[],
     summary: "The file is not valid YAML (or not UTF-8, or refused as too costly to load)",
     docs: r#"## What it does
 Reports YAML that cannot be parsed: bad indentation, tabs used for indentation, unclosed quotes or

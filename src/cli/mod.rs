@@ -491,13 +491,20 @@ fn explain(id: &str, out: &mut dyn Write) -> u8 {
         ));
     };
     let info = check.info();
-    let text = format!(
+    let mut text = format!(
         "# {}\n\nDefault severity: {}. {}\n\n{}\n",
         info.id,
         info.severity.as_str(),
         info.summary,
         info.docs
     );
+    if !info.options.is_empty() {
+        text.push_str(&format!(
+            "\n## Options (`[checks.\"{}\"]` in .firedrill.toml)\n{}",
+            info.id,
+            checks::options_markdown(info)
+        ));
+    }
     match out.write_all(text.as_bytes()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => fail(e),
         _ => exit::CLEAN,
