@@ -209,6 +209,7 @@ pub fn check(rules: RuleSet, runbooks: RunbookSet, options: &LintOptions) -> Lin
             let cx = checks::FileContext {
                 settings,
                 house: house.for_file(file),
+                whole: house.whole(),
             };
             for check in &active {
                 check.check_file(file, &cx, &mut out);

@@ -39,6 +39,9 @@ pub struct Conventions {
     pub annotations: BTreeMap<String, usize>,
     /// Alert names that are plain identifiers (`[A-Za-z][A-Za-z0-9_]*`).
     pub identifier_names: usize,
+    /// How many alerts are named as an identifier with a parenthesized
+    /// qualifier (`MysqlTooManyConnections(>80%)`, `CassandraTombstoneDump(criteo)`).
+    pub qualified_names: usize,
     /// For each (annotation key, label): how many alerts' templates there
     /// refer to `$labels.<label>`.
     pub template_refs: BTreeMap<(String, String), usize>,
@@ -64,6 +67,15 @@ pub fn is_identifier(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// An identifier followed by one parenthesized qualifier: `DiskFull(>90%)`.
+pub fn is_qualified_identifier(name: &str) -> bool {
+    name.strip_suffix(')')
+        .and_then(|n| n.split_once('('))
+        .is_some_and(|(base, qualifier)| {
+            is_identifier(base) && !qualifier.is_empty() && !qualifier.contains(['(', ')'])
+        })
+}
+
 impl Conventions {
     fn add(&mut self, file: &RuleFile) {
         for group in super::groups(file) {
@@ -71,6 +83,9 @@ impl Conventions {
                 self.alerts += 1;
                 if is_identifier(rule.name()) {
                     self.identifier_names += 1;
+                }
+                if is_qualified_identifier(rule.name()) {
+                    self.qualified_names += 1;
                 }
                 // A rule's own label wins over its group's (Prometheus 3).
                 let mut labels: BTreeMap<&str, &str> = BTreeMap::new();

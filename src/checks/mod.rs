@@ -152,6 +152,9 @@ pub struct Context<'a> {
 pub struct FileContext<'a> {
     pub settings: &'a Settings,
     pub house: &'a Conventions,
+    /// The conventions of the whole rule set, for what a small folder does
+    /// not show (how alerts are named).
+    pub whole: &'a Conventions,
 }
 
 impl FileContext<'_> {
@@ -318,60 +321,13 @@ pub(crate) fn report(
     Diagnostic::new(info.id, info.severity, &file.source, span, message)
 }
 
-/// Findings about a boilerplate template reference (see
-/// [`Conventions::boilerplate`]) are made once per rule set: the first is
-/// kept and says how many more there are; the rest are counted.
-pub(crate) struct OncePerSet<'h> {
-    whole: &'h Conventions,
-    /// (annotation key, label) -> (index of the kept finding in `out`, places more).
-    first: std::collections::HashMap<(String, String), (usize, usize)>,
-}
-
-impl<'h> OncePerSet<'h> {
-    pub(crate) fn new(house: &'h House) -> Self {
-        OncePerSet {
-            whole: house.whole(),
-            first: Default::default(),
-        }
-    }
-
-    pub(crate) fn push(
-        &mut self,
-        out: &mut Vec<Diagnostic>,
-        key: &str,
-        label: &str,
-        d: Diagnostic,
-    ) {
-        if self.whole.boilerplate(key, label).is_none() {
-            out.push(d);
-            return;
-        }
-        match self.first.get_mut(&(key.to_string(), label.to_string())) {
-            Some((_, more)) => *more += 1,
-            None => {
-                self.first
-                    .insert((key.to_string(), label.to_string()), (out.len(), 0));
-                out.push(d);
-            }
-        }
-    }
-
-    pub(crate) fn finish(self, out: &mut [Diagnostic]) {
-        for ((key, label), (i, more)) in self.first {
-            let carried = self.whole.boilerplate(&key, &label).unwrap_or(0);
-            let d = &mut out[i];
-            d.message = format!(
-                "{}; `$labels.{label}` is in the `{key}` of {carried} of {} alerts, generated text: reported here once{}",
-                d.message,
-                self.whole.alerts,
-                if more > 0 {
-                    format!(", for {more} more places where it is empty too")
-                } else {
-                    String::new()
-                }
-            );
-        }
-    }
+/// Whether `$labels.<label>` in annotation `key` is generated text, the same
+/// on nearly every alert of the set ([`Conventions::boilerplate`]): a
+/// generator's choice (`(instance {{ $labels.instance }})` appended to every
+/// summary), which its maintainers make knowingly, so the template checks
+/// leave it alone and report the text written for one alert.
+pub(crate) fn is_boilerplate(house: &House, key: &str, label: &str) -> bool {
+    house.whole().boilerplate(key, label).is_some()
 }
 
 /// The rule's name for a diagnostic.
@@ -484,6 +440,7 @@ pub(crate) mod testing {
         let cx = FileContext {
             settings,
             house: house.for_file(&set.files[0]),
+            whole: house.whole(),
         };
         check.check_file(&set.files[0], &cx, &mut out);
         check.check_set(

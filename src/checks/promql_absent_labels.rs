@@ -1,5 +1,6 @@
 use super::{
-    alerts, label_list, parsed_expr, report_rule, value_span, Check, CheckInfo, Context, OncePerSet,
+    alerts, is_boilerplate, label_list, parsed_expr, report_rule, value_span, Check, CheckInfo,
+    Context,
 };
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::promql::analysis::absent_calls;
@@ -47,7 +48,6 @@ impl Check for AbsentLabels {
     }
 
     fn check_set(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        let mut once = OncePerSet::new(ctx.house);
         {
             for (file, group, rule) in alerts(ctx.rules) {
                 let Some((_, parsed)) = parsed_expr(rule) else {
@@ -85,13 +85,14 @@ impl Check for AbsentLabels {
                         if is_label {
                             out.push(d);
                         } else {
-                            once.push(out, &entry.key.value, label, d);
+                            if !is_boilerplate(ctx.house, &entry.key.value, label) {
+                                out.push(d);
+                            }
                         }
                     }
                 }
             }
         }
-        once.finish(out);
     }
 }
 

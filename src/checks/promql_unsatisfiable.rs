@@ -567,10 +567,17 @@ impl Check for Unsatisfiable {
                 for (b, at) in binary_operators(parsed, text) {
                     let Some(why) = never_holds(b) else { continue };
                     let span = at.map_or(expr.text.span, |(s, e)| expr.file_span(s, e));
+                    let help = if why.contains("lookback") || why.contains("timestamp") {
+                        "for data that stopped arriving: `absent_over_time(x[10m])`, or `time() - max_over_time(timestamp(x)[1h:1m]) > 600`"
+                    } else if why.contains("returns no series") {
+                        "to alert when there is nothing left to count, use `absent(...)`"
+                    } else {
+                        "the rule can never return anything: check the operators and thresholds"
+                    };
                     out.push(
                         report_rule(&INFO, file, group, rule, span, why)
                             .label("never true")
-                            .help("an alert on this can never fire: see `firedrill explain promql/unsatisfiable` for what was meant"),
+                            .help(help),
                     );
                 }
             }

@@ -1,4 +1,4 @@
-use super::house::is_identifier;
+use super::house::{is_identifier, is_qualified_identifier};
 use super::{groups, report_rule, Check, CheckInfo, FileContext};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::{RuleFile, RuleKind};
@@ -13,9 +13,10 @@ static INFO: CheckInfo = CheckInfo {
     summary: "An alert name with spaces, or with punctuation where the other alerts' names are identifiers",
     docs: r#"## What it does
 Reports an alert name with whitespace in it (`Service Is Down`), always; and one with other
-punctuation (`Cert-managerAbsent`, `DiskFull(>90%)`) when the house names its alerts as
-identifiers: at least 80% of the alerts of the folder (or the rule set) are letters, digits and
-`_`, starting with a letter. A team that writes kebab-case names throughout keeps its style.
+punctuation (`Cert-managerAbsent`, `PveVm/ctDown`) when the house names its alerts as
+identifiers: at least 80% of the alerts of the folder (of the whole rule set, for a folder of
+fewer than five alerts) are letters, digits and `_`, starting with a letter. A team that writes kebab-case names throughout keeps its style, and so does one that
+qualifies names in parentheses (`MysqlTooManyConnections(>80%)`) on two alerts or more.
 
 ## Why is this bad?
 Prometheus accepts `alertname="Service Is Down"`, but the name ends up in URLs, silences, routing
@@ -46,10 +47,18 @@ impl Check for RuleName {
                 };
                 let n = &name.value;
                 let spaces = n.chars().any(char::is_whitespace);
-                // Punctuation is a departure only from a house of identifiers
-                // (or where too few alerts show a house style).
-                let departs = !is_identifier(n)
-                    && (cx.house.names_are_identifiers() || !cx.house.has_style());
+                // Punctuation is a departure only from a house of identifiers.
+                // A parenthesized qualifier that other alerts of the folder
+                // use too (`...(>80%)`, echoing the threshold) is a form of
+                // that house, not a slip.
+                // A folder too small to show a style is judged by the whole set's.
+                let house = if cx.house.has_style() {
+                    cx.house
+                } else {
+                    cx.whole
+                };
+                let conventional = is_qualified_identifier(n) && house.qualified_names >= 2;
+                let departs = !is_identifier(n) && !conventional && house.names_are_identifiers();
                 if spaces || departs {
                     let suggestion: String = n
                         .split(|c: char| !c.is_ascii_alphanumeric())
@@ -67,12 +76,12 @@ impl Check for RuleName {
                         group,
                         rule,
                         name.span,
-                        if spaces || !cx.house.has_style() {
+                        if spaces {
                             format!("alert name {n:?} is not an identifier")
                         } else {
                             format!(
                                 "alert name {n:?} is not an identifier, as {} are",
-                                cx.house.share(cx.house.identifier_names)
+                                house.share(house.identifier_names)
                             )
                         },
                     )
@@ -124,6 +133,19 @@ mod tests {
                 .contains("not an identifier, as 8 of 10 alerts in ./ are"),
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn parenthesized_qualifiers_several_alerts_share_are_a_house_form() {
+        let mut list = vec!["A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L"];
+        list.extend(["TooManyConnections(>80%)", "BloatHigh(>80%)", "Php-fpmDown"]);
+        let found = run(&RuleName, &names(&list));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.contains("\"Php-fpmDown\""), "{found:?}");
+        // One alone is a departure like any other.
+        let mut list = vec!["A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L"];
+        list.push("TooManyConnections(>80%)");
+        assert_eq!(run(&RuleName, &names(&list)).len(), 1);
     }
 
     #[test]
