@@ -31,7 +31,9 @@ static INFO: CheckInfo = CheckInfo {
     summary: "An alert without an annotation its neighbours all carry (or the policy requires), or with one that does not match its pattern",
     docs: r#"## What it does
 Checks every alerting rule's `annotations` against the house style, read from the other alerts of
-the same folder (a folder of fewer than five alerts shows no style): an annotation that
+the same folder (a folder of fewer than five alerts shows no style), among alerts of the same
+`severity` too (an `info` note alone at its level, or one whose peers lack it, is not held to what
+the paging alerts carry): an annotation that
 at least 80% of them carry (`summary` and `description`, or `message`, or `title`: the house's
 keys, whatever they are) is missing. An annotation written empty (`description: ''`) is a choice,
 and passes.
@@ -87,6 +89,23 @@ struct RawAnnotations {
     patterns: BTreeMap<String, toml::Spanned<String>>,
 }
 
+/// Whether the alerts of the same severity carry `key` too, as the house
+/// does: many teams write a `runbook_url` for what pages and none for an
+/// `info` note that only feeds an inhibition. An alert alone at its severity
+/// has no peers to be judged by.
+fn peers_carry(cx: &FileContext<'_>, severity: Option<&str>, key: &str) -> bool {
+    let Some(severity) = severity else {
+        return true;
+    };
+    let Some((alerts, carried)) = cx.house.by_severity.get(severity) else {
+        return true;
+    };
+    // This alert is among them and does not carry the key.
+    let peers = alerts.saturating_sub(1);
+    let carrying = carried.get(key).copied().unwrap_or(0);
+    peers > 0 && carrying * 5 >= peers * 4
+}
+
 impl Check for AlertAnnotations {
     fn info(&self) -> &'static CheckInfo {
         &INFO
@@ -120,9 +139,17 @@ impl Check for AlertAnnotations {
         for group in groups(file) {
             for rule in group.rules.iter().filter(|r| r.is_alert()) {
                 // Written empty (`description: ''`) is a choice, not an omission.
+                let severity = group
+                    .labels
+                    .iter()
+                    .chain(&rule.labels)
+                    .filter(|e| e.key.value == "severity")
+                    .map(|e| e.value.value.as_str())
+                    .next_back();
                 let missing: Vec<&(String, Option<usize>)> = required
                     .iter()
                     .filter(|(key, _)| !rule.annotations.iter().any(|e| &e.key.value == key))
+                    .filter(|(key, house)| house.is_none() || peers_carry(cx, severity, key))
                     .collect();
                 if !missing.is_empty() {
                     // One finding per alert, naming every missing annotation.
@@ -215,6 +242,29 @@ mod tests {
             found[0].1,
             "alert has no `message`, `summary` annotations, as 5 of 6 alerts in ./ carry them",
         );
+    }
+
+    #[test]
+    fn an_alert_is_held_to_what_its_severity_peers_carry() {
+        // Six paging alerts with a runbook_url; an `info` note without one
+        // beside another `info` note without one: not their convention.
+        let mut text = String::from("groups:\n- name: g\n  rules:\n");
+        for i in 0..6 {
+            text.push_str(&format!("  - alert: P{i}\n    expr: up == 0\n    labels: {{severity: critical}}\n    annotations: {{summary: s, runbook_url: u}}\n"));
+        }
+        let note = "  - alert: N{}\n    expr: up == 0\n    labels: {severity: info}\n    annotations: {summary: s}\n";
+        let two_notes = format!(
+            "{text}{}{}",
+            note.replace("{}", "1"),
+            note.replace("{}", "2")
+        );
+        assert!(run(&AlertAnnotations, &two_notes).is_empty());
+        // Alone at its severity: no peers to judge it by.
+        let one_note = format!("{text}{}", note.replace("{}", "1"));
+        assert!(run(&AlertAnnotations, &one_note).is_empty());
+        // A paging alert without it departs from its peers.
+        let paging = format!("{text}  - alert: P9\n    expr: up == 0\n    labels: {{severity: critical}}\n    annotations: {{summary: s}}\n");
+        assert_eq!(run(&AlertAnnotations, &paging).len(), 1);
     }
 
     #[test]

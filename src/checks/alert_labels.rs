@@ -103,7 +103,7 @@ impl Check for AlertLabels {
             None => cx
                 .house
                 .house_labels()
-                .filter(|(l, _)| *l == "severity" || cx.house.labels[*l].values.len() >= 2)
+                .filter(|(l, _)| *l == "severity" || routes(&cx.house.labels[*l]))
                 .map(|(l, n)| (l.to_string(), Some(n)))
                 .collect(),
         };
@@ -220,8 +220,19 @@ fn names_label(expr: &str, label: &str) -> bool {
     })
 }
 
+/// Whether a label sorts alerts (a team, a service) rather than marking them
+/// all alike or naming what each is about: two or more static values, and
+/// static in most alerts. A label most alerts fill from the expression
+/// (`resource: "{{ $labels.namespace }}/{{ $labels.pod }}"`) has nothing to
+/// say on an alert whose result carries no labels.
+fn routes(usage: &super::house::LabelUse) -> bool {
+    let static_uses: usize = usage.values.values().sum();
+    usage.values.len() >= 2 && static_uses * 2 >= usage.alerts
+}
+
 /// A value of `key` that one alert uses and that is a near-miss (another case,
-/// or an edit or two away) of a value at least three alerts use.
+/// or a slip of one letter per four, two at most) of a value at least three
+/// alerts use.
 fn near_miss<'a>(house: &'a Conventions, key: &str, value: &str) -> Option<(&'a str, usize)> {
     let usage = house.labels.get(key)?;
     // Free text (a label used as a note) has no near-misses, only other words.
@@ -237,7 +248,17 @@ fn near_miss<'a>(house: &'a Conventions, key: &str, value: &str) -> Option<(&'a 
         .filter(|(v, n)| **n >= 3 && v.as_str() != value)
         .map(|(v, _)| v.as_str())
         .collect();
-    let usual = crate::suggest::closest(value, &common)?;
+    // A typo: another letter case, or one or two slips in a long word; not
+    // another word that shares a suffix (`helm-exporter`, `node-exporter`).
+    let slips = |v: &str| crate::suggest::edit_distance(value, v);
+    let usual = common
+        .iter()
+        .copied()
+        .filter(|v| {
+            v.eq_ignore_ascii_case(value)
+                || slips(v) <= 2.min((value.len().min(v.len()) / 4).max(1))
+        })
+        .min_by_key(|v| slips(v))?;
     // `P1` beside `P2`, `tier-1` beside `tier-2`: a scale, not a typo.
     let letters = |s: &str| {
         s.chars()
@@ -335,6 +356,31 @@ mod tests {
             "{:?}",
             run(&AlertLabels, &text)
         );
+    }
+
+    #[test]
+    fn another_word_with_the_same_suffix_is_not_a_typo() {
+        let mut text = String::from("groups:\n- name: g\n  rules:\n");
+        for i in 0..4 {
+            text.push_str(&format!("  - alert: N{i}\n    expr: up == 0\n    labels: {{severity: warning, service: node-exporter}}\n"));
+        }
+        text.push_str("  - alert: H\n    expr: up == 0\n    labels: {severity: warning, service: helm-exporter}\n");
+        assert!(run(&AlertLabels, &text).is_empty());
+        let typo = text.replace("helm-exporter", "node-exportr");
+        assert_eq!(run(&AlertLabels, &typo).len(), 1);
+    }
+
+    #[test]
+    fn a_label_most_alerts_fill_from_the_expression_is_not_required() {
+        let mut text = String::from("groups:\n- name: g\n  rules:\n");
+        for i in 0..5 {
+            text.push_str(&format!("  - alert: R{i}\n    expr: up == 0\n    labels: {{severity: warning, resource: '{{{{ $labels.pod }}}}'}}\n"));
+        }
+        text.push_str("  - alert: S\n    expr: up == 0\n    labels: {severity: warning, resource: apiserver}\n  - alert: T\n    expr: up == 0\n    labels: {severity: warning, resource: etcd}\n");
+        text.push_str(
+            "  - alert: Cluster\n    expr: count(up) > 1\n    labels: {severity: warning}\n",
+        );
+        assert!(run(&AlertLabels, &text).is_empty());
     }
 
     #[test]

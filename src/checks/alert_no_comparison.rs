@@ -74,19 +74,14 @@ impl Check for NoComparison {
             if filters(parsed, &filtered_metric) || presence_of_info(parsed) || constant {
                 continue;
             }
+            let message =
+                "alert expression has no comparison: it fires for every series it returns";
+            let help =
+                "add the condition, e.g. `> 0.9` or `== 0`; a heartbeat is written `vector(1)`";
             out.push(
-                report_rule(
-                    &INFO,
-                    file,
-                    group,
-                    rule,
-                    expr.text.span,
-                    "alert expression has no comparison: it fires for every series it returns",
-                )
-                .label("never filters")
-                .help(
-                    "add the condition, e.g. `> 0.9` or `== 0`; a heartbeat is written `vector(1)`",
-                ),
+                report_rule(&INFO, file, group, rule, expr.text.span, message)
+                    .label("never filters")
+                    .help(help),
             );
         }
     }
@@ -100,6 +95,10 @@ fn presence_of_info(expr: &crate::promql::Expr) -> bool {
     match expr {
         Expr::Paren(p) => presence_of_info(&p.expr),
         Expr::Aggregate(a) => presence_of_info(&a.expr),
+        // Relabelling keeps every series: still the presence of the info series.
+        Expr::Call(c) if matches!(c.func.name, "label_replace" | "label_join") => {
+            c.args.args.first().is_some_and(|a| presence_of_info(a))
+        }
         Expr::VectorSelector(vs) => {
             let info_like = vs.name.as_deref().is_some_and(|n| {
                 n.ends_with("_info") || n.ends_with("_metadata") || n.contains("_info_")
@@ -148,6 +147,7 @@ mod tests {
             "x and on() hour() > 8",
             "kafka_resource_info{ready!=\"True\"}",
             "count by (pool) (ceph_pool_metadata{compression_mode=\"none\"})",
+            "label_replace(cluster_info{pause=\"true\"}, \"cluster\", \"$0\", \"name\", \".+\")",
         ] {
             assert!(places(&NoComparison, &rules(ok)).is_empty(), "{ok}");
         }

@@ -37,6 +37,9 @@ pub struct Conventions {
     pub labels: BTreeMap<String, LabelUse>,
     /// For each annotation key: how many alerts carry it (non-empty).
     pub annotations: BTreeMap<String, usize>,
+    /// For each static `severity`: how many alerts have it, and how many of
+    /// those carry each annotation key.
+    pub by_severity: BTreeMap<String, (usize, BTreeMap<String, usize>)>,
     /// Alert names that are plain identifiers (`[A-Za-z][A-Za-z0-9_]*`).
     pub identifier_names: usize,
     /// How many alerts are named as an identifier with a parenthesized
@@ -110,6 +113,20 @@ impl Conventions {
                     .collect();
                 keys.sort_unstable();
                 keys.dedup();
+                let severity = group
+                    .labels
+                    .iter()
+                    .chain(&rule.labels)
+                    .filter(|e| e.key.value == "severity" && !e.value.value.contains("{{"))
+                    .map(|e| e.value.value.clone())
+                    .next_back();
+                if let Some(severity) = severity {
+                    let (alerts, carried) = self.by_severity.entry(severity).or_default();
+                    *alerts += 1;
+                    for key in &keys {
+                        *carried.entry(key.to_string()).or_default() += 1;
+                    }
+                }
                 for key in keys {
                     *self.annotations.entry(key.to_string()).or_default() += 1;
                 }

@@ -370,6 +370,30 @@ pub(crate) fn report_rule(
         .rule(rule_name(rule))
 }
 
+/// For each rule of the file whose expression parsed: its binary operations,
+/// left to right, each with the place of its operator in the file (the
+/// whole expression where the operator could not be placed).
+pub(crate) fn binary_operations(
+    file: &RuleFile,
+) -> impl Iterator<
+    Item = (
+        &Group,
+        &Rule,
+        Vec<(&promql_parser::parser::BinaryExpr, crate::source::Span)>,
+    ),
+> {
+    groups(file).flat_map(|group| {
+        group.rules.iter().filter_map(move |rule| {
+            let (expr, parsed) = parsed_expr(rule)?;
+            let ops = crate::promql::binary_operators(parsed, &expr.text.value)
+                .into_iter()
+                .map(|(b, at)| (b, at.map_or(expr.text.span, |(s, e)| expr.file_span(s, e))))
+                .collect();
+            Some((group, rule, ops))
+        })
+    })
+}
+
 /// The rule's expression, when it parsed.
 pub(crate) fn parsed_expr(rule: &Rule) -> Option<(&crate::rules::RuleExpr, &crate::promql::Expr)> {
     let expr = rule.expr.as_ref()?;

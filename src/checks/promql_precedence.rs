@@ -1,8 +1,7 @@
 use promql_parser::parser::{BinaryExpr, Expr};
 
-use super::{groups, parsed_expr, report_rule, Check, CheckInfo, FileContext};
+use super::{binary_operations, report_rule, Check, CheckInfo, FileContext};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::promql::binary_operators;
 use crate::rules::RuleFile;
 
 pub struct Precedence;
@@ -79,19 +78,14 @@ impl Check for Precedence {
     }
 
     fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
-        for group in groups(file) {
-            for rule in &group.rules {
-                let Some((expr, parsed)) = parsed_expr(rule) else {
-                    continue;
-                };
-                let text = expr.text.value.as_str();
-                let operators = binary_operators(parsed, text);
+        for (group, rule, operators) in binary_operations(file) {
+            {
                 let span_of = |node: &BinaryExpr| {
                     operators
                         .iter()
                         .find(|(b, _)| std::ptr::eq(*b, node))
-                        .and_then(|(_, at)| *at)
-                        .map_or(expr.text.span, |(s, e)| expr.file_span(s, e))
+                        .map(|(_, span)| *span)
+                        .unwrap_or(operators[0].1)
                 };
                 // A chain is seen from both of its comparisons: report it once,
                 // from the outer one, which comes later in the text.

@@ -1,9 +1,8 @@
 use promql_parser::parser::value::ValueType;
 use promql_parser::parser::{BinaryExpr, Expr};
 
-use super::{groups, parsed_expr, report_rule, Check, CheckInfo, FileContext};
+use super::{binary_operations, report_rule, Check, CheckInfo, FileContext};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::promql::binary_operators;
 use crate::rules::RuleFile;
 
 pub struct Unsatisfiable;
@@ -558,28 +557,21 @@ impl Check for Unsatisfiable {
     }
 
     fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
-        for group in groups(file) {
-            for rule in &group.rules {
-                let Some((expr, parsed)) = parsed_expr(rule) else {
-                    continue;
+        for (group, rule, operations) in binary_operations(file) {
+            for (b, span) in operations {
+                let Some(why) = never_holds(b) else { continue };
+                let help = if why.contains("lookback") || why.contains("timestamp") {
+                    "for data that stopped arriving: `absent_over_time(x[10m])`, or `time() - max_over_time(timestamp(x)[1h:1m]) > 600`"
+                } else if why.contains("returns no series") {
+                    "to alert when there is nothing left to count, use `absent(...)`"
+                } else {
+                    "the rule can never return anything: check the operators and thresholds"
                 };
-                let text = expr.text.value.as_str();
-                for (b, at) in binary_operators(parsed, text) {
-                    let Some(why) = never_holds(b) else { continue };
-                    let span = at.map_or(expr.text.span, |(s, e)| expr.file_span(s, e));
-                    let help = if why.contains("lookback") || why.contains("timestamp") {
-                        "for data that stopped arriving: `absent_over_time(x[10m])`, or `time() - max_over_time(timestamp(x)[1h:1m]) > 600`"
-                    } else if why.contains("returns no series") {
-                        "to alert when there is nothing left to count, use `absent(...)`"
-                    } else {
-                        "the rule can never return anything: check the operators and thresholds"
-                    };
-                    out.push(
-                        report_rule(&INFO, file, group, rule, span, why)
-                            .label("never true")
-                            .help(help),
-                    );
-                }
+                out.push(
+                    report_rule(&INFO, file, group, rule, span, why)
+                        .label("never true")
+                        .help(help),
+                );
             }
         }
     }

@@ -3,10 +3,9 @@ use std::collections::BTreeSet;
 use promql_parser::parser::value::ValueType;
 use promql_parser::parser::{BinaryExpr, LabelModifier};
 
-use super::{groups, label_list, parsed_expr, report_rule, Check, CheckInfo, FileContext};
+use super::{binary_operations, label_list, report_rule, Check, CheckInfo, FileContext};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::promql::analysis::{result_labels, Labels};
-use crate::promql::binary_operators;
 use crate::rules::RuleFile;
 
 pub struct VectorMatching;
@@ -112,21 +111,14 @@ impl Check for VectorMatching {
     }
 
     fn check_file(&self, file: &RuleFile, _cx: &FileContext<'_>, out: &mut Vec<Diagnostic>) {
-        for group in groups(file) {
-            for rule in &group.rules {
-                let Some((expr, parsed)) = parsed_expr(rule) else {
-                    continue;
-                };
-                let text = expr.text.value.as_str();
-                for (b, at) in binary_operators(parsed, text) {
-                    let Some(why) = mismatch(b) else { continue };
-                    let span = at.map_or(expr.text.span, |(s, e)| expr.file_span(s, e));
-                    out.push(
-                        report_rule(&INFO, file, group, rule, span, why)
-                            .label("no series pair up")
-                            .help("aggregate both sides by the same labels, or say what to match with `on(...)` (and `group_left` where one side has many)"),
-                    );
-                }
+        for (group, rule, operations) in binary_operations(file) {
+            for (b, span) in operations {
+                let Some(why) = mismatch(b) else { continue };
+                out.push(
+                    report_rule(&INFO, file, group, rule, span, why)
+                        .label("no series pair up")
+                        .help("aggregate both sides by the same labels, or say what to match with `on(...)` (and `group_left` where one side has many)"),
+                );
             }
         }
     }
