@@ -1,0 +1,130 @@
+//! The "can never fire" checks, asked of Prometheus itself: each rule below
+//! that `promql/unsatisfiable`, `promql/vector-matching` or
+//! `promql/precedence` reports is given, in a `promtool test rules` file,
+//! exactly the data it was written to catch, and promtool (Debian package
+//! `prometheus`) must see it stay silent while its fixed form, on the same
+//! data, fires. firedrill must report the first kind and not the second.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+const RULES: &str = r#"groups:
+- name: never
+  rules:
+  - alert: CountZero
+    expr: count(up{job="api"} == 1) == 0
+  - alert: CountZeroFixed
+    expr: absent(up{job="api"} == 1)
+  - alert: StaleAge
+    expr: time() - timestamp(heartbeat) > 600
+  - alert: StaleAgeFixed
+    expr: absent_over_time(heartbeat[10m])
+  - alert: ByMismatch
+    expr: sum by (job) (errors) / sum by (instance) (requests) > 0.1
+  - alert: ByMismatchFixed
+    expr: sum by (job) (errors) / sum by (job) (requests) > 0.1
+  - alert: OnDropped
+    expr: count(errors > 0) * on (instance) group_left (node) node_info > 0
+  - alert: OnDroppedFixed
+    expr: count(errors > 0) * on () group_left (node) node_info > 0
+  - alert: Precedence
+    expr: errors / requests > 0 * 100 > 1
+  - alert: PrecedenceFixed
+    expr: (errors / requests > 0) * 100 > 1
+  - alert: Chain
+    expr: errors == 0 > 0
+  - alert: ChainFixed
+    expr: errors >= 0 > 0
+"#;
+
+/// Every target of `api` down, a heartbeat that stopped at 5m, an error
+/// ratio of 0.5 on one instance of one job.
+const TESTS: &str = r#"rule_files: [rules.yaml]
+evaluation_interval: 1m
+tests:
+- interval: 1m
+  input_series:
+  - series: 'up{job="api", instance="a"}'
+    values: '0x30'
+  - series: 'heartbeat{job="cron"}'
+    values: '1x5 _x25'
+  - series: 'errors{job="api", instance="a"}'
+    values: '5x30'
+  - series: 'requests{job="api", instance="a"}'
+    values: '10x30'
+  - series: 'node_info{instance="a", node="n1"}'
+    values: '1x30'
+  alert_rule_test:
+  - {eval_time: 20m, alertname: CountZero, exp_alerts: []}
+  - eval_time: 20m
+    alertname: CountZeroFixed
+    exp_alerts: [{exp_labels: {}}]
+  - {eval_time: 20m, alertname: StaleAge, exp_alerts: []}
+  - {eval_time: 8m, alertname: StaleAge, exp_alerts: []}
+  - eval_time: 20m
+    alertname: StaleAgeFixed
+    exp_alerts: [{exp_labels: {}}]
+  - {eval_time: 20m, alertname: ByMismatch, exp_alerts: []}
+  - eval_time: 20m
+    alertname: ByMismatchFixed
+    exp_alerts: [{exp_labels: {job: api}}]
+  - {eval_time: 20m, alertname: OnDropped, exp_alerts: []}
+  - eval_time: 20m
+    alertname: OnDroppedFixed
+    exp_alerts: [{exp_labels: {node: n1}}]
+  - {eval_time: 20m, alertname: Precedence, exp_alerts: []}
+  - eval_time: 20m
+    alertname: PrecedenceFixed
+    exp_alerts: [{exp_labels: {job: api, instance: a}}]
+  - {eval_time: 20m, alertname: Chain, exp_alerts: []}
+  - eval_time: 20m
+    alertname: ChainFixed
+    exp_alerts: [{exp_labels: {job: api, instance: a}}]
+"#;
+
+#[test]
+fn what_never_fires_in_prometheus_is_reported_and_its_fix_is_not() {
+    common::tools::require("promtool", "prometheus");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), RULES).unwrap();
+    std::fs::write(dir.path().join("tests.yaml"), TESTS).unwrap();
+    let out = Command::new("promtool")
+        .args(["test", "rules", "tests.yaml"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "promtool disagrees about what fires:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let path = dir.path().join("rules.yaml");
+    let (_, json) = lint_json(&[
+        "--select=promql/unsatisfiable,promql/vector-matching,promql/precedence",
+        path.to_str().unwrap(),
+    ]);
+    let mut reported: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["alertname"].as_str().unwrap())
+        .collect();
+    reported.sort_unstable();
+    assert_eq!(
+        reported,
+        [
+            "ByMismatch",
+            "Chain",
+            "CountZero",
+            "OnDropped",
+            "Precedence",
+            "StaleAge"
+        ],
+        "{json}"
+    );
+}
