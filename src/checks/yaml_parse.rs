@@ -16,6 +16,13 @@ Reports YAML that cannot be parsed: bad indentation, tabs used for indentation, 
 brackets, bytes that are not UTF-8. Also refuses YAML built to exhaust memory: aliases that expand
 to more than 200,000 nodes (a "billion laughs" bomb) or collections nested deeper than 256 levels.
 
+The YAML is read as go-yaml v3 reads it, since that is what Prometheus loads rule files with; where
+the YAML spec and go-yaml disagree, go-yaml wins. A quoted scalar whose continuation lines are
+indented no deeper than its key (or start at column 0) is refused by the spec and accepted by
+go-yaml, so it is accepted here, with the value go-yaml reads; a document marker (`---`, `...`)
+at column 0 inside it is refused by both. `tests/go_yaml.rs` holds each such case to promtool's
+verdict.
+
 ## Why is this bad?
 Prometheus refuses to load the whole file, so none of its rules are evaluated, and the rule reload
 fails until someone fixes it.

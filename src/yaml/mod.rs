@@ -7,6 +7,10 @@
 
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
+mod lenient;
+
+use lenient::{Relaxed, MAX_RELAXED, QUOTED_INDENTATION};
+
 use crate::source::{CharToByte, Span};
 
 /// How deep collections may nest. Rule files need about 8 levels.
@@ -244,7 +248,7 @@ pub fn parse_yaml_int(t: &str) -> Option<i64> {
 /// Parses every document of `text`. Never panics; a malformed stream keeps
 /// the documents before the error and reports the error.
 pub fn parse_stream(text: &str) -> Stream {
-    Builder::new(text, None).run()
+    parse_as_go_yaml(text, None)
 }
 
 /// Like [`parse_stream`], and calls `on_value` with every scalar that is the
@@ -252,7 +256,32 @@ pub fn parse_stream(text: &str) -> Stream {
 /// caller start work on those values (parsing PromQL) while the rest of the
 /// stream is still being scanned.
 pub fn parse_stream_watching(text: &str, key: &str, on_value: &mut dyn FnMut(&Node)) -> Stream {
-    Builder::new(text, Some((key, on_value))).run()
+    parse_as_go_yaml(text, Some((key, on_value)))
+}
+
+/// Parses as go-yaml reads it: where go-yaml is more lenient than the spec
+/// (see [`lenient`]), the text is parsed relaxed and positions mapped back.
+/// Only a file that needs it pays for more than one parse.
+fn parse_as_go_yaml(text: &str, mut watch: Watch<'_>) -> Stream {
+    let mut stream = Builder::new(text, reborrow(&mut watch), None).run();
+    let mut relaxed = Relaxed::new(text);
+    for _ in 0..MAX_RELAXED {
+        let Some(error) = stream.error.as_ref() else {
+            break;
+        };
+        if error.message != QUOTED_INDENTATION || !relaxed.relax_at(text, error.span.start) {
+            break;
+        }
+        stream = Builder::new(&relaxed.text, reborrow(&mut watch), Some(&relaxed)).run();
+    }
+    stream
+}
+
+fn reborrow<'w>(watch: &'w mut Watch<'_>) -> Watch<'w> {
+    match watch {
+        Some((key, f)) => Some((*key, &mut **f)),
+        None => None,
+    }
 }
 
 enum Open {
@@ -276,6 +305,9 @@ type Watch<'a> = Option<(&'a str, &'a mut dyn FnMut(&Node))>;
 struct Builder<'a> {
     watch: Watch<'a>,
     text: &'a str,
+    /// Set when `text` is the original with continuation lines re-indented:
+    /// spans are mapped back to the original.
+    relaxed: Option<&'a Relaxed>,
     chars: CharToByte<'a>,
     stack: Vec<Open>,
     anchors: Vec<Option<Node>>,
@@ -285,10 +317,11 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn new(text: &'a str, watch: Watch<'a>) -> Self {
+    fn new(text: &'a str, watch: Watch<'a>, relaxed: Option<&'a Relaxed>) -> Self {
         Builder {
             watch,
             text,
+            relaxed,
             chars: CharToByte::new(text),
             stack: Vec::new(),
             anchors: Vec::new(),
@@ -299,10 +332,13 @@ impl<'a> Builder<'a> {
     }
 
     fn span(&self, s: saphyr_parser::Span) -> Span {
-        Span::new(
-            self.chars.byte(s.start.index()),
-            self.chars.byte(s.end.index()),
-        )
+        Span::new(self.byte(s.start.index()), self.byte(s.end.index()))
+    }
+
+    /// The byte offset in the file of the character at `index` of the text parsed.
+    fn byte(&self, index: usize) -> usize {
+        let at = self.chars.byte(index);
+        self.relaxed.map_or(at, |r| r.original(at))
     }
 
     fn run(mut self) -> Stream {
@@ -312,7 +348,7 @@ impl<'a> Builder<'a> {
                 None => break,
                 Some(Ok(e)) => e,
                 Some(Err(e)) => {
-                    let at = self.chars.byte(e.marker().index());
+                    let at = self.byte(e.marker().index());
                     self.out.error = Some(YamlError {
                         message: e.info().to_string(),
                         span: Span::empty(at),
