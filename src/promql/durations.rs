@@ -186,8 +186,10 @@ fn fold_part(text: &str, part: &[Token], positive: bool) -> Option<(usize, usize
     if positive && seconds <= 0.0 {
         return None;
     }
-    let ms = (seconds * 1000.0).round();
-    if (ms / 1000.0 - seconds).abs() > 1e-9 || ms.abs() > 1e15 {
+    // Milliseconds, truncated toward zero, as Prometheus converts
+    // (`time.Duration(duration*1000) * time.Millisecond`, promql/durations.go).
+    let ms = (seconds * 1000.0).trunc();
+    if ms.abs() > 1e15 {
         return None;
     }
     let literal = duration_literal(ms as i64);
@@ -379,6 +381,11 @@ mod tests {
         ] {
             assert_eq!(folded(text), text, "{text}");
         }
+    }
+
+    #[test]
+    fn a_fraction_of_a_millisecond_is_truncated_as_prometheus_does() {
+        assert_eq!(fold("x[1h/7]").unwrap().text, "x[8m34s285ms]");
     }
 
     #[test]
