@@ -10,6 +10,9 @@ use super::PromqlError;
 
 pub(super) fn locate(text: &str, message: &str) -> PromqlError {
     let tokens = tokenize(text);
+    if let Some(error) = aggregation_of_range(text, &tokens, message) {
+        return error;
+    }
     let (start, end, help) = find(text, &tokens, message).unwrap_or((0, text.len(), None));
     let message = if message == "invalid promql query" {
         describe_generic(text, &tokens, start)
@@ -26,6 +29,123 @@ pub(super) fn locate(text: &str, message: &str) -> PromqlError {
 }
 
 type Place = (usize, usize, Option<String>);
+
+/// Prometheus's names for the value types promql-parser calls `vector`,
+/// `matrix` (`promql/parser/value.go`: "instant vector", "range vector").
+fn prometheus_type(word: &str) -> &str {
+    match word {
+        "vector" => "instant vector",
+        "matrix" => "range vector",
+        other => other,
+    }
+}
+
+const AGGREGATIONS: &[&str] = &[
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "count",
+    "group",
+    "stddev",
+    "stdvar",
+    "topk",
+    "bottomk",
+    "quantile",
+    "count_values",
+    "limitk",
+    "limit_ratio",
+];
+
+/// "expected type vector in aggregation expression, got matrix": said in
+/// Prometheus's words, at the range selector an aggregation was given
+/// (promtool points there too), e.g. `sum(x[5m])`.
+fn aggregation_of_range(text: &str, tokens: &[Token], message: &str) -> Option<PromqlError> {
+    let rest = message.strip_prefix("expected type ")?;
+    let (expected, rest) = rest.split_once(" in aggregation expression, got ")?;
+    let got = rest.trim();
+    let tokens: Vec<&Token> = tokens
+        .iter()
+        .filter(|t| t.kind != TokenKind::Comment)
+        .collect();
+    let message = format!(
+        "expected type {} in aggregation expression, got {}",
+        prometheus_type(expected),
+        prometheus_type(got)
+    );
+    // The first range selector that is an aggregation's own argument: the
+    // `[` closes a selector whose `(` belongs to an aggregation (directly,
+    // or after its `by (...)`/`without (...)`).
+    let place = (got == "matrix")
+        .then(|| {
+            tokens.iter().enumerate().find_map(|(i, t)| {
+                (t.kind == TokenKind::LeftBracket).then_some(())?;
+                let first = selector_start(text, &tokens, i)?;
+                let open = tokens.get(first.checked_sub(1)?)?;
+                (open.kind == TokenKind::LeftParen).then_some(())?;
+                let head = owner_of(text, &tokens, first - 1)?;
+                AGGREGATIONS
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(head))
+                    .then_some(())?;
+                let close = tokens[i..]
+                    .iter()
+                    .find(|t| t.kind == TokenKind::RightBracket)?;
+                Some((tokens[first].start, close.end))
+            })
+        })
+        .flatten();
+    let (start, end) = place.unwrap_or((0, text.len()));
+    Some(PromqlError {
+        message,
+        start,
+        end,
+        help: Some("aggregate an instant vector: wrap the range in a function, e.g. `sum(rate(x[5m]))` or `sum(avg_over_time(x[5m]))`".into()),
+    })
+}
+
+/// The index of the first token of the selector that `[` at `bracket` follows
+/// (`name`, `name{...}` or `{...}`).
+fn selector_start(text: &str, tokens: &[&Token], bracket: usize) -> Option<usize> {
+    let mut i = bracket.checked_sub(1)?;
+    if tokens[i].kind == TokenKind::RightBrace {
+        while tokens[i].kind != TokenKind::LeftBrace {
+            i = i.checked_sub(1)?;
+        }
+        if i > 0
+            && tokens[i - 1].kind == TokenKind::Identifier
+            && !is_keyword(tokens[i - 1].text(text))
+        {
+            i -= 1;
+        }
+        return Some(i);
+    }
+    (tokens[i].kind == TokenKind::Identifier).then_some(i)
+}
+
+/// The word a `(` at `open` belongs to: the identifier right before it, or,
+/// for `sum by (job) (`, the aggregation before the grouping clause.
+fn owner_of<'t>(text: &'t str, tokens: &[&Token], open: usize) -> Option<&'t str> {
+    let before = tokens.get(open.checked_sub(1)?)?;
+    if before.kind == TokenKind::Identifier {
+        return Some(before.text(text));
+    }
+    if before.kind == TokenKind::RightParen {
+        // `by (a, b)` then the aggregation's own `(`.
+        let mut i = open - 1;
+        while tokens[i].kind != TokenKind::LeftParen {
+            i = i.checked_sub(1)?;
+        }
+        let clause = tokens.get(i.checked_sub(1)?)?;
+        if ["by", "without"]
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case(clause.text(text)))
+        {
+            return Some(tokens.get(i.checked_sub(2)?)?.text(text));
+        }
+    }
+    None
+}
 
 fn find(text: &str, tokens: &[Token], message: &str) -> Option<Place> {
     if message.starts_with("unterminated quoted string") {

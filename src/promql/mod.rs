@@ -354,6 +354,17 @@ mod tests {
     }
 
     #[test]
+    fn an_aggregated_range_is_named_in_prometheus_words_at_the_range() {
+        let (message, at) = error_at("sum(rate(x[5m])) by (job) / sum(y{a=\"b\"}[5m]) by (job)");
+        assert_eq!(
+            message,
+            "expected type instant vector in aggregation expression, got range vector"
+        );
+        assert_eq!(at, "y{a=\"b\"}[5m]");
+        assert_eq!(error_at("sum by (job) (z[1m])").1, "z[1m]");
+    }
+
+    #[test]
     fn experimental_functions_need_the_feature() {
         let (message, at) = error_at("sort_by_label(up, \"instance\")");
         assert!(message.contains("experimental"));
