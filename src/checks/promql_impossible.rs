@@ -1,5 +1,6 @@
 use super::{groups, parsed_expr, report_rule, Check, CheckInfo, FileContext};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::promql::analysis::swapped_comparison;
 use crate::promql::{tokenize, Expr, TokenKind};
 use crate::rules::RuleFile;
 
@@ -68,17 +69,6 @@ fn passes(value: f64, op: &str, threshold: f64) -> bool {
     }
 }
 
-/// The same comparison with its operands swapped: `1 < x` is `x > 1`.
-fn flipped(op: &str) -> &str {
-    match op {
-        ">" => "<",
-        "<" => ">",
-        ">=" => "<=",
-        "<=" => ">=",
-        other => other,
-    }
-}
-
 impl Check for Impossible {
     fn info(&self) -> &'static CheckInfo {
         &INFO
@@ -104,7 +94,7 @@ impl Check for Impossible {
                 let op = b.op.to_string();
                 let (side, op, threshold) = match (b.lhs.as_ref(), b.rhs.as_ref()) {
                     (side, Expr::NumberLiteral(n)) => (side, op.as_str(), n.val),
-                    (Expr::NumberLiteral(n), side) => (side, flipped(&op), n.val),
+                    (Expr::NumberLiteral(n), side) => (side, swapped_comparison(&op), n.val),
                     _ => continue,
                 };
                 let mut found = Vec::new();

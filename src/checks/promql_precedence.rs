@@ -1,3 +1,4 @@
+use crate::promql::analysis::constant_value;
 use promql_parser::parser::{BinaryExpr, Expr};
 
 use super::{binary_operations, report_rule, Check, CheckInfo, FileContext};
@@ -36,33 +37,11 @@ expr: (sum(rate(errors_total[5m])) / sum(rate(requests_total[5m])) > 0) * 100 > 
 ```"#,
 };
 
-/// The value of an expression made of numbers alone.
-fn constant(expr: &Expr) -> Option<f64> {
-    match expr {
-        Expr::NumberLiteral(n) => Some(n.val),
-        Expr::Paren(p) => constant(&p.expr),
-        Expr::Unary(u) => constant(&u.expr).map(|v| -v),
-        Expr::Binary(b) if !b.op.is_comparison_operator() => {
-            let (l, r) = (constant(&b.lhs)?, constant(&b.rhs)?);
-            match b.op.to_string().as_str() {
-                "+" => Some(l + r),
-                "-" => Some(l - r),
-                "*" => Some(l * r),
-                "/" => Some(l / r),
-                "%" => Some(l % r),
-                "^" => Some(l.powf(r)),
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-}
-
 /// Arithmetic on numbers written right of a comparison, without parentheses.
 fn arithmetic_threshold(comparison: &BinaryExpr) -> Option<&BinaryExpr> {
     match comparison.rhs.as_ref() {
         Expr::Binary(a) if !a.op.is_comparison_operator() && a.op.to_string() != "atan2" => {
-            constant(&comparison.rhs).map(|_| a)
+            constant_value(&comparison.rhs).map(|_| a)
         }
         _ => None,
     }
@@ -112,11 +91,11 @@ impl Check for Precedence {
                     }
                     let op = comparison.op.to_string();
                     let arith_op = arithmetic.op.to_string();
-                    let value = constant(&comparison.rhs).unwrap_or(f64::NAN);
+                    let value = constant_value(&comparison.rhs).unwrap_or(f64::NAN);
                     let by_zero = arith_op == "*"
                         && [&arithmetic.lhs, &arithmetic.rhs]
                             .iter()
-                            .any(|side| constant(side) == Some(0.0));
+                            .any(|side| constant_value(side) == Some(0.0));
                     // `x < 3 * 24 * 3600 > 0` is a threshold in seconds, as meant;
                     // only a product with zero, which no one writes on purpose,
                     // says the arithmetic was meant for the value.

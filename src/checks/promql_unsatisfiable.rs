@@ -1,3 +1,4 @@
+use crate::promql::analysis::{constant_value, swapped_comparison};
 use promql_parser::parser::value::ValueType;
 use promql_parser::parser::{BinaryExpr, Expr};
 
@@ -275,24 +276,6 @@ fn unwrap_parens(mut expr: &Expr) -> &Expr {
     expr
 }
 
-fn constant(expr: &Expr) -> Option<f64> {
-    match unwrap_parens(expr) {
-        Expr::NumberLiteral(n) => Some(n.val),
-        Expr::Unary(u) => constant(&u.expr).map(|v| -v),
-        Expr::Binary(b) if !b.op.is_comparison_operator() => {
-            let (l, r) = (constant(&b.lhs)?, constant(&b.rhs)?);
-            match b.op.to_string().as_str() {
-                "+" => Some(l + r),
-                "-" => Some(l - r),
-                "*" => Some(l * r),
-                "/" if r != 0.0 => Some(l / r),
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-}
-
 /// `expr - time()`, when it is known: `time()` is 0, the timestamp of a
 /// plain selector's sample is at most the lookback before it.
 fn from_now(expr: &Expr) -> Option<Range> {
@@ -308,10 +291,10 @@ fn from_now(expr: &Expr) -> Option<Range> {
         }
         Expr::Binary(b) if matches!(b.op.to_string().as_str(), "+" | "-") => {
             let minus = b.op.to_string() == "-";
-            if let (Some(at), Some(c)) = (from_now(&b.lhs), constant(&b.rhs)) {
+            if let (Some(at), Some(c)) = (from_now(&b.lhs), constant_value(&b.rhs)) {
                 return Some(at.add(Range::point(if minus { -c } else { c })));
             }
-            if let (false, Some(c), Some(at)) = (minus, constant(&b.lhs), from_now(&b.rhs)) {
+            if let (false, Some(c), Some(at)) = (minus, constant_value(&b.lhs), from_now(&b.rhs)) {
                 return Some(at.add(Range::point(c)));
             }
             None
@@ -343,7 +326,7 @@ const WITHIN: &[&str] = &[
 
 /// The values `expr` can take, where PromQL fixes them.
 fn value_range(expr: &Expr) -> Option<Known> {
-    if let Some(c) = constant(expr) {
+    if let Some(c) = constant_value(expr) {
         return known(Range::point(c), format!("it is {}", format_number(c)));
     }
     match unwrap_parens(expr) {
@@ -376,21 +359,21 @@ fn value_range(expr: &Expr) -> Option<Known> {
             }
             match name {
                 "clamp_min" => {
-                    let floor = constant(arg(1)?)?;
+                    let floor = constant_value(arg(1)?)?;
                     known(
                         Range::at_least(floor),
                         format!("`clamp_min()` makes it at least {}", format_number(floor)),
                     )
                 }
                 "clamp_max" => {
-                    let ceiling = constant(arg(1)?)?;
+                    let ceiling = constant_value(arg(1)?)?;
                     known(
                         Range::at_most(ceiling),
                         format!("`clamp_max()` makes it at most {}", format_number(ceiling)),
                     )
                 }
                 "clamp" => {
-                    let (lo, hi) = (constant(arg(1)?)?, constant(arg(2)?)?);
+                    let (lo, hi) = (constant_value(arg(1)?)?, constant_value(arg(2)?)?);
                     (lo <= hi).then_some(())?;
                     known(
                         Range::between(lo, hi),
@@ -438,10 +421,10 @@ fn binary_range(b: &BinaryExpr) -> Option<Known> {
         }
         // A filter keeps the vector side's value, where it passes.
         let (side, op, other) = match (b.lhs.value_type(), b.rhs.value_type()) {
-            (ValueType::Scalar, ValueType::Vector) => (&b.rhs, flipped(&op), &b.lhs),
+            (ValueType::Scalar, ValueType::Vector) => (&b.rhs, swapped_comparison(&op), &b.lhs),
             _ => (&b.lhs, op.as_str(), &b.rhs),
         };
-        let c = constant(other)?;
+        let c = constant_value(other)?;
         let passing = Range::passing(op, c);
         return match value_range(side) {
             Some(inner) => known(
@@ -474,7 +457,7 @@ fn binary_range(b: &BinaryExpr) -> Option<Known> {
             let r_range = if op == "-" { r.range.negate() } else { r.range };
             known(
                 l.range.add(r_range),
-                if constant(&b.lhs).is_some() {
+                if constant_value(&b.lhs).is_some() {
                     r.why
                 } else {
                     l.why
@@ -482,7 +465,7 @@ fn binary_range(b: &BinaryExpr) -> Option<Known> {
             )
         }
         "*" | "/" => {
-            let (side, c) = match (constant(&b.lhs), constant(&b.rhs)) {
+            let (side, c) = match (constant_value(&b.lhs), constant_value(&b.rhs)) {
                 (_, Some(c)) => (&b.lhs, c),
                 (Some(c), None) if op == "*" => (&b.rhs, c),
                 _ => return None,
@@ -505,17 +488,6 @@ fn leaves(range: Range) -> String {
         _ if range.is_empty() => "nothing".to_string(),
         Some(v) => format!("only {}", format_number(v)),
         None => format!("only values {}", range.describe()),
-    }
-}
-
-/// The same comparison with its operands swapped: `1 < x` is `x > 1`.
-fn flipped(op: &str) -> &str {
-    match op {
-        ">" => "<",
-        "<" => ">",
-        ">=" => "<=",
-        "<=" => ">=",
-        other => other,
     }
 }
 
@@ -543,8 +515,9 @@ fn never_holds(b: &BinaryExpr) -> Option<String> {
         return None;
     }
     // Said from the side that is not a constant: `0 == count(x)` as `== 0`.
-    let (side, op, bound) = if constant(&b.lhs).is_some() && constant(&b.rhs).is_none() {
-        (r, flipped(&op), &b.lhs)
+    let (side, op, bound) = if constant_value(&b.lhs).is_some() && constant_value(&b.rhs).is_none()
+    {
+        (r, swapped_comparison(&op), &b.lhs)
     } else {
         (l, op.as_str(), &b.rhs)
     };

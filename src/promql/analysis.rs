@@ -277,6 +277,40 @@ pub fn filters(expr: &Expr, filtered_metric: &dyn Fn(&str) -> bool) -> bool {
     }
 }
 
+/// The value of an expression made of numbers alone (`3 * 24 * 3600`,
+/// `-(1 + 1)`), when it is one; division or modulo by zero is not.
+pub fn constant_value(expr: &Expr) -> Option<f64> {
+    match expr {
+        Expr::NumberLiteral(n) => Some(n.val),
+        Expr::Paren(p) => constant_value(&p.expr),
+        Expr::Unary(u) => constant_value(&u.expr).map(|v| -v),
+        Expr::Binary(b) if !b.op.is_comparison_operator() => {
+            let (l, r) = (constant_value(&b.lhs)?, constant_value(&b.rhs)?);
+            match b.op.to_string().as_str() {
+                "+" => Some(l + r),
+                "-" => Some(l - r),
+                "*" => Some(l * r),
+                "/" if r != 0.0 => Some(l / r),
+                "%" if r != 0.0 => Some(l % r),
+                "^" => Some(l.powf(r)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The same comparison with its operands swapped: `1 < x` is `x > 1`.
+pub fn swapped_comparison(op: &str) -> &str {
+    match op {
+        ">" => "<",
+        "<" => ">",
+        ">=" => "<=",
+        "<=" => ">=",
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
