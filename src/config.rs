@@ -18,6 +18,7 @@ use toml::Spanned;
 
 use crate::checks::{self, Settings};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::promql::{self, ParseOptions, PrometheusVersion};
 use crate::rules::duration::Duration;
 use crate::source::{SourceFile, Span};
 
@@ -35,11 +36,55 @@ pub struct Config {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PrometheusConfig {
     /// The server `simulate` and `record` query when neither `--prometheus`
     /// nor `PROMETHEUS_URL` names one.
     pub url: Option<String>,
+    /// Whose parser judges the rules, and its `--enable-feature` flags;
+    /// validated from `version` and `enable-feature`.
+    #[serde(skip)]
+    pub promql: ParseOptions,
+    #[serde(default)]
+    version: Option<Spanned<String>>,
+    #[serde(default)]
+    enable_feature: Vec<Spanned<String>>,
+}
+
+/// `[prometheus] version` and `enable-feature`, as promtool would take them.
+fn promql_options(prometheus: &PrometheusConfig) -> Result<ParseOptions, Invalid> {
+    let mut options = ParseOptions::default();
+    if let Some(v) = &prometheus.version {
+        options.version = prometheus_version(v.get_ref()).map_err(|m| (span_of(v), m))?;
+    }
+    for feature in &prometheus.enable_feature {
+        options
+            .enable([feature.get_ref().as_str()])
+            .map_err(|name| (span_of(feature), unknown_feature(&name)))?;
+    }
+    Ok(options)
+}
+
+/// `2`, `2.53`, `3`, `3.15`: the major version is what decides.
+pub fn prometheus_version(text: &str) -> Result<PrometheusVersion, String> {
+    match text.trim_start_matches('v').split('.').next() {
+        Some("2") => Ok(PrometheusVersion::V2),
+        Some("3") => Ok(PrometheusVersion::V3),
+        _ => Err(format!(
+            "unknown Prometheus version {text:?}: firedrill gives the verdict of 2 (2.x) or 3 (3.15)"
+        )),
+    }
+}
+
+/// The message for a feature name promtool does not take.
+pub fn unknown_feature(name: &str) -> String {
+    let hint = checks::closest(name, promql::FEATURES)
+        .map(|s| format!(" (did you mean {s:?}?)"))
+        .unwrap_or_default();
+    format!(
+        "unknown feature {name:?}{hint}; known: {}",
+        promql::FEATURES.join(", ")
+    )
 }
 
 /// `[lint]` and `[checks."<id>"]`, validated: ids exist, durations and
@@ -168,9 +213,11 @@ pub fn parse(name: &str, text: String) -> Result<Config, ConfigError> {
     };
     let mut lint = lint_config(file.lint).map_err(|(span, m)| invalid(span, m))?;
     check_options(&source.text, &mut lint.settings).map_err(|(span, m)| invalid(span, m))?;
+    let mut prometheus = file.prometheus;
+    prometheus.promql = promql_options(&prometheus).map_err(|(span, m)| invalid(span, m))?;
     Ok(Config {
         path: None,
-        prometheus: file.prometheus,
+        prometheus,
         lint,
     })
 }
@@ -298,6 +345,34 @@ mod tests {
         let empty = parse("c.toml", String::new()).unwrap();
         assert_eq!(empty.prometheus, PrometheusConfig::default());
         assert!(empty.lint.enable.is_empty() && empty.lint.severity.is_empty());
+    }
+
+    #[test]
+    fn reads_the_prometheus_version_and_features() {
+        let text = "[prometheus]\nversion = \"2.53\"\nenable-feature = [\"promql-experimental-functions\", \"promql-duration-expr\"]\n";
+        let config = parse("c.toml", text.into()).unwrap();
+        assert_eq!(config.prometheus.promql.version, PrometheusVersion::V2);
+        assert!(config.prometheus.promql.experimental_functions);
+        assert!(!config.prometheus.promql.extended_range_selectors);
+
+        let text = "[prometheus]\nenable-feature = [\"promql-extended-range-selector\"]\n";
+        let Err(ConfigError::Invalid(d)) = parse("c.toml", text.into()) else {
+            panic!("an unknown feature must be refused")
+        };
+        let at = d.source.line_col(d.span.start);
+        assert_eq!((at.line, at.column), (2, 19), "{}", d.message);
+        assert!(
+            d.message
+                .contains("did you mean \"promql-extended-range-selectors\"?"),
+            "{}",
+            d.message
+        );
+        let Err(ConfigError::Invalid(d)) =
+            parse("c.toml", "[prometheus]\nversion = \"4\"\n".into())
+        else {
+            panic!("an unknown version must be refused")
+        };
+        assert_eq!(d.source.line_col(d.span.start).line, 2);
     }
 
     #[test]

@@ -129,13 +129,19 @@ pub fn promql(bytes: &[u8]) {
         assert!(tok.start <= tok.end && tok.end <= text.len());
         let _ = tok.text(text);
     }
-    for experimental in [false, true] {
-        match promql::parse(
-            text,
-            ParseOptions {
-                experimental_functions: experimental,
-            },
-        ) {
+    let everything = ParseOptions {
+        experimental_functions: true,
+        extended_range_selectors: true,
+        binop_fill_modifiers: true,
+        ..ParseOptions::default()
+    };
+    let prometheus_2 = ParseOptions {
+        version: promql::PrometheusVersion::V2,
+        ..ParseOptions::default()
+    };
+    let _ = promql::evaluation_errors(text);
+    for options in [ParseOptions::default(), everything, prometheus_2] {
+        match promql::parse(text, options) {
             Err(e) => {
                 assert!(e.start <= e.end && e.end <= text.len(), "{e:?}");
                 assert!(text.is_char_boundary(e.start) && text.is_char_boundary(e.end));
@@ -147,13 +153,7 @@ pub fn promql(bytes: &[u8]) {
                 if let Ok(s) = split::split(&expr) {
                     // The signal must be PromQL that parses again.
                     assert!(
-                        promql::parse(
-                            &s.signal,
-                            ParseOptions {
-                                experimental_functions: true
-                            }
-                        )
-                        .is_ok(),
+                        promql::parse(&s.signal, everything).is_ok(),
                         "split gave a signal that does not parse: {:?}",
                         s.signal
                     );

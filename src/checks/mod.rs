@@ -22,6 +22,7 @@ mod group_interval;
 pub mod house;
 mod promql_absent_labels;
 mod promql_counter;
+mod promql_eval_error;
 mod promql_impossible;
 mod promql_precedence;
 mod promql_rate_gauge;
@@ -212,6 +213,7 @@ pub fn registry() -> &'static [&'static dyn Check] {
         &structure_annotation_name::AnnotationName,
         &structure_template::Template,
         &promql_syntax::PromqlSyntax,
+        &promql_eval_error::EvalError,
         &promql_rate_window::RateWindow,
         &promql_rate_of_sum::RateOfSum,
         &promql_rate_gauge::RateGauge,

@@ -10,7 +10,6 @@ use super::progress::Progress;
 use super::{exit, fail};
 use crate::config::Config;
 use crate::diff::DiffPlan;
-use crate::rules::LoadOptions;
 use crate::simulate::{self, SimulateOptions, SimulateResult};
 use crate::{changes, input, lint, report};
 
@@ -75,7 +74,7 @@ fn diff(args: DiffArgs, config: &Config, out: &mut dyn Write) -> Result<u8, Stri
     };
     let fetch_options = args.server.fetch_options()?;
     let inputs = input::expand(&args.paths).map_err(|e| e.to_string())?;
-    let load = LoadOptions::default();
+    let load = super::simulate::replay_load_options();
     let new = lint::load_inputs(&inputs, load).map_err(|e| e.to_string())?;
     let old = changes::rules_at(&args.base, &new, &args.paths, load).map_err(|e| e.to_string())?;
     let plan = DiffPlan::new(&old, &new, &options).map_err(|e| e.to_string())?;

@@ -10,7 +10,6 @@ use crate::config::{self, Config, ConfigError};
 use crate::diagnostic::Severity;
 use crate::input;
 use crate::lint::{self, LintOptions, Selection};
-use crate::promql::ParseOptions;
 use crate::report::{self, Format, Style};
 use crate::rules::LoadOptions;
 
@@ -133,9 +132,15 @@ pub struct LintArgs {
     /// Accept keys the rule format does not define (promtool's flag of the same name).
     #[arg(long)]
     pub ignore_unknown_fields: bool,
-    /// Prometheus feature flags that change what parses: promql-experimental-functions.
+    /// Prometheus feature flags, as promtool takes them: promql-experimental-functions,
+    /// promql-extended-range-selectors, promql-binop-fill-modifiers (and the no-ops
+    /// promql-duration-expr, promql-delayed-name-removal).
     #[arg(long, value_delimiter = ',', value_name = "FEATURES")]
     pub enable_feature: Vec<String>,
+    /// Whose verdict on PromQL: 3 (Prometheus 3.15, the default) or 2 (2.x: no duration
+    /// expressions, `holt_winters`, durations need a unit).
+    #[arg(long, value_name = "MAJOR")]
+    pub prometheus_version: Option<String>,
     /// The runbook: a Markdown page or a folder of pages (repeatable).
     #[arg(long, value_name = "PATH")]
     pub runbook: Vec<String>,
@@ -160,8 +165,6 @@ pub struct LintArgs {
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
 }
-
-const KNOWN_FEATURES: &[&str] = &["promql-experimental-functions"];
 
 /// Runs a parsed command line; returns the process exit status.
 pub fn run(cli: Cli) -> ExitCode {
@@ -218,13 +221,16 @@ pub(crate) fn fail(message: impl std::fmt::Display) -> u8 {
 }
 
 fn run_lint(args: LintArgs, config: &Config, out: &mut dyn Write) -> u8 {
-    for feature in &args.enable_feature {
-        if !KNOWN_FEATURES.contains(&feature.as_str()) {
-            return fail(format!(
-                "unknown feature {feature:?}; known: {}",
-                KNOWN_FEATURES.join(", ")
-            ));
+    // Flags add to the config file's features; a version flag replaces its version.
+    let mut promql = config.prometheus.promql;
+    if let Some(version) = &args.prometheus_version {
+        match config::prometheus_version(version) {
+            Ok(v) => promql.version = v,
+            Err(e) => return fail(e),
         }
+    }
+    if let Err(name) = promql.enable(args.enable_feature.iter().map(String::as_str)) {
+        return fail(config::unknown_feature(&name));
     }
     let selection = selection(&args, config);
     if let Err(e) = selection.validate() {
@@ -233,12 +239,7 @@ fn run_lint(args: LintArgs, config: &Config, out: &mut dyn Write) -> u8 {
     let options = LintOptions {
         load: LoadOptions {
             ignore_unknown_fields: args.ignore_unknown_fields,
-            promql: ParseOptions {
-                experimental_functions: args
-                    .enable_feature
-                    .iter()
-                    .any(|f| f == "promql-experimental-functions"),
-            },
+            promql,
         },
         selection,
         // Flags replace the config file's runbooks rather than add to them.

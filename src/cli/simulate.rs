@@ -85,7 +85,7 @@ pub(crate) fn plan(
         ..SimulateOptions::default()
     };
     let inputs = input::expand(paths).map_err(|e| e.to_string())?;
-    let rules = lint::load_inputs(&inputs, LoadOptions::default()).map_err(|e| e.to_string())?;
+    let rules = lint::load_inputs(&inputs, replay_load_options()).map_err(|e| e.to_string())?;
     let plans = simulate::plan(&rules, &options).map_err(|e| e.to_string())?;
     Ok(Planned { plans, options })
 }
@@ -171,5 +171,14 @@ fn simulate(args: SimulateArgs, config: &Config, out: &mut dyn Write) -> Result<
     match written.and_then(|()| out.flush()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(format!("writing the results: {e}")),
         _ => Ok(exit::CLEAN),
+    }
+}
+
+/// Rules are loaded for a replay with every PromQL feature on: the server
+/// that evaluates them is the judge of what it supports.
+pub(crate) fn replay_load_options() -> LoadOptions {
+    LoadOptions {
+        promql: crate::promql::ParseOptions::every_feature(),
+        ..LoadOptions::default()
     }
 }

@@ -1,56 +1,84 @@
 //! Duration expressions, on by default since Prometheus 3.14
 //! (`rate(x[5m * 2])`, `x offset (1h + 5m)`, `[29s+1s:20*500ms]`,
-//! `offset -(20 * 2s)`), which promql-parser does not read yet. Where such an
-//! expression is constant we fold it to the duration it means, in place
-//! (padded with spaces, which PromQL allows there, so every other position
-//! stays where it was), and parse that. The semantics are Prometheus's
-//! (`promql/parser/generated_parser.y`, `promql/promqltest/testdata/duration_expression.test`):
+//! `offset -(20 * 2s)`, `[max_of(step(), 5m)]`), which promql-parser does not
+//! read yet. Each one is computed as a rule's evaluation computes it and
+//! handed to the parser as the duration it means.
+//!
+//! The semantics are Prometheus's (`promql/parser/generated_parser.y`,
+//! `promql/durations.go`, `promql/promqltest/testdata/duration_expression.test`):
 //! a number without a unit is seconds; `+ - * / % ^` with the usual
 //! precedence, `^` right-associative and binding tighter than unary minus
-//! (`-2 ^ 2` is -4); `offset` takes a parenthesized expression, or
-//! `-` before one, while `x offset 100 + 2` stays `(x offset 100) + 2`.
-//! `step()` depends on the query, so expressions with it are left alone.
+//! (`-2 ^ 2` is -4); `min_of(a, b)`, `max_of(a, b)`; `offset` takes a
+//! parenthesized expression or a single `step()`, `range()`, `min_of(..)`,
+//! `max_of(..)`, signed or not, while `x offset 100 + 2` stays
+//! `(x offset 100) + 2`. A rule is evaluated as an instant query, where
+//! `step()` and `range()` are 0 (`Engine.NewInstantQuery` passes step 0 and
+//! start = end to `PreprocessExpr`).
 //!
-//! Only the text handed to the parser changes: the rule's own text, which is
-//! what a replay sends to a server, is never rewritten.
+//! Prometheus decides some things when it parses and others at every
+//! evaluation: a literal that is not positive (`[-5m]`) or a division by a
+//! literal 0 (`[1h / 0]`) is a parse error, while `[5m * 0]` or `[step()]`
+//! parses and then fails every evaluation with "duration must be greater
+//! than 0". The first kind is returned as an error; the second is kept
+//! apart for the check that reports such rules (`promql/eval-error`).
 
-use super::tokens::{tokenize, Token, TokenKind};
+use super::rewrite::Edit;
+use super::tokens::{Token, TokenKind};
+use super::PromqlError;
 
-/// `text` with its constant duration expressions folded, and where.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Folded {
-    pub text: String,
-    /// (start, end in the original, start, end in the folded text), in order.
-    replaced: Vec<(usize, usize, usize, usize)>,
+/// What the duration expressions of an expression come to.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Durations {
+    /// The text the parser gets in their place.
+    pub edits: Vec<Edit>,
+    /// The errors Prometheus raises at every evaluation of the rule.
+    pub at_evaluation: Vec<PromqlError>,
 }
 
-impl Folded {
-    /// The original byte offset of byte `at` of the folded text.
-    pub fn original(&self, at: usize) -> usize {
-        let mut shift: isize = 0;
-        for &(o_start, o_end, f_start, f_end) in &self.replaced {
-            if at < f_start {
-                break;
+/// Longest duration, in seconds: Go's `time.Duration` is int64 nanoseconds.
+const LIMIT_SECONDS: f64 = 9_223_372_036.854_775;
+
+/// A cheap look, without tokenizing, for arithmetic or a function inside
+/// brackets, or an `offset` followed by anything but a literal: nearly every
+/// rule has none, and pays nothing more.
+pub fn might_fold(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut inside = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'[' => inside = true,
+            b']' => inside = false,
+            b'+' | b'-' | b'*' | b'/' | b'%' | b'^' | b'(' if inside => return true,
+            b'o' | b'O'
+                if bytes.len() - i >= 6 && bytes[i..i + 6].eq_ignore_ascii_case(b"offset") =>
+            {
+                let rest = &bytes[i + 6..];
+                let after = rest.iter().position(|c| !c.is_ascii_whitespace());
+                if let Some(at) = after {
+                    let rest = &rest[at..];
+                    let word =
+                        |w: &[u8]| rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w);
+                    if matches!(rest[0], b'(' | b'-' | b'+' | b'0')
+                        || word(b"step")
+                        || word(b"range")
+                        || word(b"min_of")
+                        || word(b"max_of")
+                    {
+                        return true;
+                    }
+                }
             }
-            if at < f_end {
-                return o_start + (at - f_start).min(o_end - o_start);
-            }
-            shift = o_end as isize - f_end as isize;
+            _ => {}
         }
-        (at as isize + shift).max(0) as usize
     }
+    false
 }
 
-/// Folds the constant duration expressions of `text`; `None` when there are none.
-pub fn fold(text: &str) -> Option<Folded> {
-    if !might_fold(text) {
-        return None;
-    }
-    let tokens: Vec<Token> = tokenize(text)
-        .into_iter()
-        .filter(|t| t.kind != TokenKind::Comment)
-        .collect();
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+/// The duration expressions of `text` (its significant tokens), computed as
+/// a rule's evaluation computes them; `Err` where Prometheus's parser
+/// refuses one.
+pub fn fold(text: &str, tokens: &[Token]) -> Result<Durations, PromqlError> {
+    let mut out = Durations::default();
     let mut i = 0;
     while i < tokens.len() {
         let t = tokens[i];
@@ -65,9 +93,7 @@ pub fn fold(text: &str) -> Option<Folded> {
                     TokenKind::LeftParen => depth += 1,
                     TokenKind::RightParen => depth = depth.saturating_sub(1),
                     TokenKind::Colon | TokenKind::RightBracket if depth == 0 => {
-                        if let Some(edit) = fold_part(text, &tokens[part_start..j], true) {
-                            edits.push(edit);
-                        }
+                        fold_range(text, &tokens[part_start..j], &mut out)?;
                         if k == TokenKind::RightBracket {
                             break;
                         }
@@ -82,72 +108,44 @@ pub fn fold(text: &str) -> Option<Folded> {
             continue;
         }
         if t.kind == TokenKind::Identifier && t.text(text).eq_ignore_ascii_case("offset") {
-            // `offset (expr)` or `offset -(expr)`: the parenthesized operand.
-            let mut j = i + 1;
-            if tokens.get(j).is_some_and(|t| t.text(text) == "-") {
-                j += 1;
-            }
-            if tokens
-                .get(j)
-                .is_some_and(|t| t.kind == TokenKind::LeftParen)
-            {
-                if let Some(close) = matching_paren(&tokens, j) {
-                    if let Some(edit) = fold_part(text, &tokens[i + 1..=close], false) {
-                        edits.push(edit);
-                    }
-                    i = close + 1;
-                    continue;
-                }
+            if let Some(end) = offset_operand_end(text, tokens, i + 1) {
+                fold_offset(text, t, &tokens[i + 1..=end], &mut out)?;
+                i = end + 1;
+                continue;
             }
         }
         i += 1;
     }
-    if edits.is_empty() {
-        return None;
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut replaced = Vec::new();
-    let mut from = 0;
-    for (start, end, literal) in edits {
-        out.push_str(&text[from..start]);
-        let f_start = out.len();
-        out.push_str(&literal);
-        // Padding keeps the rest of the text where it was.
-        while out.len() - f_start < end - start {
-            out.push(' ');
-        }
-        replaced.push((start, end, f_start, out.len()));
-        from = end;
-    }
-    out.push_str(&text[from..]);
-    Some(Folded {
-        text: out,
-        replaced,
-    })
+    Ok(out)
 }
 
-/// A cheap look, without tokenizing, for arithmetic inside brackets or a
-/// parenthesized `offset`: nearly every rule has neither, and pays nothing more.
-fn might_fold(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let mut inside = false;
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'[' => inside = true,
-            b']' => inside = false,
-            b'+' | b'-' | b'*' | b'/' | b'%' | b'^' | b'(' if inside => return true,
-            b'o' | b'O'
-                if bytes.len() - i >= 6 && bytes[i..i + 6].eq_ignore_ascii_case(b"offset") =>
-            {
-                let after = bytes[i + 6..].iter().find(|c| !c.is_ascii_whitespace());
-                if matches!(after, Some(b'(') | Some(b'-')) {
-                    return true;
-                }
-            }
-            _ => {}
-        }
+/// The last token of an `offset` operand that is an expression rather than
+/// a literal: `(..)`, `step()`, `range()`, `min_of(..)`, `max_of(..)`, each
+/// with an optional sign; or a literal 0 (`offset 0s`), which Prometheus 3
+/// takes and promql-parser does not.
+fn offset_operand_end(text: &str, tokens: &[Token], mut j: usize) -> Option<usize> {
+    if tokens
+        .get(j)
+        .is_some_and(|t| matches!(t.text(text), "-" | "+"))
+    {
+        j += 1;
     }
-    false
+    let t = tokens.get(j)?;
+    match t.kind {
+        TokenKind::LeftParen => matching_paren(tokens, j),
+        TokenKind::Identifier if duration_function(t.text(text)) => {
+            (tokens.get(j + 1)?.kind == TokenKind::LeftParen).then_some(())?;
+            matching_paren(tokens, j + 1)
+        }
+        TokenKind::Number if seconds(t.text(text)) == Some(0.0) => Some(j),
+        _ => None,
+    }
+}
+
+fn duration_function(word: &str) -> bool {
+    ["step", "range", "min_of", "max_of"]
+        .iter()
+        .any(|f| word.eq_ignore_ascii_case(f))
 }
 
 fn matching_paren(tokens: &[Token], open: usize) -> Option<usize> {
@@ -167,33 +165,133 @@ fn matching_paren(tokens: &[Token], open: usize) -> Option<usize> {
     None
 }
 
-/// The literal a duration expression folds to, and the text it replaces.
-/// A single duration (`5m`) is left as written; so is anything not constant.
-fn fold_part(text: &str, part: &[Token], positive: bool) -> Option<(usize, usize, String)> {
+/// A range or a subquery's step: it must come to more than 0.
+fn fold_range(text: &str, part: &[Token], out: &mut Durations) -> Result<(), PromqlError> {
+    // A single literal is the parser's to read, as before Prometheus 3.14.
     if part.len() < 2 {
-        return None;
+        return Ok(());
     }
-    let mut parser = Arith {
+    let Some((value, errors)) = compute(text, part)? else {
+        return Ok(());
+    };
+    let (start, end) = (part[0].start, part[part.len() - 1].end);
+    if value.literal && value.seconds <= 0.0 {
+        return Err(PromqlError {
+            message: "duration must be greater than 0".into(),
+            start,
+            end,
+            help: None,
+        });
+    }
+    let failure = errors.or_else(|| {
+        if value.seconds.is_nan() || value.seconds.is_infinite() {
+            Some("duration is NaN or infinite")
+        } else if value.seconds <= 0.0 {
+            Some("duration must be greater than 0")
+        } else if value.seconds > LIMIT_SECONDS {
+            Some("duration is out of range")
+        } else {
+            None
+        }
+    });
+    let literal = match failure {
+        Some(message) => {
+            out.at_evaluation
+                .push(evaluation_error(text, part, message));
+            // Any valid range lets the rest of the expression be read.
+            "1s".to_string()
+        }
+        // Under a millisecond, Prometheus's range is 0 and selects nothing,
+        // without an error; the parser refuses `0s`, so it gets the least it takes.
+        None => duration_literal(milliseconds(value.seconds).max(1)),
+    };
+    out.edits.push(Edit::new(start, end, literal));
+    Ok(())
+}
+
+/// An offset's operand (negative allowed). The edit covers the `offset`
+/// keyword too, so an offset of 0 can be dropped, as it means nothing.
+fn fold_offset(
+    text: &str,
+    keyword: Token,
+    part: &[Token],
+    out: &mut Durations,
+) -> Result<(), PromqlError> {
+    let Some((value, errors)) = compute(text, part)? else {
+        return Ok(());
+    };
+    let end = part[part.len() - 1].end;
+    let failure = errors.or_else(|| {
+        if value.seconds.is_nan() || value.seconds.is_infinite() {
+            Some("duration is NaN or infinite")
+        } else if value.seconds.abs() > LIMIT_SECONDS {
+            Some("duration is out of range")
+        } else {
+            None
+        }
+    });
+    let with = match failure {
+        Some(message) => {
+            out.at_evaluation
+                .push(evaluation_error(text, part, message));
+            String::new()
+        }
+        None => match milliseconds(value.seconds) {
+            0 => String::new(),
+            ms => format!("offset {}", duration_literal(ms)),
+        },
+    };
+    out.edits.push(Edit::new(keyword.start, end, with));
+    Ok(())
+}
+
+fn evaluation_error(text: &str, part: &[Token], message: &str) -> PromqlError {
+    let help = part
+        .iter()
+        .any(|t| {
+            t.kind == TokenKind::Identifier
+                && (t.text(text).eq_ignore_ascii_case("step")
+                    || t.text(text).eq_ignore_ascii_case("range"))
+        })
+        .then(|| {
+            "a rule is evaluated as an instant query, where step() and range() are 0".to_string()
+        });
+    PromqlError {
+        message: message.to_string(),
+        start: part[0].start,
+        end: part[part.len() - 1].end,
+        help,
+    }
+}
+
+/// The value of a part and the first error its evaluation raises, or
+/// `None` when the part is not a duration expression we read (the parser
+/// then says what is wrong with it).
+fn compute(
+    text: &str,
+    part: &[Token],
+) -> Result<Option<(Value, Option<&'static str>)>, PromqlError> {
+    let mut arith = Arith {
         text,
         tokens: part,
         at: 0,
+        parse_error: None,
+        evaluation_error: None,
     };
-    let seconds = parser.sum()?;
-    if parser.at != part.len() || !seconds.is_finite() {
-        return None;
+    let value = arith.sum();
+    if let Some(error) = arith.parse_error {
+        return Err(error);
     }
-    // A range must be positive: leave the text for the parser to refuse.
-    if positive && seconds <= 0.0 {
-        return None;
+    match value {
+        Some(value) if arith.at == part.len() => Ok(Some((value, arith.evaluation_error))),
+        _ => Ok(None),
     }
-    // Milliseconds, truncated toward zero, as Prometheus converts
-    // (`time.Duration(duration*1000) * time.Millisecond`, promql/durations.go).
-    let ms = (seconds * 1000.0).trunc();
-    if ms.abs() > 1e15 {
-        return None;
-    }
-    let literal = duration_literal(ms as i64);
-    Some((part[0].start, part[part.len() - 1].end, literal))
+}
+
+/// Seconds to whole milliseconds, truncated toward zero, as Prometheus
+/// converts (`time.Duration(duration*1000) * time.Millisecond`).
+fn milliseconds(seconds: f64) -> i64 {
+    (seconds * 1000.0).trunc() as i64
 }
 
 /// `-90000` ms as `-1m30s`.
@@ -219,11 +317,31 @@ fn duration_literal(ms: i64) -> String {
     out
 }
 
-/// A recursive-descent reader of constant duration arithmetic, in seconds.
+/// A value in seconds, and whether Prometheus's parser holds it as a plain
+/// number literal (a literal, or a sign before one), the only kind it
+/// judges before evaluation.
+#[derive(Debug, Clone, Copy)]
+struct Value {
+    seconds: f64,
+    literal: bool,
+}
+
+impl Value {
+    fn computed(seconds: f64) -> Value {
+        Value {
+            seconds,
+            literal: false,
+        }
+    }
+}
+
+/// A recursive-descent reader of duration arithmetic.
 struct Arith<'a> {
     text: &'a str,
     tokens: &'a [Token],
     at: usize,
+    parse_error: Option<PromqlError>,
+    evaluation_error: Option<&'static str>,
 }
 
 impl Arith<'_> {
@@ -231,38 +349,71 @@ impl Arith<'_> {
         self.tokens.get(self.at).map(|t| t.text(self.text))
     }
 
-    fn sum(&mut self) -> Option<f64> {
+    fn expect(&mut self, kind: TokenKind) -> Option<()> {
+        (self.tokens.get(self.at)?.kind == kind).then_some(())?;
+        self.at += 1;
+        Some(())
+    }
+
+    fn sum(&mut self) -> Option<Value> {
         let mut value = self.product()?;
         while let Some(op) = self.peek().filter(|op| matches!(*op, "+" | "-")) {
             let plus = op == "+";
             self.at += 1;
             let rhs = self.product()?;
-            value = if plus { value + rhs } else { value - rhs };
+            value = Value::computed(if plus {
+                value.seconds + rhs.seconds
+            } else {
+                value.seconds - rhs.seconds
+            });
         }
         Some(value)
     }
 
-    fn product(&mut self) -> Option<f64> {
+    fn product(&mut self) -> Option<Value> {
         let mut value = self.unary()?;
         while let Some(op) = self.peek().filter(|op| matches!(*op, "*" | "/" | "%")) {
             let op = op.to_string();
+            let op_token = self.tokens[self.at];
             self.at += 1;
             let rhs = self.unary()?;
-            value = match op.as_str() {
-                "*" => value * rhs,
-                "/" => value / rhs,
-                _ => value % rhs,
-            };
+            if op != "*" && rhs.seconds == 0.0 {
+                let message = if op == "/" {
+                    "division by zero"
+                } else {
+                    "modulo by zero"
+                };
+                if rhs.literal {
+                    self.parse_error.get_or_insert(PromqlError {
+                        message: message.into(),
+                        start: op_token.start,
+                        end: op_token.end,
+                        help: None,
+                    });
+                } else {
+                    self.evaluation_error.get_or_insert(message);
+                }
+            }
+            value = Value::computed(match op.as_str() {
+                "*" => value.seconds * rhs.seconds,
+                "/" => value.seconds / rhs.seconds,
+                _ => value.seconds % rhs.seconds,
+            });
         }
         Some(value)
     }
 
-    /// Unary signs bind looser than `^`: `-2 ^ 2` is -(2 ^ 2).
-    fn unary(&mut self) -> Option<f64> {
+    /// Unary signs bind looser than `^`: `-2 ^ 2` is -(2 ^ 2). A sign
+    /// before a literal leaves a literal.
+    fn unary(&mut self) -> Option<Value> {
         match self.peek() {
             Some("-") => {
                 self.at += 1;
-                Some(-self.unary()?)
+                let inner = self.unary()?;
+                Some(Value {
+                    seconds: -inner.seconds,
+                    literal: inner.literal,
+                })
             }
             Some("+") => {
                 self.at += 1;
@@ -272,27 +423,67 @@ impl Arith<'_> {
         }
     }
 
-    fn power(&mut self) -> Option<f64> {
+    fn power(&mut self) -> Option<Value> {
         let base = self.atom()?;
         if self.peek() == Some("^") {
             self.at += 1;
             let exponent = self.unary()?;
-            return Some(base.powf(exponent));
+            return Some(Value::computed(base.seconds.powf(exponent.seconds)));
         }
         Some(base)
     }
 
-    fn atom(&mut self) -> Option<f64> {
+    fn atom(&mut self) -> Option<Value> {
         let t = *self.tokens.get(self.at)?;
         self.at += 1;
         match t.kind {
             TokenKind::LeftParen => {
                 let value = self.sum()?;
-                (self.tokens.get(self.at)?.kind == TokenKind::RightParen).then_some(())?;
-                self.at += 1;
-                Some(value)
+                self.expect(TokenKind::RightParen)?;
+                Some(Value::computed(value.seconds))
             }
-            TokenKind::Number => seconds(t.text(self.text)),
+            TokenKind::Number => {
+                let seconds = seconds(t.text(self.text))?;
+                if seconds.abs() > LIMIT_SECONDS {
+                    self.parse_error.get_or_insert(PromqlError {
+                        message: "duration out of range".into(),
+                        start: t.start,
+                        end: t.end,
+                        help: None,
+                    });
+                }
+                Some(Value {
+                    seconds,
+                    literal: true,
+                })
+            }
+            TokenKind::Identifier => {
+                let name = t.text(self.text).to_ascii_lowercase();
+                self.expect(TokenKind::LeftParen)?;
+                match name.as_str() {
+                    // An instant query's step and range.
+                    "step" | "range" => {
+                        self.expect(TokenKind::RightParen)?;
+                        Some(Value::computed(0.0))
+                    }
+                    "min_of" | "max_of" => {
+                        let a = self.sum()?.seconds;
+                        self.expect(TokenKind::Comma)?;
+                        let b = self.sum()?.seconds;
+                        self.expect(TokenKind::RightParen)?;
+                        // Go's math.Min and math.Max: NaN wins.
+                        let value = if a.is_nan() || b.is_nan() {
+                            f64::NAN
+                        } else if name == "min_of" {
+                            a.min(b)
+                        } else {
+                            a.max(b)
+                        };
+                        Some(Value::computed(value))
+                    }
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }
@@ -333,10 +524,29 @@ fn seconds(literal: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::rewrite;
+    use super::super::tokens::tokenize;
     use super::*;
 
+    fn tokens(text: &str) -> Vec<Token> {
+        tokenize(text)
+            .into_iter()
+            .filter(|t| t.kind != TokenKind::Comment)
+            .collect()
+    }
+
     fn folded(text: &str) -> String {
-        fold(text).map_or_else(|| text.to_string(), |f| f.text)
+        let d = fold(text, &tokens(text)).unwrap();
+        rewrite::apply(text, d.edits).text
+    }
+
+    fn squeezed(s: &str) -> String {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace(" ]", "]")
+            .replace(" :", ":")
+            .replace(" )", ")")
     }
 
     #[test]
@@ -355,50 +565,90 @@ mod tests {
             ("x offset -(20 * 2s)", "x offset -40s"),
             ("x offset (-2 ^ 2)", "x offset -4s"),
             ("x offset (2 ^ 2)", "x offset 4s"),
+            // A rule's evaluation is an instant query: step() and range() are 0.
+            ("rate(x[max_of(step(), 5m)])", "rate(x[5m])"),
+            ("rate(x[5m + STEP()])", "rate(x[5m])"),
+            ("x offset min_of(range(), 8s)", "x"),
+            ("x offset -max_of(1m, step()) + 1", "x offset -1m + 1"),
+            ("x offset step() * 0", "x * 0"),
+            ("x offset 0s", "x"),
+            ("x offset 0", "x"),
         ] {
             let f = folded(text);
-            // Padded in place: every later position stays where it was.
-            assert_eq!(f.len(), text.len(), "{text} -> {f:?}");
-            let squeezed = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-            assert_eq!(
-                squeezed(&f).replace(" ]", "]").replace(" :", ":"),
-                expected,
-                "{text}"
-            );
+            assert_eq!(squeezed(&f), expected, "{text}");
         }
     }
 
     #[test]
-    fn what_is_not_a_constant_expression_stays() {
+    fn what_is_not_a_duration_expression_stays() {
         for text in [
             "rate(x[5m])",
             "x offset 100 + 2",
             "x offset -2 * 2",
-            "count_over_time(x[step()])",
-            "x offset step()",
-            "rate(x[5m * 0])",
             "x[1h:]",
+            "x[foo]",
         ] {
             assert_eq!(folded(text), text, "{text}");
         }
     }
 
     #[test]
-    fn a_fraction_of_a_millisecond_is_truncated_as_prometheus_does() {
-        assert_eq!(fold("x[1h/7]").unwrap().text, "x[8m34s285ms]");
+    fn the_parser_refuses_literals_evaluation_refuses_the_rest() {
+        // promql/parser/generated_parser.y: a NumberLiteral is judged when
+        // parsed; a DurationExpr when evaluated (promql/durations.go).
+        for (text, message, at) in [
+            ("x[-5m]", "duration must be greater than 0", "-5m"),
+            ("x[1h / 0]", "division by zero", "/"),
+            ("x[1h % 0s]", "modulo by zero", "%"),
+            ("x[1e30 * 1]", "duration out of range", "1e30"),
+        ] {
+            let e = fold(text, &tokens(text)).unwrap_err();
+            assert_eq!(
+                (e.message.as_str(), &text[e.start..e.end]),
+                (message, at),
+                "{text}"
+            );
+        }
+        for (text, message, at) in [
+            (
+                "rate(x[step()])",
+                "duration must be greater than 0",
+                "step()",
+            ),
+            (
+                "rate(x[5m * 0])",
+                "duration must be greater than 0",
+                "5m * 0",
+            ),
+            ("rate(x[-(5m)])", "duration must be greater than 0", "-(5m)"),
+            ("rate(x[1h / (0)])", "division by zero", "1h / (0)"),
+            ("rate(x[1h / step()])", "division by zero", "1h / step()"),
+            ("x[1h:5m / range()]", "division by zero", "5m / range()"),
+            (
+                "x offset (1e9 * 1e9)",
+                "duration is out of range",
+                "(1e9 * 1e9)",
+            ),
+            ("x[2 ^ 10000]", "duration is NaN or infinite", "2 ^ 10000"),
+        ] {
+            let d = fold(text, &tokens(text)).unwrap();
+            assert_eq!(d.at_evaluation.len(), 1, "{text}");
+            let e = &d.at_evaluation[0];
+            assert_eq!(
+                (e.message.as_str(), &text[e.start..e.end]),
+                (message, at),
+                "{text}"
+            );
+            // The parser still gets a valid duration there.
+            assert!(
+                crate::promql::parse(text, Default::default()).is_ok(),
+                "{text}"
+            );
+        }
     }
 
     #[test]
-    fn positions_map_back_through_a_longer_literal() {
-        // 1h/7 is 8m34s285ms+, longer than the text it replaces.
-        let text = "rate(x[1h/8]) + y{";
-        let f = fold(text).unwrap();
-        assert_eq!(f.text, "rate(x[7m30s]) + y{");
-        let brace = f.text.find('{').unwrap();
-        assert_eq!(f.original(brace), text.find('{').unwrap());
-        assert_eq!(
-            f.original(f.text.find("7m30s").unwrap() + 2),
-            text.find("1h/8").unwrap() + 2
-        );
+    fn a_fraction_of_a_millisecond_is_truncated_as_prometheus_does() {
+        assert_eq!(folded("x[1h/7]"), "x[8m34s285ms]");
     }
 }
