@@ -1,44 +1,284 @@
-//! PromQL as Prometheus 3.15 parses it. Duration expressions are on by
-//! default since 3.14: every expression of Prometheus's own
-//! `promql/promqltest/testdata/duration_expression.test` (prometheus/prometheus
-//! main) that does not depend on the query's step loads as a rule's `expr`.
+//! PromQL as Prometheus 3.15 parses it, and as Prometheus 2 did. The
+//! conformance bar is Prometheus's own test data
+//! (`fixtures/promqltest/`, copied from prometheus/prometheus main:
+//! `duration_expression.test`, `extended_vectors.test`, `fill-modifier.test`):
+//! every `eval` expression loads as a rule's `expr` with the features the
+//! test framework turns on (`promql/promqltest/test.go`), and the rules
+//! firedrill says fail at every evaluation are exactly the `expect fail` ones
+//! among the queries Prometheus evaluates as instant queries, as it
+//! evaluates rules. Prometheus 2's verdict comes from promtool 2.42 itself.
 
 mod common;
 
+use std::collections::BTreeMap;
+use std::process::Command;
+
 use common::*;
 
-/// The `eval` expressions of duration_expression.test, as written there.
-const CONSTANT: &[&str] = &[
-    "changes(http_requests[30m])",
-    "changes(http_requests[26m+4m])",
-    "changes(http_requests[30m+0s])",
-    "changes(http_requests[1800])",
-    "changes(http_requests[60*30])",
-    "changes(http_requests[2m*15])",
-    "changes(http_requests[2m*(10+5)])",
-    "changes(http_requests[29m+60s])",
-    "changes(http_requests[24m+((1.5*2m)+2m)])",
-    "changes(http_requests[-5m+35m])",
-    "changes(http_requests[1h/2])",
-    "changes(http_requests[1h30m % 1h])",
-    "changes(http_requests[30m1s-30m1s % 1m])",
-    "changes(http_requests[(9m30s+30s)*3])",
-    "sum_over_time(metric1_total[29s+1s:5s+5s])",
-    "sum_over_time(metric1_total[29s+1s:((((8 - 2) / 3) * 7s) % 4) + 8000ms])",
-    "sum_over_time(metric1_total[29s+1s:20*500ms] offset (20*(((((8 - 2) / 3) * 7s) % 4) + 8000ms)))",
-    "sum_over_time(metric1_total[29s+1s:20*500ms] offset -(20*(((((8 - 2) / 3) * 7s) % 4) + 8000ms)))",
-    "metric1_total offset (100 + 2)",
-    "metric1_total offset 100 + 2",
-    "(metric1_total offset 2) ^ 2",
-    "metric1_total offset 2 ^ 2",
-    "metric1_total offset -2 ^ 2",
-    "metric1_total offset (2 ^ 2)",
-    "metric1_total offset (2 * 2)",
-    "metric1_total offset -2 * 2",
-    "metric1_total offset (-2 * 2)",
-    "metric1_total offset -4",
-    "metric1_total offset (-2 ^ 2)",
+/// An `eval` of a .test file: the expression, whether Prometheus ran it as
+/// an instant query (a rule's evaluation is one), and the evaluation error
+/// it expects (`expect fail msg: ...`).
+struct Eval {
+    file: &'static str,
+    line: usize,
+    expr: String,
+    instant: bool,
+    fails_with: Option<String>,
+}
+
+fn evals() -> Vec<Eval> {
+    let mut out = Vec::new();
+    for file in [
+        "duration_expression.test",
+        "extended_vectors.test",
+        "fill-modifier.test",
+    ] {
+        let text = std::fs::read_to_string(fixtures().join("promqltest").join(file)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let Some(rest) = line.strip_prefix("eval ") else {
+                continue;
+            };
+            let words: Vec<&str> = rest.splitn(8, ' ').collect();
+            let (instant, expr) = match words[0] {
+                // eval instant at 50m EXPR
+                "instant" => (true, rest.splitn(4, ' ').nth(3).unwrap()),
+                // eval range from 0 to 20m step 5m EXPR
+                "range" => (false, rest.splitn(8, ' ').nth(7).unwrap()),
+                other => panic!("{file}:{}: unknown eval kind {other}", i + 1),
+            };
+            let fails_with = lines[i + 1..]
+                .iter()
+                .take_while(|l| l.starts_with(|c: char| c.is_whitespace()) && !l.trim().is_empty())
+                .find_map(|l| l.trim().strip_prefix("expect fail msg: "))
+                .map(str::to_string);
+            out.push(Eval {
+                file,
+                line: i + 1,
+                expr: expr.trim().to_string(),
+                instant,
+                fails_with,
+            });
+        }
+    }
+    assert!(out.len() > 250, "read only {} evals", out.len());
+    out
+}
+
+/// Lints one rule per expression; the findings of each, by its index.
+fn lint_all(exprs: &[&str], flags: &[&str]) -> BTreeMap<usize, Vec<(String, String)>> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.yaml");
+    let mut text = String::from("groups:\n- name: g\n  rules:\n");
+    for (i, expr) in exprs.iter().enumerate() {
+        text.push_str(&format!(
+            "  - record: x:y:r{i}\n    expr: '{}'\n",
+            expr.replace('\'', "''")
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    let mut args: Vec<&str> = flags.to_vec();
+    args.push(path.to_str().unwrap());
+    let (_, json) = lint_json(&args);
+    let mut found: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
+    for d in json["diagnostics"].as_array().unwrap() {
+        // Rule i's `expr:` is on line 5 + 2i.
+        let line = d["line"].as_u64().unwrap() as usize;
+        found.entry((line - 5) / 2).or_default().push((
+            d["check"].as_str().unwrap().to_string(),
+            d["message"].as_str().unwrap().to_string(),
+        ));
+    }
+    found
+}
+
+const EVERY_FEATURE: &str = "--enable-feature=promql-extended-range-selectors,promql-binop-fill-modifiers,promql-experimental-functions";
+
+#[test]
+fn every_expression_of_prometheus_testdata_gets_prometheus_verdict() {
+    let evals = evals();
+    let exprs: Vec<&str> = evals.iter().map(|e| e.expr.as_str()).collect();
+    let found = lint_all(
+        &exprs,
+        &[EVERY_FEATURE, "--select=promql/syntax,promql/eval-error"],
+    );
+    let mut wrong = Vec::new();
+    for (i, eval) in evals.iter().enumerate() {
+        let said = found.get(&i).cloned().unwrap_or_default();
+        let place = format!("{}:{} {}", eval.file, eval.line, eval.expr);
+        if let Some(syntax) = said.iter().find(|(check, _)| check == "promql/syntax") {
+            wrong.push(format!("{place}: refused: {}", syntax.1));
+            continue;
+        }
+        let failures: Vec<&str> = said.iter().map(|(_, m)| m.as_str()).collect();
+        match (&eval.fails_with, eval.instant) {
+            (Some(message), _) => {
+                let expected = format!("every evaluation fails: {message}");
+                if failures != [expected.as_str()] {
+                    wrong.push(format!("{place}: expected {expected:?}, said {failures:?}"));
+                }
+            }
+            // Prometheus evaluated it as an instant query without error.
+            (None, true) if !failures.is_empty() => {
+                wrong.push(format!(
+                    "{place}: Prometheus evaluates it, firedrill says {failures:?}"
+                ));
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {}:\n{}",
+        wrong.len(),
+        evals.len(),
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn what_prometheus_gates_needs_its_feature() {
+    // promql/parser/parse.go: setAnchored, setSmoothed, newBinaryExpression.
+    let evals = evals();
+    let exprs: Vec<&str> = evals.iter().map(|e| e.expr.as_str()).collect();
+    let found = lint_all(&exprs, &["--select=promql/syntax"]);
+    let word = |expr: &str, w: &str| {
+        expr.split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .any(|t| t == w)
+    };
+    let mut wrong = Vec::new();
+    for (i, expr) in exprs.iter().enumerate() {
+        let expected = if word(expr, "anchored") {
+            Some("anchored modifier is experimental and not enabled")
+        } else if word(expr, "smoothed") {
+            Some("smoothed modifier is experimental and not enabled")
+        } else if ["fill(", "fill_left(", "fill_right("]
+            .iter()
+            .any(|f| expr.contains(f))
+        {
+            Some("binop fill modifiers are experimental and not enabled")
+        } else {
+            None
+        };
+        let said: Vec<String> = found
+            .get(&i)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect();
+        let expected: Vec<String> = expected
+            .map(|m| format!("could not parse expression: {m}"))
+            .into_iter()
+            .collect();
+        if said != expected {
+            wrong.push(format!("{expr}: expected {expected:?}, said {said:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn modifiers_prometheus_refuses_when_parsing_are_refused() {
+    // promql/parser/parse.go: setAnchored and setSmoothed.
+    let exprs = [
+        "max_over_time(x[1h:5m] anchored)",
+        "rate(x[5m]) smoothed",
+        "rate(x[5m] anchored smoothed)",
+        "rate(x[1h / 0])",
+        "rate(x[-5m])",
+    ];
+    let found = lint_all(&exprs, &[EVERY_FEATURE, "--select=promql/syntax"]);
+    let said: Vec<String> = (0..exprs.len())
+        .map(|i| found.get(&i).map(|f| f[0].1.clone()).unwrap_or_default())
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "could not parse expression: anchored modifier is not supported for subqueries",
+            "could not parse expression: smoothed modifier not implemented",
+            "could not parse expression: anchored and smoothed modifiers cannot be used together",
+            "could not parse expression: division by zero",
+            "could not parse expression: duration must be greater than 0",
+        ]
+    );
+}
+
+/// Expressions where Prometheus 2 and 3 differ, and a few where they agree.
+const ACROSS_VERSIONS: &[&str] = &[
+    "rate(up[5m])",
+    "rate(up[5m * 2])",
+    "up offset (1h + 5m)",
+    "rate(up[100])",
+    "up offset 100",
+    "up offset -5m",
+    "max_over_time(up[1h:100])",
+    "up offset 0",
+    "up offset 0s",
+    "holt_winters(up[5m], 0.1, 0.2)",
+    "double_exponential_smoothing(up[5m], 0.1, 0.2)",
+    "a + fill(0) b",
+    "rate(up[5m] anchored)",
+    "sum by (job) (rate(up[5m])) > 0",
 ];
+
+#[test]
+fn prometheus_2_verdicts_are_promtool_2_42s() {
+    common::tools::require("promtool", "prometheus");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.yaml");
+    let found = lint_all(
+        ACROSS_VERSIONS,
+        &["--prometheus-version=2", "--select=promql/syntax"],
+    );
+    let mut differ = Vec::new();
+    for (i, expr) in ACROSS_VERSIONS.iter().enumerate() {
+        let text = format!(
+            "groups:\n- name: g\n  rules:\n  - record: x:y:z\n    expr: '{}'\n",
+            expr.replace('\'', "''")
+        );
+        std::fs::write(&path, text).unwrap();
+        let out = Command::new("promtool")
+            .args(["check", "rules", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let promtool = out.status.success();
+        let firedrill = !found.contains_key(&i);
+        if promtool != firedrill {
+            differ.push(format!(
+                "{expr}: promtool 2.42 {}, firedrill --prometheus-version=2 {}: {:?} / {}",
+                if promtool { "accepts" } else { "refuses" },
+                if firedrill { "accepts" } else { "refuses" },
+                found.get(&i),
+                String::from_utf8_lossy(&out.stdout)
+            ));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+}
+
+#[test]
+fn prometheus_3_takes_what_2_refused() {
+    // The same expressions, Prometheus 3.15's verdict (generated_parser.y):
+    // durations may be numbers and expressions, an offset may be 0,
+    // holt_winters is gone, fill and anchored need their features.
+    let found = lint_all(ACROSS_VERSIONS, &["--select=promql/syntax"]);
+    let refused: Vec<&str> = ACROSS_VERSIONS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| found.contains_key(i))
+        .map(|(_, e)| *e)
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            "holt_winters(up[5m], 0.1, 0.2)",
+            "double_exponential_smoothing(up[5m], 0.1, 0.2)",
+            "a + fill(0) b",
+            "rate(up[5m] anchored)",
+        ]
+    );
+}
 
 fn lint_expr(expr: &str) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
@@ -49,19 +289,6 @@ fn lint_expr(expr: &str) -> serde_json::Value {
     );
     std::fs::write(&path, text).unwrap();
     lint_json(&["--select=promql/syntax", path.to_str().unwrap()]).1
-}
-
-#[test]
-fn duration_expressions_of_prometheus_testdata_load() {
-    let refused: Vec<String> = CONSTANT
-        .iter()
-        .filter_map(|expr| {
-            let json = lint_expr(expr);
-            let found = json["diagnostics"].as_array().unwrap();
-            (!found.is_empty()).then(|| format!("{expr}: {}", found[0]["message"]))
-        })
-        .collect();
-    assert!(refused.is_empty(), "refused:\n{}", refused.join("\n"));
 }
 
 #[test]
