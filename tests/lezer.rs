@@ -85,29 +85,16 @@ fn lezer_accepts(exprs: &[String]) -> Vec<bool> {
 
 /// firedrill's syntax error on each expression (every feature on), if any.
 fn firedrill_refusals(exprs: &[String]) -> BTreeMap<usize, String> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rules.yaml");
-    let mut text = String::from("groups:\n- name: g\n  rules:\n");
-    for (i, expr) in exprs.iter().enumerate() {
-        text.push_str(&format!(
-            "  - record: x:y:r{i}\n    expr: '{}'\n",
-            expr.replace('\'', "''")
-        ));
-    }
-    std::fs::write(&path, text).unwrap();
-    let (_, json) = lint_json(&[
-        "--select=promql/syntax",
-        "--enable-feature=promql-extended-range-selectors,promql-binop-fill-modifiers,promql-experimental-functions",
-        path.to_str().unwrap(),
-    ]);
-    let mut found = BTreeMap::new();
-    for d in json["diagnostics"].as_array().unwrap() {
-        let line = d["line"].as_u64().unwrap() as usize;
-        found
-            .entry((line - 5) / 2)
-            .or_insert_with(|| d["message"].as_str().unwrap().to_string());
-    }
-    found
+    lint_expressions(
+        exprs,
+        &[
+            "--select=promql/syntax",
+            "--enable-feature=promql-extended-range-selectors,promql-binop-fill-modifiers,promql-experimental-functions",
+        ],
+    )
+    .into_iter()
+    .map(|(i, found)| (i, found[0].1.clone()))
+    .collect()
 }
 
 struct Gen(Rng);

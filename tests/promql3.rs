@@ -10,7 +10,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::process::Command;
 
 use common::*;
@@ -65,40 +64,13 @@ fn evals() -> Vec<Eval> {
     out
 }
 
-/// Lints one rule per expression; the findings of each, by its index.
-fn lint_all(exprs: &[&str], flags: &[&str]) -> BTreeMap<usize, Vec<(String, String)>> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rules.yaml");
-    let mut text = String::from("groups:\n- name: g\n  rules:\n");
-    for (i, expr) in exprs.iter().enumerate() {
-        text.push_str(&format!(
-            "  - record: x:y:r{i}\n    expr: '{}'\n",
-            expr.replace('\'', "''")
-        ));
-    }
-    std::fs::write(&path, text).unwrap();
-    let mut args: Vec<&str> = flags.to_vec();
-    args.push(path.to_str().unwrap());
-    let (_, json) = lint_json(&args);
-    let mut found: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
-    for d in json["diagnostics"].as_array().unwrap() {
-        // Rule i's `expr:` is on line 5 + 2i.
-        let line = d["line"].as_u64().unwrap() as usize;
-        found.entry((line - 5) / 2).or_default().push((
-            d["check"].as_str().unwrap().to_string(),
-            d["message"].as_str().unwrap().to_string(),
-        ));
-    }
-    found
-}
-
 const EVERY_FEATURE: &str = "--enable-feature=promql-extended-range-selectors,promql-binop-fill-modifiers,promql-experimental-functions";
 
 #[test]
 fn every_expression_of_prometheus_testdata_gets_prometheus_verdict() {
     let evals = evals();
     let exprs: Vec<&str> = evals.iter().map(|e| e.expr.as_str()).collect();
-    let found = lint_all(
+    let found = lint_expressions(
         &exprs,
         &[EVERY_FEATURE, "--select=promql/syntax,promql/eval-error"],
     );
@@ -141,7 +113,7 @@ fn what_prometheus_gates_needs_its_feature() {
     // promql/parser/parse.go: setAnchored, setSmoothed, newBinaryExpression.
     let evals = evals();
     let exprs: Vec<&str> = evals.iter().map(|e| e.expr.as_str()).collect();
-    let found = lint_all(&exprs, &["--select=promql/syntax"]);
+    let found = lint_expressions(&exprs, &["--select=promql/syntax"]);
     let word = |expr: &str, w: &str| {
         expr.split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
             .any(|t| t == w)
@@ -188,7 +160,7 @@ fn modifiers_prometheus_refuses_when_parsing_are_refused() {
         "rate(x[1h / 0])",
         "rate(x[-5m])",
     ];
-    let found = lint_all(&exprs, &[EVERY_FEATURE, "--select=promql/syntax"]);
+    let found = lint_expressions(&exprs, &[EVERY_FEATURE, "--select=promql/syntax"]);
     let said: Vec<String> = (0..exprs.len())
         .map(|i| found.get(&i).map(|f| f[0].1.clone()).unwrap_or_default())
         .collect();
@@ -227,7 +199,7 @@ fn prometheus_2_verdicts_are_promtool_2_42s() {
     common::tools::require("promtool", "prometheus");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rules.yaml");
-    let found = lint_all(
+    let found = lint_expressions(
         ACROSS_VERSIONS,
         &["--prometheus-version=2", "--select=promql/syntax"],
     );
@@ -262,7 +234,7 @@ fn prometheus_3_takes_what_2_refused() {
     // The same expressions, Prometheus 3.15's verdict (generated_parser.y):
     // durations may be numbers and expressions, an offset may be 0,
     // holt_winters is gone, fill and anchored need their features.
-    let found = lint_all(ACROSS_VERSIONS, &["--select=promql/syntax"]);
+    let found = lint_expressions(ACROSS_VERSIONS, &["--select=promql/syntax"]);
     let refused: Vec<&str> = ACROSS_VERSIONS
         .iter()
         .enumerate()

@@ -372,6 +372,33 @@ pub(crate) fn report_rule(
         .rule(rule_name(rule))
 }
 
+/// A PromQL error Prometheus gives for a rule, at its place in the
+/// expression, in Prometheus's words after `prefix`, with its help.
+pub(crate) fn report_promql_error(
+    info: &'static CheckInfo,
+    file: &RuleFile,
+    group: &Group,
+    rule: &Rule,
+    expr: &crate::rules::RuleExpr,
+    error: &crate::promql::PromqlError,
+    prefix: &str,
+) -> Diagnostic {
+    let span = expr.file_span(error.start, error.end);
+    let d = report_rule(
+        info,
+        file,
+        group,
+        rule,
+        span,
+        format!("{prefix}{}", error.message),
+    )
+    .label(error.message.clone());
+    match &error.help {
+        Some(help) => d.help(help.clone()),
+        None => d,
+    }
+}
+
 /// For each rule of the file whose expression parsed: its binary operations,
 /// left to right, each with the place of its operator in the file (the
 /// whole expression where the operator could not be placed).

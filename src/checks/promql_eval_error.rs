@@ -1,4 +1,4 @@
-use super::{groups, parsed_expr, report_rule, Check, CheckInfo, FileContext};
+use super::{groups, parsed_expr, report_promql_error, Check, CheckInfo, FileContext};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::promql;
 use crate::rules::RuleFile;
@@ -52,20 +52,15 @@ impl Check for EvalError {
                     continue;
                 };
                 for error in promql::evaluation_errors(&expr.text.value) {
-                    let span = expr.file_span(error.start, error.end);
-                    let mut d = report_rule(
+                    out.push(report_promql_error(
                         &INFO,
                         file,
                         group,
                         rule,
-                        span,
-                        format!("every evaluation fails: {}", error.message),
-                    )
-                    .label(error.message.clone());
-                    if let Some(help) = &error.help {
-                        d = d.help(help.clone());
-                    }
-                    out.push(d);
+                        expr,
+                        &error,
+                        "every evaluation fails: ",
+                    ));
                 }
             }
         }

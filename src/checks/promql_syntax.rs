@@ -1,5 +1,5 @@
 use super::FileContext;
-use super::{groups, report_rule, Check, CheckInfo};
+use super::{groups, report_promql_error, Check, CheckInfo};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::RuleFile;
 
@@ -45,20 +45,15 @@ impl Check for PromqlSyntax {
                 if error.message.is_empty() {
                     continue; // an empty expr is structure/expr's finding
                 }
-                let span = expr.file_span(error.start, error.end);
-                let mut d = report_rule(
+                out.push(report_promql_error(
                     &INFO,
                     file,
                     group,
                     rule,
-                    span,
-                    format!("could not parse expression: {}", error.message),
-                )
-                .label(error.message.clone());
-                if let Some(help) = &error.help {
-                    d = d.help(help.clone());
-                }
-                out.push(d);
+                    expr,
+                    error,
+                    "could not parse expression: ",
+                ));
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests: run the real binary.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -84,6 +85,37 @@ pub fn lint_json(args: &[&str]) -> (i32, serde_json::Value) {
         )
     });
     (code, json)
+}
+
+/// Lints one recording rule per expression, in one file; the `(check,
+/// message)` findings of each, by its index.
+pub fn lint_expressions<E: AsRef<str>>(
+    exprs: &[E],
+    flags: &[&str],
+) -> BTreeMap<usize, Vec<(String, String)>> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.yaml");
+    let mut text = String::from("groups:\n- name: g\n  rules:\n");
+    for (i, expr) in exprs.iter().enumerate() {
+        text.push_str(&format!(
+            "  - record: x:y:r{i}\n    expr: '{}'\n",
+            expr.as_ref().replace('\'', "''")
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    let mut args: Vec<&str> = flags.to_vec();
+    args.push(path.to_str().unwrap());
+    let (_, json) = lint_json(&args);
+    let mut found: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
+    for d in json["diagnostics"].as_array().unwrap() {
+        // Rule i's `expr:` is on line 5 + 2i.
+        let line = d["line"].as_u64().unwrap() as usize;
+        found.entry((line - 5) / 2).or_default().push((
+            d["check"].as_str().unwrap().to_string(),
+            d["message"].as_str().unwrap().to_string(),
+        ));
+    }
+    found
 }
 
 /// `(check, line, column)` of every diagnostic.
