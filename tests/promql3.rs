@@ -274,3 +274,84 @@ fn an_error_beside_a_folded_duration_points_at_its_own_place() {
     assert_eq!(found[0]["line"], 5, "{json}");
     assert_eq!(found[0]["column"], 11 + 17, "{json}");
 }
+
+/// Type errors promql-parser finds, in the words and at the column promtool
+/// gives (`checkAST` in promql/parser/parse.go; the messages are the same in
+/// 2.42 and 3.15).
+const TYPE_ERRORS: &[&str] = &[
+    "rate(x)",
+    "rate(x[5m]) + y[5m]",
+    "x[5m] > 0",
+    "sum(rate(x[5m])[5m])",
+    "abs(x[5m])",
+    "histogram_quantile(0.9, x[5m])",
+    "histogram_quantile(x, 0.9)",
+    "round(x, y)",
+    "clamp(x, 1, y)",
+    "predict_linear(x[5m], y)",
+    "label_join(x, \"a\", 1, \"b\")",
+    "label_replace(x, \"a\", \"b\", \"c\")",
+    "x and 1",
+    "1 > 2",
+    "rate(x[5m])[5m]",
+    "max_over_time(rate(x[5m])[5m:1m]) + z[1m]",
+    "topk(x, y)",
+    "quantile(\"a\", x)",
+    "count_values(1, x)",
+    "absent(x[5m])",
+    "sum(x) by (job) + on(job) 1",
+    "sum by (job) (z[1m])",
+];
+
+#[test]
+fn type_errors_are_in_promtools_words_at_its_column() {
+    common::tools::require("promtool", "prometheus");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.yaml");
+    let mut differ = Vec::new();
+    for expr in TYPE_ERRORS {
+        let text = format!(
+            "groups:\n- name: g\n  rules:\n  - record: x:y:z\n    expr: '{}'\n",
+            expr.replace('\'', "''")
+        );
+        std::fs::write(&path, text).unwrap();
+        let out = Command::new("promtool")
+            .args(["check", "rules", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // `... could not parse expression: 1:15: parse error: <message>`
+        let promtool = said
+            .split("could not parse expression: ")
+            .nth(1)
+            .map(|s| s.lines().next().unwrap().replace("parse error: ", ""))
+            .unwrap_or_else(|| format!("(promtool: {said})"));
+        let (_, json) = lint_json(&["--select=promql/syntax", path.to_str().unwrap()]);
+        let firedrill = json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .first()
+            .map(|d| {
+                // `    expr: '` is 11 columns.
+                format!(
+                    "1:{}: {}",
+                    d["column"].as_u64().unwrap() - 11,
+                    d["message"]
+                        .as_str()
+                        .unwrap()
+                        .trim_start_matches("could not parse expression: ")
+                )
+            })
+            .unwrap_or_default();
+        if firedrill != promtool {
+            differ.push(format!(
+                "{expr}\n  promtool:  {promtool}\n  firedrill: {firedrill}"
+            ));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+}

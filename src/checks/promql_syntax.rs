@@ -74,10 +74,11 @@ mod tests {
     fn points_into_quoted_and_crlf_files() {
         let text =
             "groups:\r\n- name: a\r\n  rules:\r\n  - record: r\r\n    expr: \"rate(hi)\"\r\n";
-        assert_eq!(places(&PromqlSyntax, text), ["5:12"]);
+        // At the argument, as promtool points.
+        assert_eq!(places(&PromqlSyntax, text), ["5:17"]);
         assert!(run(&PromqlSyntax, text)[0]
             .1
-            .contains("expected type matrix"));
+            .contains("expected type range vector"));
     }
 
     #[test]

@@ -13,6 +13,14 @@ pub(super) fn locate(text: &str, message: &str) -> PromqlError {
     if let Some(error) = aggregation_of_range(text, &tokens, message) {
         return error;
     }
+    let significant: Vec<Token> = tokens
+        .iter()
+        .copied()
+        .filter(|t| t.kind != TokenKind::Comment)
+        .collect();
+    if let Some(error) = super::type_errors::locate(text, &significant, message) {
+        return error;
+    }
     let (start, end, help) = find(text, &tokens, message).unwrap_or((0, text.len(), None));
     let message = if message == "invalid promql query" {
         describe_generic(text, &tokens, start)
@@ -63,6 +71,10 @@ const AGGREGATIONS: &[&str] = &[
 fn aggregation_of_range(text: &str, tokens: &[Token], message: &str) -> Option<PromqlError> {
     let rest = message.strip_prefix("expected type ")?;
     let (expected, rest) = rest.split_once(" in aggregation expression, got ")?;
+    // A parameter of the wrong type is type_errors' to place.
+    if expected != "vector" {
+        return None;
+    }
     let got = rest.trim();
     let tokens: Vec<&Token> = tokens
         .iter()

@@ -10,6 +10,7 @@ mod operators;
 mod rewrite;
 pub mod split;
 mod tokens;
+mod type_errors;
 
 pub use operators::binary_operators;
 pub use promql_parser::parser::Expr;
@@ -582,7 +583,7 @@ mod tests {
 
     #[test]
     fn errors_point_at_the_offending_token() {
-        assert_eq!(error_at("rate(hi)").1, "rate(hi)");
+        assert_eq!(error_at("rate(hi)").1, "hi");
         assert_eq!(error_at("sum(x) by (job").1, "(");
         assert_eq!(error_at("sum(x) )").1, ")");
         assert_eq!(error_at("foo{a=\"b}").1, "\"b}");
