@@ -13,6 +13,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use firedrill::replay::{sweep, Comparison, Grid, Mode};
+use firedrill::rules::Duration;
 
 mod common;
 
@@ -40,8 +41,8 @@ fn bench(c: &mut Criterion) {
                 black_box(&series),
                 mode,
                 &[0.8],
-                &[120_000],
-                &[0],
+                &[Duration::from_secs(120)],
+                &[Duration::ZERO],
             ))
         });
     });
@@ -54,8 +55,8 @@ fn bench(c: &mut Criterion) {
                 black_box(&series),
                 mode,
                 &[0.8],
-                &[0, 120_000, 600_000],
-                &[0],
+                &[0, 120, 600].map(Duration::from_secs),
+                &[Duration::ZERO],
             ))
         });
     });
@@ -66,8 +67,8 @@ fn bench(c: &mut Criterion) {
                 black_box(&series),
                 mode,
                 &[0.5],
-                &[0, 120_000, 600_000],
-                &[0],
+                &[0, 120, 600].map(Duration::from_secs),
+                &[Duration::ZERO],
             ))
         });
     });
@@ -79,8 +80,8 @@ fn bench(c: &mut Criterion) {
                 black_box(&series),
                 mode,
                 &thresholds,
-                &[0, 120_000, 600_000],
-                &[0],
+                &[0, 120, 600].map(Duration::from_secs),
+                &[Duration::ZERO],
             ))
         });
     });

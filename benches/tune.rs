@@ -10,7 +10,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use firedrill::promql::split::Op;
+use firedrill::promql::Comparison;
 use firedrill::replay::{Grid, Series};
 use firedrill::rules::duration::Duration;
 use firedrill::simulate::{Plan, PlanMode};
@@ -73,7 +73,7 @@ fn bench(c: &mut Criterion) {
         query: "saturation".into(),
         expr: "saturation > 0.8".into(),
         mode: PlanMode::Split {
-            op: Op::Gt,
+            op: Comparison::Gt,
             threshold: 0.8,
         },
         interval: Duration { millis: 60_000 },

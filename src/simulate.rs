@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::history::fetch::{self, FetchError, FetchOptions, FetchReport, Job, Observer, Server};
 use crate::history::{QueryResult, RawSeries, Recording};
-use crate::promql::split::{self, Op};
+use crate::promql::split;
 use crate::replay::{self, Comparison, Grid, Labels, Mode, Outcome, Series, Timeline};
 use crate::rules::{Duration, Group, Rule, RuleSet};
 
@@ -65,7 +65,7 @@ pub struct Plan {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlanMode {
     Split {
-        op: Op,
+        op: Comparison,
         threshold: f64,
     },
     /// Replayed as a whole (no sweep), with the reason it does not split.
@@ -275,17 +275,6 @@ fn plan_rule(
     })
 }
 
-pub fn comparison(op: Op) -> Comparison {
-    match op {
-        Op::Gt => Comparison::Gt,
-        Op::Ge => Comparison::Ge,
-        Op::Lt => Comparison::Lt,
-        Op::Le => Comparison::Le,
-        Op::Eq => Comparison::Eq,
-        Op::Ne => Comparison::Ne,
-    }
-}
-
 /// Each plan's history on its evaluation grid.
 pub type History = (Grid, Vec<Series>);
 
@@ -467,7 +456,7 @@ pub fn replay_alert(
     options: &SimulateOptions,
 ) -> AlertReplay {
     let (mode, current_threshold) = match plan.mode {
-        PlanMode::Split { op, threshold } => (Mode::Split(comparison(op)), Some(threshold)),
+        PlanMode::Split { op, threshold } => (Mode::Split(op), Some(threshold)),
         PlanMode::Whole { .. } => (Mode::Whole, None),
     };
     let mut thresholds: Vec<f64> = current_threshold.into_iter().collect();
@@ -479,15 +468,15 @@ pub fn replay_alert(
         }
     }
     dedup(&mut thresholds);
-    let mut fors: Vec<u64> = vec![plan.for_.millis];
-    fors.extend(options.fors.iter().map(|d| d.millis));
+    let mut fors: Vec<Duration> = vec![plan.for_];
+    fors.extend(options.fors.iter().copied());
     fors.dedup();
-    let mut keeps: Vec<u64> = vec![plan.keep_firing_for.millis];
-    keeps.extend(options.keep_firing_fors.iter().map(|d| d.millis));
+    let mut keeps: Vec<Duration> = vec![plan.keep_firing_for];
+    keeps.extend(options.keep_firing_fors.iter().copied());
     keeps.dedup();
-    let unique = |v: &mut Vec<u64>| {
+    let unique = |v: &mut Vec<Duration>| {
         let first = v[0];
-        let mut rest: Vec<u64> = v[1..].iter().copied().filter(|x| *x != first).collect();
+        let mut rest: Vec<Duration> = v[1..].iter().copied().filter(|x| *x != first).collect();
         rest.sort_unstable();
         rest.dedup();
         v.truncate(1);
@@ -538,7 +527,7 @@ fn dedup(values: &mut Vec<f64>) {
 
 /// Thresholds from the signal's distribution: quantiles on the side where
 /// the alert fires, rounded to 3 significant digits.
-pub fn auto_thresholds(series: &[Series], op: Op) -> Vec<f64> {
+pub fn auto_thresholds(series: &[Series], op: Comparison) -> Vec<f64> {
     let mut values: Vec<f64> = series
         .iter()
         .flat_map(|s| s.values.iter().copied())
@@ -552,7 +541,7 @@ pub fn auto_thresholds(series: &[Series], op: Op) -> Vec<f64> {
         0.5, 0.75, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9999,
     ];
     let quantiles: Vec<f64> = match op {
-        Op::Lt | Op::Le => upper.iter().map(|q| 1.0 - q).collect(),
+        Comparison::Lt | Comparison::Le => upper.iter().map(|q| 1.0 - q).collect(),
         _ => upper.to_vec(),
     };
     let mut out: Vec<f64> = quantiles
@@ -843,7 +832,7 @@ mod tests {
         let p = plan(
             60,
             PlanMode::Split {
-                op: Op::Gt,
+                op: Comparison::Gt,
                 threshold: 1.0,
             },
         );
@@ -868,7 +857,7 @@ mod tests {
         let p = plan(
             60,
             PlanMode::Split {
-                op: Op::Gt,
+                op: Comparison::Gt,
                 threshold: 1.0,
             },
         );
@@ -906,7 +895,7 @@ mod tests {
             labels: vec![],
             values: (0..1000).map(|i| i as f64 / 1000.0).collect(),
         }];
-        let t = auto_thresholds(&series, Op::Gt);
+        let t = auto_thresholds(&series, Comparison::Gt);
         assert!(
             t.first().unwrap() >= &0.49 && t.last().unwrap() <= &1.0,
             "{t:?}"

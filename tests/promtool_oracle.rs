@@ -13,6 +13,7 @@ use std::process::Command;
 
 use common::rng::Rng;
 use firedrill::replay::{timelines, Candidate, Comparison, Grid, Mode, Series};
+use firedrill::rules::Duration;
 
 const STEP_MS: i64 = 60_000;
 const STEPS: usize = 40;
@@ -225,8 +226,8 @@ fn replay_matches_promtool_on_random_scenarios() {
         let (series, op) = s.signal();
         let candidate = Candidate {
             threshold: Some(s.threshold),
-            for_ms: s.for_min * 60_000,
-            keep_firing_for_ms: s.keep_min * 60_000,
+            for_: Duration::from_secs(s.for_min * 60),
+            keep_firing_for: Duration::from_secs(s.keep_min * 60),
         };
         let timelines = timelines(grid, &series, Mode::Split(op), candidate);
         for k in 0..=STEPS {

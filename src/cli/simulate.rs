@@ -90,7 +90,10 @@ pub(crate) fn plan(
     Ok(Planned { plans, options })
 }
 
-fn durations(flag: &str, list: &[String]) -> Result<Vec<crate::rules::Duration>, String> {
+pub(crate) fn durations(
+    flag: &str,
+    list: &[String],
+) -> Result<Vec<crate::rules::Duration>, String> {
     list.iter().map(|d| duration(flag, d)).collect()
 }
 

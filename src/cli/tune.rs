@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
-use super::history_args::{duration, ServerArgs, WindowArgs, NO_HISTORY};
+use super::history_args::{ServerArgs, WindowArgs, NO_HISTORY};
 use super::progress::Progress;
 use super::simulate::{plan, Planned};
 use super::{error_style, exit, fail};
@@ -95,14 +95,12 @@ pub fn run(args: TuneArgs, config: &Config, out: &mut dyn Write) -> u8 {
     }
 }
 
-fn durations_ms(flag: &str, list: &[String]) -> Result<Option<Vec<u64>>, String> {
+/// The durations of a repeated flag; `None` when it is not given.
+fn durations(flag: &str, list: &[String]) -> Result<Option<Vec<crate::rules::Duration>>, String> {
     if list.is_empty() {
         return Ok(None);
     }
-    list.iter()
-        .map(|d| duration(flag, d).map(|d| d.millis))
-        .collect::<Result<Vec<_>, _>>()
-        .map(Some)
+    super::simulate::durations(flag, list).map(Some)
 }
 
 fn label_set(text: &str) -> Result<Vec<(String, String)>, String> {
@@ -143,8 +141,8 @@ enum MarksFailure {
 fn tune_command(args: TuneArgs, config: &Config, out: &mut dyn Write) -> Result<u8, String> {
     let options = TuneOptions {
         thresholds: (!args.threshold.is_empty()).then(|| args.threshold.clone()),
-        fors_ms: durations_ms("for", &args.for_)?,
-        keep_firing_fors_ms: durations_ms("keep-firing-for", &args.keep_firing_for)?,
+        fors: durations("for", &args.for_)?,
+        keep_firing_fors: durations("keep-firing-for", &args.keep_firing_for)?,
     };
     if let Some(path) = &args.plot {
         plot::ImageFormat::of(path)?;

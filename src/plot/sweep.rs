@@ -47,15 +47,16 @@ fn sweep<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, t: &Tuning) -> Resul
         .recommendation()
         .unwrap_or_else(|| t.today())
         .candidate()
-        .keep_firing_for_ms;
+        .keep_firing_for
+        .millis;
     let shown: Vec<&Scored> = t
         .candidates
         .iter()
-        .filter(|s| s.candidate().keep_firing_for_ms == keep)
+        .filter(|s| s.candidate().keep_firing_for.millis == keep)
         .collect();
     let x_of = |s: &Scored| match axis {
         Axis::Threshold => s.candidate().threshold.unwrap_or(0.0),
-        Axis::For => s.candidate().for_ms as f64 / 60_000.0,
+        Axis::For => s.candidate().for_.millis as f64 / 60_000.0,
     };
     let (x0, x1) = shown
         .iter()
@@ -168,7 +169,7 @@ fn panel<DB: DrawingBackend>(
     }
     let x_of = |s: &Scored| match axis {
         Axis::Threshold => s.candidate().threshold.unwrap_or(0.0),
-        Axis::For => s.candidate().for_ms as f64 / 60_000.0,
+        Axis::For => s.candidate().for_.millis as f64 / 60_000.0,
     };
     // One line per `for` (threshold axis), or one line (for axis).
     let groups = line_groups(t, shown, axis);
@@ -177,7 +178,7 @@ fn panel<DB: DrawingBackend>(
         let mut points: Vec<&Scored> = shown
             .iter()
             .copied()
-            .filter(|s| axis == Axis::For || s.candidate().for_ms == for_ms)
+            .filter(|s| axis == Axis::For || s.candidate().for_.millis == for_ms)
             .collect();
         points.sort_by(|a, b| x_of(a).total_cmp(&x_of(b)));
         let line: Vec<(f64, f64)> = points.iter().map(|s| (x_of(s), y(s))).collect();
@@ -258,12 +259,12 @@ fn line_groups(t: &Tuning, shown: &[&Scored], axis: Axis) -> Vec<u64> {
     if axis == Axis::For {
         return vec![0];
     }
-    let mut all: Vec<u64> = shown.iter().map(|s| s.candidate().for_ms).collect();
+    let mut all: Vec<u64> = shown.iter().map(|s| s.candidate().for_.millis).collect();
     all.sort_unstable();
     all.dedup();
-    let mut chosen = vec![t.today().candidate().for_ms];
+    let mut chosen = vec![t.today().candidate().for_.millis];
     if let Some(r) = t.recommendation() {
-        chosen.push(r.candidate().for_ms);
+        chosen.push(r.candidate().for_.millis);
     }
     chosen.extend(all);
     let mut out: Vec<u64> = Vec::new();

@@ -1,5 +1,5 @@
 use super::*;
-use crate::promql::split::Op;
+use crate::promql::Comparison;
 use crate::replay::Grid;
 use crate::rules::Duration;
 use crate::simulate::{Plan, PlanMode};
@@ -44,7 +44,7 @@ fn tuning() -> (Tuning, Vec<Series>) {
         query: "busy".into(),
         expr: "busy > 0.8".into(),
         mode: PlanMode::Split {
-            op: Op::Gt,
+            op: Comparison::Gt,
             threshold: 0.8,
         },
         interval: Duration::from_secs(60),

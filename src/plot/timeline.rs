@@ -11,7 +11,7 @@ use super::{
     axis_time, err, Area, PlotOptions, TimeAxis, FALSE_POSITIVE, FONT, INCIDENT, PENDING,
     RECOMMENDED, SERIES_COLOURS, TODAY,
 };
-use crate::promql::split::Op;
+use crate::promql::Comparison;
 use crate::replay::{Series, Timeline};
 use crate::tune::{marks::short_utc, snippet::number, Tuning};
 
@@ -102,7 +102,7 @@ fn choose_series<'a>(t: &Tuning, series: &'a [Series], options: &PlotOptions) ->
             .collect();
     }
     let sign = match t.op() {
-        Some(Op::Lt | Op::Le) => -1.0,
+        Some(Comparison::Lt | Comparison::Le) => -1.0,
         _ => 1.0,
     };
     let grid = t.grid;

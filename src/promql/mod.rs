@@ -14,6 +14,7 @@ mod type_errors;
 
 pub use operators::binary_operators;
 pub use promql_parser::parser::Expr;
+pub use split::Comparison;
 pub use tokens::{tokenize, Token, TokenKind};
 
 use crate::contained_panic;

@@ -6,7 +6,7 @@ use super::Expr;
 
 /// A comparison operator, as written with the signal on the left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
+pub enum Comparison {
     Gt,
     Ge,
     Lt,
@@ -15,38 +15,51 @@ pub enum Op {
     Ne,
 }
 
-impl Op {
-    fn parse(symbol: &str) -> Option<Op> {
+impl Comparison {
+    fn parse(symbol: &str) -> Option<Comparison> {
         Some(match symbol {
-            ">" => Op::Gt,
-            ">=" => Op::Ge,
-            "<" => Op::Lt,
-            "<=" => Op::Le,
-            "==" => Op::Eq,
-            "!=" => Op::Ne,
+            ">" => Comparison::Gt,
+            ">=" => Comparison::Ge,
+            "<" => Comparison::Lt,
+            "<=" => Comparison::Le,
+            "==" => Comparison::Eq,
+            "!=" => Comparison::Ne,
             _ => return None,
         })
     }
 
     /// The same test with the operands swapped: `0.05 < x` is `x > 0.05`.
-    fn mirrored(self) -> Op {
+    fn mirrored(self) -> Comparison {
         match self {
-            Op::Gt => Op::Lt,
-            Op::Ge => Op::Le,
-            Op::Lt => Op::Gt,
-            Op::Le => Op::Ge,
+            Comparison::Gt => Comparison::Lt,
+            Comparison::Ge => Comparison::Le,
+            Comparison::Lt => Comparison::Gt,
+            Comparison::Le => Comparison::Ge,
             other => other,
         }
     }
 
     pub fn symbol(&self) -> &'static str {
         match self {
-            Op::Gt => ">",
-            Op::Ge => ">=",
-            Op::Lt => "<",
-            Op::Le => "<=",
-            Op::Eq => "==",
-            Op::Ne => "!=",
+            Comparison::Gt => ">",
+            Comparison::Ge => ">=",
+            Comparison::Lt => "<",
+            Comparison::Le => "<=",
+            Comparison::Eq => "==",
+            Comparison::Ne => "!=",
+        }
+    }
+
+    /// Whether a sample passes, as PromQL's filter does (NaN never passes,
+    /// except `!=`).
+    pub fn passes(&self, value: f64, threshold: f64) -> bool {
+        match self {
+            Comparison::Gt => value > threshold,
+            Comparison::Ge => value >= threshold,
+            Comparison::Lt => value < threshold,
+            Comparison::Le => value <= threshold,
+            Comparison::Eq => value == threshold,
+            Comparison::Ne => value != threshold,
         }
     }
 }
@@ -55,7 +68,7 @@ impl Op {
 pub struct Split {
     /// The signal in canonical PromQL (what is sent to the server).
     pub signal: String,
-    pub op: Op,
+    pub op: Comparison,
     pub threshold: f64,
 }
 
@@ -64,7 +77,7 @@ pub fn split(expr: &Expr) -> Result<Split, &'static str> {
     let Expr::Binary(b) = unparen(expr) else {
         return Err("the expression is not a comparison at the top level");
     };
-    let Some(op) = Op::parse(&b.op.to_string()) else {
+    let Some(op) = Comparison::parse(&b.op.to_string()) else {
         return Err("the top-level operator is not a comparison");
     };
     if b.modifier.as_ref().is_some_and(|m| m.return_bool) {
@@ -114,15 +127,18 @@ mod tests {
     fn splits_top_level_comparisons() {
         let x = s("sum by (job) (rate(e_total[5m])) / sum by (job) (rate(r_total[5m])) > 0.05")
             .unwrap();
-        assert_eq!((x.op, x.threshold), (Op::Gt, 0.05));
+        assert_eq!((x.op, x.threshold), (Comparison::Gt, 0.05));
         assert_eq!(
             x.signal,
             "sum by (job) (rate(e_total[5m])) / sum by (job) (rate(r_total[5m]))"
         );
         let y = s("(0.05 < (x))").unwrap();
-        assert_eq!((y.signal.as_str(), y.op, y.threshold), ("x", Op::Gt, 0.05));
+        assert_eq!(
+            (y.signal.as_str(), y.op, y.threshold),
+            ("x", Comparison::Gt, 0.05)
+        );
         let z = s("x <= -1").unwrap();
-        assert_eq!((z.op, z.threshold), (Op::Le, -1.0));
+        assert_eq!((z.op, z.threshold), (Comparison::Le, -1.0));
     }
 
     #[test]

@@ -11,13 +11,16 @@ pub mod spans;
 
 use rayon::prelude::*;
 
+pub use crate::promql::Comparison;
+use crate::rules::Duration;
+
 pub use machine::{simulate, State, Timing};
 pub use spans::{SeriesSpan, SpanOutcome, Spans};
 
 use spans::{EvalSpans, SpanTally};
 
 /// Label pairs sorted by name; an alert instance's identity.
-pub type Labels = Vec<(String, String)>;
+pub use crate::history::Labels;
 
 /// The evaluation timestamps: `start + k·step` for `k < len`, in ms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,43 +43,6 @@ pub struct Series {
     pub values: Vec<f64>,
 }
 
-/// The comparison of a split expression `signal OP threshold`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Comparison {
-    Gt,
-    Ge,
-    Lt,
-    Le,
-    Eq,
-    Ne,
-}
-
-impl Comparison {
-    pub fn symbol(&self) -> &'static str {
-        match self {
-            Comparison::Gt => ">",
-            Comparison::Ge => ">=",
-            Comparison::Lt => "<",
-            Comparison::Le => "<=",
-            Comparison::Eq => "==",
-            Comparison::Ne => "!=",
-        }
-    }
-
-    /// Whether a sample passes, as PromQL's filter does (NaN never passes,
-    /// except `!=`).
-    pub fn passes(&self, value: f64, threshold: f64) -> bool {
-        match self {
-            Comparison::Gt => value > threshold,
-            Comparison::Ge => value >= threshold,
-            Comparison::Lt => value < threshold,
-            Comparison::Le => value <= threshold,
-            Comparison::Eq => value == threshold,
-            Comparison::Ne => value != threshold,
-        }
-    }
-}
-
 /// How the history is read: as the whole expression's result (a series is
 /// present when it has a sample) or as a signal compared to a threshold.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -89,8 +55,8 @@ pub enum Mode {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Candidate {
     pub threshold: Option<f64>,
-    pub for_ms: u64,
-    pub keep_firing_for_ms: u64,
+    pub for_: Duration,
+    pub keep_firing_for: Duration,
 }
 
 /// What a candidate would have done over the window.
@@ -140,16 +106,16 @@ pub fn sweep(
     series: &[Series],
     mode: Mode,
     thresholds: &[f64],
-    fors_ms: &[u64],
-    keeps_ms: &[u64],
+    fors: &[Duration],
+    keeps: &[Duration],
 ) -> Vec<Outcome> {
     sweep_spans(
         grid,
         series,
         mode,
         thresholds,
-        fors_ms,
-        keeps_ms,
+        fors,
+        keeps,
         &Spans::default(),
     )
     .into_iter()
@@ -164,18 +130,18 @@ pub fn sweep_spans(
     series: &[Series],
     mode: Mode,
     thresholds: &[f64],
-    fors_ms: &[u64],
-    keeps_ms: &[u64],
+    fors: &[Duration],
+    keeps: &[Duration],
     spans: &Spans,
 ) -> Vec<(Outcome, SpanOutcome)> {
     let spans = EvalSpans::new(spans, grid);
     let step = grid.step_ms.max(1) as u64;
-    let timings: Vec<(u64, u64, Timing)> = fors_ms
+    let timings: Vec<(Duration, Duration, Timing)> = fors
         .iter()
         .flat_map(|&f| {
-            keeps_ms
+            keeps
                 .iter()
-                .map(move |&k| (f, k, Timing::new(f, k, step)))
+                .map(move |&k| (f, k, Timing::new(f.millis, k.millis, step)))
         })
         .collect();
     let timing_list: Vec<Timing> = timings.iter().map(|t| t.2).collect();
@@ -201,7 +167,7 @@ pub fn sweep_spans(
                     ranks.extend(values.iter().map(|v| ranker.rank(key(*v))));
                 },
             );
-            for (acc, &(for_ms, keep_ms, _)) in accs.iter().zip(&timings) {
+            for (acc, &(for_, keep, _)) in accs.iter().zip(&timings) {
                 let mut by_threshold = vec![None; thresholds.len()];
                 for (rank, &original) in order.iter().enumerate() {
                     by_threshold[original] = Some(acc.outcome(rank, grid));
@@ -210,8 +176,8 @@ pub fn sweep_spans(
                     let (mut o, in_spans) = o.expect("every threshold ranked");
                     o.candidate = Candidate {
                         threshold: Some(thresholds[i]),
-                        for_ms,
-                        keep_firing_for_ms: keep_ms,
+                        for_,
+                        keep_firing_for: keep,
                     };
                     out.push((o, in_spans));
                 }
@@ -237,13 +203,13 @@ pub fn sweep_spans(
                     },
                 ));
             }
-            for (t, &(for_ms, keep_ms, _)) in timings.iter().enumerate() {
+            for (t, &(for_, keep, _)) in timings.iter().enumerate() {
                 for (accs, &threshold) in per_threshold.iter().zip(&candidates) {
                     let (mut o, in_spans) = accs[t].outcome(0, grid);
                     o.candidate = Candidate {
                         threshold,
-                        for_ms,
-                        keep_firing_for_ms: keep_ms,
+                        for_,
+                        keep_firing_for: keep,
                     };
                     out.push((o, in_spans));
                 }
@@ -531,8 +497,8 @@ impl Accumulator {
         let outcome = Outcome {
             candidate: Candidate {
                 threshold: None,
-                for_ms: 0,
-                keep_firing_for_ms: 0,
+                for_: Duration { millis: 0 },
+                keep_firing_for: Duration { millis: 0 },
             },
             pages: pages as u64,
             firing_ms: firing * step,
@@ -558,8 +524,8 @@ impl Accumulator {
 /// (instances that were never active are left out).
 pub fn timelines(grid: Grid, series: &[Series], mode: Mode, candidate: Candidate) -> Vec<Timeline> {
     let timing = Timing::new(
-        candidate.for_ms,
-        candidate.keep_firing_for_ms,
+        candidate.for_.millis,
+        candidate.keep_firing_for.millis,
         grid.step_ms.max(1) as u64,
     );
     series
@@ -658,8 +624,8 @@ mod tests {
                 })
                 .collect();
             let thresholds = [-1.0, 3.0, 7.5, 10.0, 15.0, 19.0, 25.0];
-            let fors = [0, 60_000, 150_000];
-            let keeps = [0, 60_000, 120_000];
+            let fors = [0, 60, 150].map(Duration::from_secs);
+            let keeps = [0, 60, 120].map(Duration::from_secs);
             // Spans anywhere around the window, off the grid's minutes too,
             // overlapping each other or not.
             let end = len as i64 * 60_000;
@@ -769,8 +735,8 @@ mod tests {
     /// Counts from the per-candidate timelines.
     fn reference(grid: Grid, series: &[Series], mode: Mode, candidate: Candidate) -> Outcome {
         let timing = Timing::new(
-            candidate.for_ms,
-            candidate.keep_firing_for_ms,
+            candidate.for_.millis,
+            candidate.keep_firing_for.millis,
             grid.step_ms as u64,
         );
         let mut o = Outcome {
@@ -847,8 +813,8 @@ mod tests {
         }];
         let candidate = Candidate {
             threshold: Some(50.0),
-            for_ms: 60_000,
-            keep_firing_for_ms: 60_000,
+            for_: Duration { millis: 60_000 },
+            keep_firing_for: Duration { millis: 60_000 },
         };
         let t = timelines(grid(6), &series, Mode::Split(Comparison::Gt), candidate);
         assert_eq!(t[0].pending, [(0, 60_000)]);
@@ -863,8 +829,8 @@ mod tests {
         }];
         let candidate = Candidate {
             threshold: None,
-            for_ms: 0,
-            keep_firing_for_ms: 0,
+            for_: Duration { millis: 0 },
+            keep_firing_for: Duration { millis: 0 },
         };
         let t = timelines(grid(3), &series, Mode::Whole, candidate);
         assert_eq!(t[0].firing, [(0, 180_000)]);

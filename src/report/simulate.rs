@@ -40,9 +40,12 @@ fn candidate_label(alert: &AlertReplay, c: &Candidate) -> String {
         (PlanMode::Split { op, .. }, Some(t)) => format!("{} {}", op.symbol(), t),
         _ => "whole expr".to_string(),
     };
-    s.push_str(&format!("  for {}", human_duration(c.for_ms)));
-    if c.keep_firing_for_ms > 0 || alert.plan.keep_firing_for.millis > 0 {
-        s.push_str(&format!("  keep {}", human_duration(c.keep_firing_for_ms)));
+    s.push_str(&format!("  for {}", human_duration(c.for_.millis)));
+    if c.keep_firing_for.millis > 0 || alert.plan.keep_firing_for.millis > 0 {
+        s.push_str(&format!(
+            "  keep {}",
+            human_duration(c.keep_firing_for.millis)
+        ));
     }
     s
 }
@@ -281,8 +284,8 @@ fn json_candidate(alert: &AlertReplay, i: usize, o: &Outcome) -> JsonCandidate {
     JsonCandidate {
         current: i == 0,
         threshold: o.candidate.threshold,
-        for_seconds: seconds(o.candidate.for_ms),
-        keep_firing_for_seconds: seconds(o.candidate.keep_firing_for_ms),
+        for_seconds: seconds(o.candidate.for_.millis),
+        keep_firing_for_seconds: seconds(o.candidate.keep_firing_for.millis),
         pages: o.pages,
         pages_per_week: per_week(alert, o.pages),
         firing_seconds: seconds(o.firing_ms),
@@ -366,8 +369,8 @@ pub fn write_csv(result: &SimulateResult, out: &mut dyn Write) -> io::Result<()>
                     .threshold
                     .map(|t| t.to_string())
                     .unwrap_or_default(),
-                seconds(o.candidate.for_ms),
-                seconds(o.candidate.keep_firing_for_ms),
+                seconds(o.candidate.for_.millis),
+                seconds(o.candidate.keep_firing_for.millis),
                 o.pages,
                 per_week(a, o.pages),
                 seconds(o.firing_ms),
@@ -397,8 +400,8 @@ pub fn write_parquet(result: &SimulateResult, path: &Path) -> Result<(), String>
             alertname.push(a.plan.alertname.clone());
             current.push(i == 0);
             threshold.push(o.candidate.threshold);
-            for_s.push(seconds(o.candidate.for_ms));
-            keep_s.push(seconds(o.candidate.keep_firing_for_ms));
+            for_s.push(seconds(o.candidate.for_.millis));
+            keep_s.push(seconds(o.candidate.keep_firing_for.millis));
             pages.push(o.pages);
             firing_s.push(seconds(o.firing_ms));
             sets.push(o.label_sets_fired);

@@ -35,9 +35,12 @@ fn candidate_label(t: &Tuning, c: &Candidate) -> String {
         (Some(op), Some(th)) => format!("{} {}", op.symbol(), number(th)),
         _ => "whole expr".to_string(),
     };
-    s.push_str(&format!(" for {}", human_duration(c.for_ms)));
-    if c.keep_firing_for_ms > 0 || t.plan.keep_firing_for.millis > 0 {
-        s.push_str(&format!(" keep {}", human_duration(c.keep_firing_for_ms)));
+    s.push_str(&format!(" for {}", human_duration(c.for_.millis)));
+    if c.keep_firing_for.millis > 0 || t.plan.keep_firing_for.millis > 0 {
+        s.push_str(&format!(
+            " keep {}",
+            human_duration(c.keep_firing_for.millis)
+        ));
     }
     s
 }
@@ -322,18 +325,18 @@ fn recommendation_text(t: &Tuning) -> Option<String> {
             parts.push(text);
         }
     }
-    if c.for_ms != today.for_ms {
+    if c.for_.millis != today.for_.millis {
         parts.push(format!(
             "`for: {}` → `for: {}`",
-            human_duration(today.for_ms),
-            human_duration(c.for_ms)
+            human_duration(today.for_.millis),
+            human_duration(c.for_.millis)
         ));
     }
-    if c.keep_firing_for_ms != today.keep_firing_for_ms {
+    if c.keep_firing_for.millis != today.keep_firing_for.millis {
         parts.push(format!(
             "`keep_firing_for: {}` → `{}`",
-            human_duration(today.keep_firing_for_ms),
-            human_duration(c.keep_firing_for_ms)
+            human_duration(today.keep_firing_for.millis),
+            human_duration(c.keep_firing_for.millis)
         ));
     }
     let mut text = format!("Recommended: {}.", parts.join(", "));
@@ -782,8 +785,8 @@ fn json_candidate(t: &Tuning, index: usize, s: &Scored) -> JsonCandidate {
     let o = &s.outcome;
     JsonCandidate {
         threshold: c.threshold,
-        for_seconds: secs(c.for_ms),
-        keep_firing_for_seconds: secs(c.keep_firing_for_ms),
+        for_seconds: secs(c.for_.millis),
+        keep_firing_for_seconds: secs(c.keep_firing_for.millis),
         pages: o.pages,
         pages_per_week: per_week(t, o.pages),
         pages_outside_incidents: s.noise_pages,
@@ -895,8 +898,10 @@ pub fn write_parquet(t: &Tuning, path: &Path) -> Result<(), String> {
                 .collect::<Vec<_>>(),
         ),
         col_f("threshold", &|s| s.candidate().threshold),
-        col_u("for_ms", &|s| s.candidate().for_ms),
-        col_u("keep_firing_for_ms", &|s| s.candidate().keep_firing_for_ms),
+        col_u("for_ms", &|s| s.candidate().for_.millis),
+        col_u("keep_firing_for_ms", &|s| {
+            s.candidate().keep_firing_for.millis
+        }),
         col_u("pages", &|s| s.outcome.pages),
         col_u("pages_outside_incidents", &|s| s.noise_pages),
         col_u("firing_ms", &|s| s.outcome.firing_ms),

@@ -32,11 +32,12 @@
 pub mod marks;
 pub mod snippet;
 
-use crate::promql::split::Op;
+use crate::promql::Comparison;
 use crate::replay::{
     self, Candidate, Grid, Labels, Mode, Outcome, Series, SeriesSpan, SpanOutcome, Timeline,
 };
-use crate::simulate::{self, Plan, PlanMode};
+use crate::rules::Duration;
+use crate::simulate::{Plan, PlanMode};
 
 pub use marks::{FalsePositive, Incident, Marks};
 
@@ -52,8 +53,8 @@ const FOR_LADDER_S: [u64; 10] = [0, 60, 120, 180, 300, 600, 900, 1200, 1800, 360
 #[derive(Debug, Clone, Default)]
 pub struct TuneOptions {
     pub thresholds: Option<Vec<f64>>,
-    pub fors_ms: Option<Vec<u64>>,
-    pub keep_firing_fors_ms: Option<Vec<u64>>,
+    pub fors: Option<Vec<Duration>>,
+    pub keep_firing_fors: Option<Vec<Duration>>,
 }
 
 /// A false positive, placed on the replay: the span a candidate must stay
@@ -236,7 +237,7 @@ impl Tuning {
         self.recommended.map(|i| &self.candidates[i])
     }
 
-    pub fn op(&self) -> Option<Op> {
+    pub fn op(&self) -> Option<Comparison> {
         match self.plan.mode {
             PlanMode::Split { op, .. } => Some(op),
             PlanMode::Whole { .. } => None,
@@ -271,9 +272,7 @@ pub fn tune(
     };
     let flat = samples().all(|v| v == first_sample);
     let (mode, today_threshold) = match plan.mode {
-        PlanMode::Split { op, threshold } => {
-            (Mode::Split(simulate::comparison(op)), Some(threshold))
-        }
+        PlanMode::Split { op, threshold } => (Mode::Split(op), Some(threshold)),
         PlanMode::Whole { ref reason } => {
             notes.push(format!(
                 "the expression is replayed whole ({reason}): only `for` and `keep_firing_for` are tuned"
@@ -301,16 +300,18 @@ pub fn tune(
         _ => Vec::new(),
     };
     let fors = timings(
-        plan.for_.millis,
-        options.fors_ms.clone().unwrap_or_else(|| for_ladder(plan)),
+        plan.for_,
+        options.fors.clone().unwrap_or_else(|| for_ladder(plan)),
         grid.step_ms,
     );
     let keeps = timings(
-        plan.keep_firing_for.millis,
-        options.keep_firing_fors_ms.clone().unwrap_or_else(|| {
+        plan.keep_firing_for,
+        options.keep_firing_fors.clone().unwrap_or_else(|| {
             let k = plan.keep_firing_for.millis;
             if k > 0 {
-                vec![0, k / 2, k, 2 * k]
+                [0, k / 2, k, 2 * k]
+                    .map(|millis| Duration { millis })
+                    .to_vec()
             } else {
                 Vec::new()
             }
@@ -320,8 +321,8 @@ pub fn tune(
     // The sweep lists today's values first.
     let today_candidate = Candidate {
         threshold: thresholds.first().copied(),
-        for_ms: fors[0],
-        keep_firing_for_ms: keeps[0],
+        for_: fors[0],
+        keep_firing_for: keeps[0],
     };
     let today_timelines = replay::timelines(grid, series, mode, today_candidate);
     let false_positives: Vec<PlacedFalsePositive> = marks
@@ -417,8 +418,8 @@ pub fn tune(
                             series,
                             mode,
                             &c.threshold.into_iter().collect::<Vec<_>>(),
-                            &[c.for_ms],
-                            &[c.keep_firing_for_ms],
+                            &[c.for_],
+                            &[c.keep_firing_for],
                             &spans,
                         );
                         let (outcome, in_spans) = one.swap_remove(0);
@@ -621,7 +622,7 @@ fn recommend_for_incidents(candidates: &[Scored]) -> Option<(usize, Vec<usize>)>
     // After a false positive, a shorter `for` than today's buys minutes of
     // delay with fragility the marks cannot show: it is recommended only
     // when nothing at today's `for` or longer meets every mark.
-    let patient = |s: &Scored| s.candidate().for_ms >= today.for_ms;
+    let patient = |s: &Scored| s.candidate().for_.millis >= today.for_.millis;
     let eligible: Vec<usize> = {
         let feasible =
             |i: &usize| candidates[*i].meets_every_mark() && candidates[*i].outcome.pages > 0;
@@ -638,7 +639,7 @@ fn recommend_for_incidents(candidates: &[Scored]) -> Option<(usize, Vec<usize>)>
     let best = eligible.iter().map(|&i| key(&candidates[i])).min()?;
     // Among the tied: the fewest changes to the rule (today's timing first),
     // then the shortest `for`.
-    let timing = |c: Candidate| (c.for_ms, c.keep_firing_for_ms);
+    let timing = |c: Candidate| (c.for_.millis, c.keep_firing_for.millis);
     let tied: Vec<usize> = eligible
         .into_iter()
         .filter(|&i| key(&candidates[i]) == best)
@@ -648,7 +649,7 @@ fn recommend_for_incidents(candidates: &[Scored]) -> Option<(usize, Vec<usize>)>
         .map(|&i| timing(candidates[i].candidate()))
         .min_by_key(|&(f, k)| {
             (
-                (f != today.for_ms) as u8 + (k != today.keep_firing_for_ms) as u8,
+                (f != today.for_.millis) as u8 + (k != today.keep_firing_for.millis) as u8,
                 f,
                 k,
             )
@@ -738,14 +739,16 @@ fn round_middle(lo: f64, hi: f64) -> f64 {
 /// Whether `c` can only fire where `today` does, on the same instance: a
 /// threshold on the quiet side (or the same), a `for` at least as long and
 /// the same `keep_firing_for`.
-fn tightens(c: Candidate, today: Candidate, op: Option<replay::Comparison>) -> bool {
-    use replay::Comparison::*;
+fn tightens(c: Candidate, today: Candidate, op: Option<Comparison>) -> bool {
+    use Comparison::*;
     let threshold = match (op, c.threshold, today.threshold) {
         (Some(Gt | Ge), Some(t), Some(t0)) => t >= t0,
         (Some(Lt | Le), Some(t), Some(t0)) => t <= t0,
         (_, t, t0) => t.map(f64::to_bits) == t0.map(f64::to_bits),
     };
-    threshold && c.for_ms >= today.for_ms && c.keep_firing_for_ms == today.keep_firing_for_ms
+    threshold
+        && c.for_.millis >= today.for_.millis
+        && c.keep_firing_for.millis == today.keep_firing_for.millis
 }
 
 /// With only false positives marked: the tightening of today's rule that is
@@ -754,7 +757,7 @@ fn tightens(c: Candidate, today: Candidate, op: Option<replay::Comparison>) -> b
 /// and the thresholds that do the same at its timing.
 fn recommend_keeping_pages(
     candidates: &[Scored],
-    op: Option<replay::Comparison>,
+    op: Option<Comparison>,
 ) -> (Option<usize>, Option<(f64, f64)>) {
     let today = candidates[0].candidate();
     let distance = |s: &Scored| match (s.candidate().threshold, today.threshold) {
@@ -773,11 +776,16 @@ fn recommend_keeping_pages(
         key(x)
             .cmp(&key(y))
             .then(distance(x).total_cmp(&distance(y)))
-            .then(x.candidate().for_ms.cmp(&y.candidate().for_ms))
+            .then(x.candidate().for_.millis.cmp(&y.candidate().for_.millis))
     }) else {
         return (None, None);
     };
-    let timing = |s: &Scored| (s.candidate().for_ms, s.candidate().keep_firing_for_ms);
+    let timing = |s: &Scored| {
+        (
+            s.candidate().for_.millis,
+            s.candidate().keep_firing_for.millis,
+        )
+    };
     let same: Vec<usize> = eligible
         .into_iter()
         .filter(|&i| {
@@ -831,7 +839,7 @@ fn shortlist(
     let mut rows: Vec<usize> = recommended.filter(|&i| i != 0).into_iter().collect();
     let timing = |i: usize| {
         let c = candidates[i].candidate();
-        (c.for_ms, c.keep_firing_for_ms)
+        (c.for_.millis, c.keep_firing_for.millis)
     };
     for i in order {
         if rows.len() >= 8 {
@@ -850,7 +858,7 @@ fn shortlist(
 /// over the quiet side, one per distinct outcome (at most six), then
 /// today's threshold with the other `for` values (at most three).
 /// Candidates that never fire are left out: nobody should be offered them.
-fn survey(candidates: &[Scored], op: Option<replay::Comparison>) -> Vec<usize> {
+fn survey(candidates: &[Scored], op: Option<Comparison>) -> Vec<usize> {
     let today = candidates[0].candidate();
     let fires = |i: &usize| candidates[*i].outcome.pages > 0;
     let outcome = |i: usize| {
@@ -862,8 +870,8 @@ fn survey(candidates: &[Scored], op: Option<replay::Comparison>) -> Vec<usize> {
         let mut list: Vec<usize> = (1..candidates.len())
             .filter(|&i| {
                 let c = candidates[i].candidate();
-                c.for_ms == today.for_ms
-                    && c.keep_firing_for_ms == today.keep_firing_for_ms
+                c.for_.millis == today.for_.millis
+                    && c.keep_firing_for.millis == today.keep_firing_for.millis
                     && tightens(c, today, op) == quiet
             })
             .filter(fires)
@@ -897,8 +905,8 @@ fn survey(candidates: &[Scored], op: Option<replay::Comparison>) -> Vec<usize> {
             .filter(|&i| {
                 let c = candidates[i].candidate();
                 c.threshold.map(f64::to_bits) == today.threshold.map(f64::to_bits)
-                    && c.keep_firing_for_ms == today.keep_firing_for_ms
-                    && c.for_ms != today.for_ms
+                    && c.keep_firing_for.millis == today.keep_firing_for.millis
+                    && c.for_.millis != today.for_.millis
             })
             .filter(fires)
             .take(3),
@@ -947,7 +955,7 @@ fn conflicts(candidates: &[Scored]) -> Vec<Conflict> {
 /// place (the median by selection), rather than copying them again.
 pub fn threshold_grid(
     mut finite: Vec<f64>,
-    op: Op,
+    op: Comparison,
     today: f64,
     notes: &mut Vec<String>,
 ) -> Vec<f64> {
@@ -961,10 +969,10 @@ pub fn threshold_grid(
     let min = finite.iter().copied().fold(f64::INFINITY, f64::min);
     let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let (lo, hi) = match op {
-        Op::Gt | Op::Ge => (median.min(today), max),
-        Op::Lt | Op::Le => (min, median.max(today)),
+        Comparison::Gt | Comparison::Ge => (median.min(today), max),
+        Comparison::Lt | Comparison::Le => (min, median.max(today)),
         // Equality has no order to sweep along.
-        Op::Eq | Op::Ne => return Vec::new(),
+        Comparison::Eq | Comparison::Ne => return Vec::new(),
     };
     if hi <= lo {
         notes.push(
@@ -979,11 +987,11 @@ pub fn threshold_grid(
     // Inside the observed range, and short of its end on the side that
     // fires: a threshold no sample passes would never have fired.
     let fires = |t: f64| match op {
-        Op::Gt => t >= min && t < max,
-        Op::Ge => t >= min && t <= max,
-        Op::Lt => t > min && t <= max,
-        Op::Le => t >= min && t <= max,
-        Op::Eq | Op::Ne => false,
+        Comparison::Gt => t >= min && t < max,
+        Comparison::Ge => t >= min && t <= max,
+        Comparison::Lt => t > min && t <= max,
+        Comparison::Le => t >= min && t <= max,
+        Comparison::Eq | Comparison::Ne => false,
     };
     (first..=last)
         .map(|k| round_to_step(k as f64 * step, step))
@@ -1024,26 +1032,27 @@ fn dedup_f64(values: &mut Vec<f64>) {
     });
 }
 
-fn for_ladder(plan: &Plan) -> Vec<u64> {
+fn for_ladder(plan: &Plan) -> Vec<Duration> {
     let today = plan.for_.millis;
     let cap = (2 * today).max(30 * 60_000);
     FOR_LADDER_S
         .iter()
         .map(|s| s * 1000)
         .filter(|&ms| ms <= cap)
+        .map(|millis| Duration { millis })
         .collect()
 }
 
 /// Today's value first, then the others in order, one per number of
 /// evaluations they amount to (2m and 90s are the same at a 1m interval).
-fn timings(today: u64, others: Vec<u64>, step_ms: i64) -> Vec<u64> {
-    let steps = |ms: u64| ms.div_ceil(step_ms.max(1) as u64);
+fn timings(today: Duration, others: Vec<Duration>, step_ms: i64) -> Vec<Duration> {
+    let steps = |d: Duration| d.millis.div_ceil(step_ms.max(1) as u64);
     let mut out = vec![today];
     let mut rest = others;
     rest.sort_unstable();
-    for ms in rest {
-        if !out.iter().any(|&o| steps(o) == steps(ms)) {
-            out.push(ms);
+    for d in rest {
+        if !out.iter().any(|&o| steps(o) == steps(d)) {
+            out.push(d);
         }
     }
     out

@@ -28,11 +28,11 @@ pub fn snippet(plan: &Plan, candidate: Candidate) -> String {
     } else {
         out.push_str(&format!("  expr: {}\n", yaml_plain_or_quoted(&expr)));
     }
-    out.push_str(&format!("  for: {}\n", duration(candidate.for_ms)));
-    if candidate.keep_firing_for_ms > 0 || plan.keep_firing_for.millis > 0 {
+    out.push_str(&format!("  for: {}\n", duration(candidate.for_.millis)));
+    if candidate.keep_firing_for.millis > 0 || plan.keep_firing_for.millis > 0 {
         out.push_str(&format!(
             "  keep_firing_for: {}\n",
-            duration(candidate.keep_firing_for_ms)
+            duration(candidate.keep_firing_for.millis)
         ));
     }
     out
@@ -101,7 +101,7 @@ fn yaml_plain_or_quoted(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::promql::split::Op;
+    use crate::promql::Comparison;
 
     fn plan(expr: &str, threshold: f64) -> Plan {
         Plan {
@@ -112,7 +112,7 @@ mod tests {
             query: "q".into(),
             expr: expr.into(),
             mode: PlanMode::Split {
-                op: Op::Gt,
+                op: Comparison::Gt,
                 threshold,
             },
             interval: Duration::from_secs(60),
@@ -125,8 +125,8 @@ mod tests {
     fn candidate(threshold: f64, for_s: u64) -> Candidate {
         Candidate {
             threshold: Some(threshold),
-            for_ms: for_s * 1000,
-            keep_firing_for_ms: 0,
+            for_: crate::rules::Duration::from_secs(for_s),
+            keep_firing_for: crate::rules::Duration::ZERO,
         }
     }
 

@@ -12,7 +12,7 @@ fn plan(threshold: f64, for_min: u64) -> Plan {
         query: "busy".into(),
         expr: "busy > 0.8".into(),
         mode: PlanMode::Split {
-            op: Op::Gt,
+            op: Comparison::Gt,
             threshold,
         },
         interval: Duration { millis: 60_000 },
@@ -91,7 +91,7 @@ fn recommends_a_candidate_quiet_at_the_false_positive_that_catches_every_inciden
     let rec = t.recommendation().expect("a candidate meets every mark");
     assert!(rec.meets_every_mark());
     // Same `for` as today: a threshold change is enough.
-    assert_eq!(rec.candidate().for_ms, 120_000);
+    assert_eq!(rec.candidate().for_.millis, 120_000);
     let th = rec.candidate().threshold.unwrap();
     assert!((0.86..0.95).contains(&th), "{th}");
     // Two pages (the incidents), each caught two evaluations after it started.
@@ -288,7 +288,7 @@ fn scores_agree_with_replaying_the_candidate_step_by_step() {
             .collect();
         let states = replay::simulate(
             &present,
-            replay::Timing::new(c.for_ms, c.keep_firing_for_ms, 60_000),
+            replay::Timing::new(c.for_.millis, c.keep_firing_for.millis, 60_000),
         );
         let firing_in = |a: i64, b: i64| {
             (a / MIN..b / MIN).find(|&k| states[k as usize] == replay::State::Firing)
@@ -310,24 +310,24 @@ fn scores_agree_with_replaying_the_candidate_step_by_step() {
 fn threshold_grid_is_round_and_spans_the_firing_side() {
     let values: Vec<f64> = (0..=100).map(|i| i as f64 / 100.0).collect();
     let mut notes = Vec::new();
-    let g = threshold_grid(values.clone(), Op::Gt, 0.8, &mut notes);
+    let g = threshold_grid(values.clone(), Comparison::Gt, 0.8, &mut notes);
     assert_eq!(g.first(), Some(&0.5));
     // `> 1` would never fire: no sample passes it.
     assert_eq!(g.last(), Some(&0.98));
     assert!(g.contains(&0.86) && g.contains(&0.9), "{g:?}");
     assert_eq!(
-        threshold_grid(values.clone(), Op::Ge, 0.8, &mut notes).last(),
+        threshold_grid(values.clone(), Comparison::Ge, 0.8, &mut notes).last(),
         Some(&1.0)
     );
-    let g = threshold_grid(values.clone(), Op::Lt, 0.1, &mut notes);
+    let g = threshold_grid(values.clone(), Comparison::Lt, 0.1, &mut notes);
     // `< 0` would never fire either.
     assert_eq!(g.first(), Some(&0.02));
     assert!(g.last().unwrap() >= &0.5);
     assert_eq!(
-        threshold_grid(values.clone(), Op::Le, 0.1, &mut notes).first(),
+        threshold_grid(values.clone(), Comparison::Le, 0.1, &mut notes).first(),
         Some(&0.0)
     );
-    assert!(threshold_grid(values, Op::Eq, 1.0, &mut notes).is_empty());
+    assert!(threshold_grid(values, Comparison::Eq, 1.0, &mut notes).is_empty());
 }
 
 /// Scores read off each candidate's own firing intervals: what `tune` did
@@ -417,7 +417,7 @@ fn every_candidates_marks_agree_with_its_own_replay() {
             p.keep_firing_for = Duration { millis: 3 * 60_000 };
         }
         let t = tune(&p, grid(len), &series, &marks, &TuneOptions::default()).unwrap();
-        let mode = Mode::Split(replay::Comparison::Gt);
+        let mode = Mode::Split(Comparison::Gt);
         for s in &t.candidates {
             let lines = replay::timelines(grid(len), &series, mode, s.candidate());
             let (delays, quiet, noise) =
@@ -455,7 +455,7 @@ fn with_only_a_false_positive_the_other_pages_are_kept_by_the_nearest_threshold(
     // The nearest threshold above the false positive's 0.86, today's `for`:
     // quiet there, both other pages kept, none later.
     assert_eq!(rec.candidate().threshold, Some(0.86));
-    assert_eq!(rec.candidate().for_ms, 2 * MIN as u64);
+    assert_eq!(rec.candidate().for_.millis, 2 * MIN as u64);
     assert_eq!(rec.quiet, vec![true]);
     assert_eq!((rec.kept_pages, rec.kept_delay_ms), (2, 0));
     assert_eq!(t.pick, Some(ThresholdPick::NearestToday));
@@ -487,12 +487,14 @@ fn with_only_a_false_positive_a_longer_for_wins_when_no_threshold_keeps_every_pa
     // A threshold above 0.96 would lose the 0.95 burst; `for: 5m` outlasts
     // the 4-minute false positive and keeps both, each 3 minutes later.
     assert_eq!(rec.candidate().threshold, Some(0.8));
-    assert_eq!(rec.candidate().for_ms, 5 * MIN as u64);
+    assert_eq!(rec.candidate().for_.millis, 5 * MIN as u64);
     assert_eq!((rec.kept_pages, rec.kept_delay_ms), (2, 6 * MIN as u64));
     let by_threshold = t
         .candidates
         .iter()
-        .find(|s| s.candidate().threshold == Some(0.96) && s.candidate().for_ms == 2 * MIN as u64)
+        .find(|s| {
+            s.candidate().threshold == Some(0.96) && s.candidate().for_.millis == 2 * MIN as u64
+        })
         .unwrap();
     assert_eq!((by_threshold.quiet[0], by_threshold.kept_pages), (true, 1));
 }
@@ -514,8 +516,8 @@ fn with_only_a_false_positive_that_is_the_strongest_signal_nothing_is_recommende
         &TuneOptions {
             // 1 silences everything: it must not be offered.
             thresholds: Some(vec![0.9, 1.0]),
-            fors_ms: Some(vec![0, 120_000]),
-            keep_firing_fors_ms: None,
+            fors: Some(vec![Duration::ZERO, Duration::from_secs(120)]),
+            keep_firing_fors: None,
         },
     )
     .unwrap();
@@ -570,8 +572,8 @@ fn the_middle_of_a_tie_is_recommended_and_replayed_first() {
         &marks(),
         &TuneOptions {
             thresholds: Some(vec![0.87, 0.93]),
-            fors_ms: Some(vec![]),
-            keep_firing_fors_ms: None,
+            fors: Some(vec![]),
+            keep_firing_fors: None,
         },
     )
     .unwrap();
@@ -662,16 +664,12 @@ fn recommendations_on_generated_signals_fire_and_keep_the_most_pages() {
             let quiet_tightenings = t.candidates.iter().filter(|s| {
                 s.quiet.iter().all(|q| *q)
                     && s.outcome.pages > 0
-                    && tightens(s.candidate(), today, Some(replay::Comparison::Gt))
+                    && tightens(s.candidate(), today, Some(Comparison::Gt))
             });
             let most = quiet_tightenings.map(|s| s.kept_pages).max();
             match t.recommendation() {
                 Some(rec) => {
-                    assert!(tightens(
-                        rec.candidate(),
-                        today,
-                        Some(replay::Comparison::Gt)
-                    ));
+                    assert!(tightens(rec.candidate(), today, Some(Comparison::Gt)));
                     assert!(rec.quiet.iter().all(|q| *q));
                     assert_eq!(Some(rec.kept_pages), most, "round {round}");
                 }
