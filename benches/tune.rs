@@ -11,9 +11,9 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use firedrill::promql::Comparison;
+use firedrill::replay::plan::{Plan, PlanMode};
 use firedrill::replay::{Grid, Series};
 use firedrill::rules::duration::Duration;
-use firedrill::simulate::{Plan, PlanMode};
 use firedrill::tune::marks::{FalsePositive, Incident, Marks};
 use firedrill::tune::{tune, TuneOptions};
 

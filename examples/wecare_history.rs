@@ -27,7 +27,6 @@ use std::fmt::Write as _;
 use firedrill::history::RawSeries;
 use firedrill::input::{self};
 use firedrill::lint;
-use firedrill::simulate::{self, SimulateOptions};
 
 const START: i64 = 1_794_787_200_000; // 2026-11-16T00:00:00Z
 const END: i64 = START + 7 * 86_400_000;
@@ -403,7 +402,7 @@ fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let inputs = input::expand(&[root.join("rules").display().to_string()]).expect("rules/");
     let rules = lint::load_inputs(&inputs, Default::default()).expect("load rules/");
-    let plans = simulate::plan(&rules, &SimulateOptions::default()).expect("plan");
+    let plans = firedrill::replay::plan::plan(&rules, &[], None).expect("plan");
     let mut rng = Rng(0x5EED_F1DE_D811);
     let mut series: Vec<RawSeries> = Vec::new();
     for plan in &plans {

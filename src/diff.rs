@@ -9,9 +9,11 @@
 //! queried; removed ones are only listed.
 
 use crate::changes::{self, RuleRef};
+use crate::replay::plan::plan_at;
+use crate::replay::plan::{Plan, PlanMode};
 use crate::rules::RuleSet;
 use crate::simulate::SimulateResult;
-use crate::simulate::{self, AlertReplay, Plan, PlanMode, SimulateError, SimulateOptions};
+use crate::simulate::{AlertReplay, SimulateError, SimulateOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -78,17 +80,17 @@ impl DiffPlan {
             entries.push(Entry {
                 status: Status::Added,
                 before: None,
-                after: simulate::plan_at(new, &rule.file, rule.span.start, options)?,
+                after: plan_at(new, &rule.file, rule.span.start, options.default_interval)?,
             });
         }
         for (before, after) in compared.changed.iter().filter(|(_, r)| r.alert) {
             // A rule that was a recording rule before has no alert replay to compare.
             let before = match before.alert {
-                true => Some(simulate::plan_at(
+                true => Some(plan_at(
                     old,
                     &before.file,
                     before.span.start,
-                    options,
+                    options.default_interval,
                 )?),
                 false => None,
             };
@@ -99,7 +101,7 @@ impl DiffPlan {
                     Status::Added
                 },
                 before,
-                after: simulate::plan_at(new, &after.file, after.span.start, options)?,
+                after: plan_at(new, &after.file, after.span.start, options.default_interval)?,
             });
         }
         let unchanged_alerts = new

@@ -407,3 +407,42 @@ fn a_mistyped_alert_name_gets_a_suggestion() {
         );
     }
 }
+
+#[test]
+fn record_from_a_recording_keeps_only_what_the_rules_need() {
+    // `record --data` takes the alerts' queries out of a recording: the
+    // replay of the smaller recording is the replay of the whole one.
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("redis.parquet");
+    let rules = root("rules/prometheusrule-redis.yaml");
+    let out = firedrill(&[
+        "record",
+        &rules,
+        "--data",
+        &root("fixtures/wecare-7d.parquet"),
+        "--out",
+        small.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let whole = recording::read(Path::new(&root("fixtures/wecare-7d.parquet"))).unwrap();
+    let kept = recording::read(&small).unwrap();
+    assert!(!kept.results.is_empty() && kept.results.len() < whole.results.len());
+    assert_eq!(kept.source, whole.source);
+    for r in &kept.results {
+        assert_eq!(Some(r), whole.find(&r.query), "{}", r.query);
+    }
+    let candidates = |data: &str| {
+        let json = simulate_json(&[&rules, "--data", data]);
+        json["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["alertname"].clone(), r["candidates"].clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        candidates(small.to_str().unwrap()),
+        candidates(&root("fixtures/wecare-7d.parquet"))
+    );
+}

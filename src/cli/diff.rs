@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use clap::ValueEnum;
 
-use super::history_args::{duration, ServerArgs, WindowArgs, NO_HISTORY};
+use super::history_args::{self, duration, ServerArgs, WindowArgs};
 use super::progress::Progress;
 use super::{exit, fail};
 use crate::config::Config;
@@ -91,25 +91,12 @@ fn diff(args: DiffArgs, config: &Config, out: &mut dyn Write) -> Result<u8, Stri
             warnings: Vec::new(),
         }
     } else {
-        match (&server, &args.data) {
-            (Some(server), _) => {
-                let window = args.window.fetch_window()?;
-                let progress = Progress::new(args.server.quiet);
-                let result =
-                    simulate::run_live(&plans, server, &fetch_options, window, &options, &progress);
-                progress.finish();
-                result.map_err(|e| e.to_string())?
-            }
-            (None, Some(data)) => {
-                let recording = crate::history::recording::read(std::path::Path::new(data))
-                    .map_err(|e| e.to_string())?;
-                let mut result =
-                    simulate::run(&plans, &recording, &options).map_err(|e| e.to_string())?;
-                result.source = format!("{data}, recorded from {}", result.source);
-                result
-            }
-            (None, None) => return Err(NO_HISTORY.into()),
-        }
+        let source =
+            history_args::source(server, fetch_options, args.data.as_deref(), &args.window)?;
+        let progress = Progress::new(args.server.quiet);
+        let result = simulate::run(&plans, &source, &options, &progress);
+        progress.finish();
+        result.map_err(|e| e.to_string())?
     };
     let result = plan.finish(&args.base, result);
     if args.format == DiffFormat::Json {

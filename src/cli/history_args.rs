@@ -6,9 +6,29 @@ use std::path::PathBuf;
 use crate::config::Config;
 use crate::history::fetch::server::redact_url;
 use crate::history::fetch::{Auth, FetchOptions, RetryPolicy, Secret, Server, Tls};
+use crate::history::Source;
 use crate::rules::Duration;
 
 /// The error when a replay has neither a recording nor a server.
+/// Where history comes from: the server when one is given (`server` is
+/// `None` when `--data` names a recording), else the recording.
+pub fn source(
+    server: Option<Server>,
+    options: FetchOptions,
+    data: Option<&str>,
+    window: &WindowArgs,
+) -> Result<Source, String> {
+    match (server, data) {
+        (Some(server), _) => Ok(Source::Server {
+            server: Box::new(server),
+            options,
+            window: window.fetch_window()?,
+        }),
+        (None, Some(data)) => Ok(Source::Recording(data.into())),
+        (None, None) => Err(NO_HISTORY.into()),
+    }
+}
+
 pub const NO_HISTORY: &str = "give a recording (--data FILE) or a server (--prometheus URL, PROMETHEUS_URL, or [prometheus] url in .firedrill.toml)";
 
 /// Where history comes from when it is fetched live. `Debug` (by hand)

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::history_args::{ServerArgs, WindowArgs};
+use super::history_args::{self, ServerArgs, WindowArgs};
 use super::progress::Progress;
 use super::simulate::{plan, Planned};
 use super::{exit, fail};
@@ -26,6 +26,10 @@ pub struct RecordArgs {
     /// Shift evaluation times by this much past the aligned grid (a server's group offset).
     #[arg(long, default_value = "0s", value_name = "DURATION")]
     pub eval_offset: String,
+    /// Take the alerts' queries out of this recording instead of a server
+    /// (keeps only what these rules need).
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<String>,
     #[command(flatten)]
     pub window: WindowArgs,
     #[command(flatten)]
@@ -40,11 +44,14 @@ pub fn run(args: RecordArgs, config: &Config) -> u8 {
 }
 
 fn record(args: RecordArgs, config: &Config) -> Result<u8, String> {
-    let server = args.server.server(config)?.ok_or(
-        "give the server: --prometheus URL, PROMETHEUS_URL, or [prometheus] url in .firedrill.toml",
-    )?;
+    let server = match &args.data {
+        Some(_) => None,
+        None => Some(args.server.server(config)?.ok_or(
+            "give the server: --prometheus URL, PROMETHEUS_URL, or [prometheus] url in .firedrill.toml",
+        )?),
+    };
     let fetch_options = args.server.fetch_options()?;
-    let window = args.window.fetch_window()?;
+    let source = history_args::source(server, fetch_options, args.data.as_deref(), &args.window)?;
     let Planned { plans, options } = plan(
         &args.paths,
         &args.alert,
@@ -52,7 +59,7 @@ fn record(args: RecordArgs, config: &Config) -> Result<u8, String> {
         &args.eval_offset,
     )?;
     let progress = Progress::new(args.server.quiet);
-    let fetched = simulate::record(&plans, &server, &fetch_options, window, &options, &progress);
+    let fetched = simulate::record(&plans, &source, &options, &progress);
     progress.finish();
     let (recording, report) = fetched.map_err(|e| e.to_string())?;
     super::progress::print_server_warnings(&report.warnings);

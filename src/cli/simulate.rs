@@ -4,15 +4,16 @@ use std::io::{self, Write};
 
 use clap::ValueEnum;
 
-use super::history_args::{duration, ServerArgs, WindowArgs, NO_HISTORY};
+use super::history_args::{self, duration, ServerArgs, WindowArgs};
 use super::progress::Progress;
 use super::{exit, fail};
 use crate::config::Config;
 use crate::input;
 use crate::lint;
+use crate::replay::plan::Plan;
 use crate::report;
 use crate::rules::LoadOptions;
-use crate::simulate::{self, Plan, SimulateOptions, Thresholds};
+use crate::simulate::{self, SimulateOptions, Thresholds};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SimulateFormat {
@@ -86,7 +87,8 @@ pub(crate) fn plan(
     };
     let inputs = input::expand(paths).map_err(|e| e.to_string())?;
     let rules = lint::load_inputs(&inputs, replay_load_options()).map_err(|e| e.to_string())?;
-    let plans = simulate::plan(&rules, &options).map_err(|e| e.to_string())?;
+    let plans = crate::replay::plan::plan(&rules, &options.alerts, options.default_interval)
+        .map_err(|e| e.to_string())?;
     Ok(Planned { plans, options })
 }
 
@@ -141,25 +143,11 @@ fn simulate(args: SimulateArgs, config: &Config, out: &mut dyn Write) -> Result<
         timelines: args.format == SimulateFormat::Json,
         ..options
     };
-    let result = match (&server, &args.data) {
-        (Some(server), _) => {
-            let window = args.window.fetch_window()?;
-            let progress = Progress::new(args.server.quiet);
-            let result =
-                simulate::run_live(&plans, server, &fetch_options, window, &options, &progress);
-            progress.finish();
-            result.map_err(|e| e.to_string())?
-        }
-        (None, Some(data)) => {
-            let recording = crate::history::recording::read(std::path::Path::new(data))
-                .map_err(|e| e.to_string())?;
-            let mut result =
-                simulate::run(&plans, &recording, &options).map_err(|e| e.to_string())?;
-            result.source = format!("{data}, recorded from {}", recording.source);
-            result
-        }
-        (None, None) => return Err(NO_HISTORY.into()),
-    };
+    let source = history_args::source(server, fetch_options, args.data.as_deref(), &args.window)?;
+    let progress = Progress::new(args.server.quiet);
+    let result = simulate::run(&plans, &source, &options, &progress);
+    progress.finish();
+    let result = result.map_err(|e| e.to_string())?;
     if args.format != SimulateFormat::Human {
         super::progress::print_server_warnings(&result.warnings);
     }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
-use super::history_args::{ServerArgs, WindowArgs, NO_HISTORY};
+use super::history_args::{self, ServerArgs, WindowArgs};
 use super::progress::Progress;
 use super::simulate::{plan, Planned};
 use super::{error_style, exit, fail};
@@ -191,29 +191,15 @@ fn tune_command(args: TuneArgs, config: &Config, out: &mut dyn Write) -> Result<
         end_ms,
         ..sim
     };
-    let (mut histories, source, warnings) = match (&server, &args.data) {
-        (Some(server), _) => {
-            let window = args.window.fetch_window()?;
-            let progress = Progress::new(args.server.quiet);
-            let fetched =
-                simulate::history_live(&plans, server, &fetch_options, window, &sim, &progress);
-            progress.finish();
-            let (h, w) = fetched.map_err(|e| e.to_string())?;
-            (h, server.display_url(), w)
-        }
-        (None, Some(data)) => {
-            let recording =
-                crate::history::recording::read(Path::new(data)).map_err(|e| e.to_string())?;
-            let h = simulate::history_from_recording(&plans, &recording, &sim)
-                .map_err(|e| e.to_string())?;
-            (
-                h,
-                format!("{data}, recorded from {}", recording.source),
-                Vec::new(),
-            )
-        }
-        (None, None) => return Err(NO_HISTORY.into()),
-    };
+    let source = history_args::source(server, fetch_options, args.data.as_deref(), &args.window)?;
+    let progress = Progress::new(args.server.quiet);
+    let fetched = simulate::histories(&plans, &source, &sim, &progress);
+    progress.finish();
+    let simulate::Histories {
+        per_plan: mut histories,
+        source,
+        warnings,
+    } = fetched.map_err(|e| e.to_string())?;
     let (grid, series) = histories.swap_remove(0);
     let tuning = tune::tune(plan, grid, &series, &marks, &options).map_err(|e| e.to_string())?;
     let plots = match &args.plot {

@@ -25,6 +25,20 @@ pub struct QueryResult {
     pub series: Vec<RawSeries>,
 }
 
+/// Where a replay's history comes from: one value that `simulate`,
+/// `tune`, `diff` and `record` all take.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A recording on disk (Parquet), read when history is asked of it.
+    Recording(std::path::PathBuf),
+    /// A live server, how to fetch from it, and the window `[from, to]` in ms.
+    Server {
+        server: Box<fetch::Server>,
+        options: fetch::FetchOptions,
+        window: (i64, i64),
+    },
+}
+
 /// A set of query results, and where they came from.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Recording {

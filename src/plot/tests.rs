@@ -1,8 +1,8 @@
 use super::*;
 use crate::promql::Comparison;
+use crate::replay::plan::{Plan, PlanMode};
 use crate::replay::Grid;
 use crate::rules::Duration;
-use crate::simulate::{Plan, PlanMode};
 use crate::tune::{self, FalsePositive, Incident, Marks, TuneOptions};
 
 const MIN: i64 = 60_000;

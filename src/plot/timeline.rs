@@ -64,9 +64,9 @@ fn timeline<DB: DrawingBackend>(
         chosen.len(),
         t.series,
         match &t.plan.mode {
-            crate::simulate::PlanMode::Split { .. } =>
+            crate::replay::plan::PlanMode::Split { .. } =>
                 ", the signal (the expression without its comparison)",
-            crate::simulate::PlanMode::Whole { .. } => ", the whole expression's value",
+            crate::replay::plan::PlanMode::Whole { .. } => ", the whole expression's value",
         }
     );
     panel(&main, t, &chosen, window, &subtitle, true, true)?;

@@ -5,8 +5,10 @@
 //! aligned to the evaluation grid; the output is counts per candidate and
 //! per-instance timelines.
 
+pub mod align;
 pub mod critical;
 pub mod machine;
+pub mod plan;
 pub mod spans;
 
 use rayon::prelude::*;

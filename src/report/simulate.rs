@@ -7,10 +7,11 @@ use std::path::Path;
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::replay::plan::PlanMode;
 use crate::replay::{Candidate, Outcome, Timeline};
 use crate::report::table::{hanging, labelled, Table};
 use crate::rules::Duration;
-use crate::simulate::{AlertReplay, PlanMode, SimulateResult};
+use crate::simulate::{AlertReplay, SimulateResult};
 
 /// Bumped only on an incompatible change (docs/simulate-json.md).
 pub const SCHEMA_VERSION: u32 = 1;

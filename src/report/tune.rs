@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::replay::plan::PlanMode;
 use crate::replay::Candidate;
 use crate::report::simulate::human_duration;
 use crate::report::table::{labelled, Table};
-use crate::simulate::PlanMode;
 use crate::tune::marks::short_utc;
 use crate::tune::snippet::{number, snippet};
 use crate::tune::{Conflict, Objective, Page, Scored, ThresholdPick, Tuning};
@@ -263,7 +263,7 @@ fn page_line(p: &Page) -> String {
         short_utc(p.firing.1).get(11..).unwrap_or("")
     );
     if !labels.is_empty() {
-        line.push_str(&format!("  {}", crate::simulate::labels_text(&labels)));
+        line.push_str(&format!("  {}", crate::replay::align::labels_text(&labels)));
     }
     if p.false_positive {
         line.push_str("  (marked false positive)");

@@ -182,6 +182,53 @@ pub fn analyze(text: &str) -> Analysis {
     out
 }
 
+/// Renders a template whose actions only print labels (`{{ $labels.job }}`,
+/// `{{ .Labels.job }}`), as Prometheus renders an alerting rule's labels for
+/// one series: a label the series lacks prints as nothing, and `{{-`/`-}}`
+/// trim the space beside them as Go's `text/template` does. `None` when
+/// the template needs more than the labels (`$value`, a function, a
+/// pipeline), or does not parse.
+pub fn render_with_labels(
+    text: &str,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> Option<String> {
+    if !text.contains("{{") {
+        return Some(text.to_string());
+    }
+    let space = [' ', '\t', '\r', '\n'];
+    let mut out = String::new();
+    let mut pos = 0;
+    while let Some(found) = text[pos..].find("{{") {
+        let open = pos + found;
+        out.push_str(&text[pos..open]);
+        let mut body_start = open + 2;
+        if text[body_start..].starts_with("- ")
+            || text[body_start..].starts_with("-\t")
+            || text[body_start..].starts_with("-\n")
+        {
+            body_start += 1;
+            out.truncate(out.trim_end_matches(space).len());
+        }
+        let (tokens, close_at) = lex_action(text, body_start).ok()?;
+        let trims_after = text[..close_at].ends_with('-');
+        let (first, last) = (tokens.first()?, tokens.last()?);
+        let action = &text[first.start..last.end];
+        let name = action
+            .strip_prefix("$labels.")
+            .or_else(|| action.strip_prefix(".Labels."))?;
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return None;
+        }
+        out.push_str(labels.get(name).map_or("", String::as_str));
+        pos = close_at + 2;
+        if trims_after {
+            pos = text.len() - text[pos..].trim_start_matches(space).len();
+        }
+    }
+    out.push_str(&text[pos..]);
+    Some(out)
+}
+
 fn err(message: &str, start: usize, end: usize) -> TemplateError {
     TemplateError {
         message: message.to_string(),
@@ -564,6 +611,31 @@ fn pipeline(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn label_templates_render_as_prometheus_renders_them() {
+        let labels: std::collections::BTreeMap<String, String> =
+            [("job", "api"), ("instance", "a:1")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        for (template, expected) in [
+            ("static", Some("static")),
+            ("{{ $labels.job }}", Some("api")),
+            ("{{$labels.job}}-{{ .Labels.instance }}", Some("api-a:1")),
+            ("x {{- $labels.job -}} y", Some("xapiy")),
+            ("{{ $labels.missing }}!", Some("!")),
+            ("{{ $value }}", None),
+            ("{{ $labels.job | toUpper }}", None),
+            ("{{ $labels.job", None),
+        ] {
+            assert_eq!(
+                render_with_labels(template, &labels).as_deref(),
+                expected,
+                "{template}"
+            );
+        }
+    }
 
     fn errors(text: &str) -> Vec<String> {
         analyze(text)

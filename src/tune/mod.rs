@@ -33,11 +33,11 @@ pub mod marks;
 pub mod snippet;
 
 use crate::promql::Comparison;
+use crate::replay::plan::{Plan, PlanMode};
 use crate::replay::{
     self, Candidate, Grid, Labels, Mode, Outcome, Series, SeriesSpan, SpanOutcome, Timeline,
 };
 use crate::rules::Duration;
-use crate::simulate::{Plan, PlanMode};
 
 pub use marks::{FalsePositive, Incident, Marks};
 

@@ -3,9 +3,9 @@
 //! replaced. firedrill never edits rule files.
 
 use crate::promql::{tokenize, TokenKind};
+use crate::replay::plan::{Plan, PlanMode};
 use crate::replay::Candidate;
 use crate::rules::Duration;
-use crate::simulate::{Plan, PlanMode};
 
 /// `alert`, `expr`, `for` (and `keep_firing_for`) of the rule with the
 /// candidate's values, indented as a rule list entry.
