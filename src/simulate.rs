@@ -167,18 +167,58 @@ fn from_recording(
     recording: &Recording,
     options: &SimulateOptions,
 ) -> Result<Vec<History>, SimulateError> {
+    let finder = Finder::new(recording);
     plans
         .par_iter()
         .map(|plan| {
-            let result = recording
-                .find(&plan.query)
-                .ok_or_else(|| SimulateError::NoData {
-                    alert: plan.alertname.clone(),
-                    query: plan.query.clone(),
-                })?;
+            let result = finder.find(plan)?;
             Ok(align(plan, result, options.placement())?)
         })
         .collect()
+}
+
+/// Finds a plan's query in a recording: as written, else as the same
+/// PromQL written another way (recordings made before queries were sent as
+/// written hold the parser's canonical form).
+struct Finder<'r> {
+    recording: &'r Recording,
+    canonical: Vec<Option<String>>,
+}
+
+impl<'r> Finder<'r> {
+    fn new(recording: &'r Recording) -> Self {
+        Finder {
+            recording,
+            canonical: recording
+                .results
+                .iter()
+                .map(|r| canonical(&r.query))
+                .collect(),
+        }
+    }
+
+    fn find(&self, plan: &Plan) -> Result<&'r QueryResult, SimulateError> {
+        self.recording
+            .find(&plan.query)
+            .or_else(|| {
+                let wanted = canonical(&plan.query)?;
+                let i = self
+                    .canonical
+                    .iter()
+                    .position(|c| c.as_ref() == Some(&wanted))?;
+                Some(&self.recording.results[i])
+            })
+            .ok_or_else(|| SimulateError::NoData {
+                alert: plan.alertname.clone(),
+                query: plan.query.clone(),
+            })
+    }
+}
+
+fn canonical(query: &str) -> Option<String> {
+    crate::promql::parse(query, crate::promql::ParseOptions::every_feature())
+        .ok()
+        .map(|e| e.to_string())
 }
 
 /// Each plan's history from a live server over `[from, to]`, with the
@@ -254,18 +294,13 @@ pub fn record(
         }
         Source::Recording(path) => {
             let recording = crate::history::recording::read(path)?;
+            let finder = Finder::new(&recording);
             let mut results: Vec<QueryResult> = Vec::new();
             for plan in plans {
-                if results.iter().any(|r| r.query == plan.query) {
-                    continue;
+                let found = finder.find(plan)?;
+                if !results.iter().any(|r| r.query == found.query) {
+                    results.push(found.clone());
                 }
-                let found = recording
-                    .find(&plan.query)
-                    .ok_or_else(|| SimulateError::NoData {
-                        alert: plan.alertname.clone(),
-                        query: plan.query.clone(),
-                    })?;
-                results.push(found.clone());
             }
             Ok((
                 Recording {

@@ -15,7 +15,8 @@ pub struct Plan {
     pub line: usize,
     pub group: String,
     pub alertname: String,
-    /// The PromQL to fetch: the signal, or the whole expression.
+    /// The PromQL to fetch, as written in the rule: the signal, or the
+    /// whole expression.
     pub query: String,
     /// The expression as written in the file.
     pub expr: String,
@@ -145,16 +146,19 @@ fn plan_rule(
 ) -> Option<Plan> {
     let expr = rule.expr.as_ref()?;
     let parsed = expr.parsed.as_ref().ok()?;
+    // What is sent to a server is the rule's own text (its signal, or all
+    // of it): the parsed tree may lack what promql-parser does not read.
+    let written = expr.text.value.trim();
     let (query, mode) = match split::split(parsed) {
         Ok(s) => (
-            s.signal,
+            split::signal_as_written(written, &s).map_or(s.signal.clone(), str::to_string),
             PlanMode::Split {
                 op: s.op,
                 threshold: s.threshold,
             },
         ),
         Err(reason) => (
-            parsed.to_string(),
+            written.to_string(),
             PlanMode::Whole {
                 reason: reason.to_string(),
             },
@@ -226,4 +230,33 @@ pub fn jobs(
         of_plan.push(index);
     }
     Ok((jobs, of_plan))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::promql::ParseOptions;
+    use crate::rules::LoadOptions;
+    use crate::source::SourceFile;
+
+    fn rules(text: &str) -> RuleSet {
+        let options = LoadOptions {
+            promql: ParseOptions::every_feature(),
+            ..LoadOptions::default()
+        };
+        let source = std::sync::Arc::new(SourceFile::new("r.yaml", text.to_string()));
+        RuleSet {
+            files: vec![crate::rules::load(source, options)],
+        }
+    }
+
+    #[test]
+    fn the_query_is_the_rule_as_written() {
+        // promql-parser reads neither `anchored` nor `[5m * 2]`: the tree
+        // has `x[5m]` and `x[10m]`; the server must get the rule's text.
+        let set = rules("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: sum(increase(x[1h] anchored)) > 3\n  - alert: B\n    expr: |\n      absent(rate(y[5m * 2]))\n");
+        let plans = plan(&set, &[], None).unwrap();
+        assert_eq!(plans[0].query, "sum(increase(x[1h] anchored))");
+        assert_eq!(plans[1].query, "absent(rate(y[5m * 2]))");
+    }
 }
