@@ -11,7 +11,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use firedrill::promql::Comparison;
-use firedrill::replay::plan::{Plan, PlanMode};
+use firedrill::replay::plan::{IntervalFrom, Plan, PlanMode};
 use firedrill::replay::{Grid, Series};
 use firedrill::rules::duration::Duration;
 use firedrill::tune::marks::{FalsePositive, Incident, Marks};
@@ -77,6 +77,10 @@ fn bench(c: &mut Criterion) {
             threshold: 0.8,
         },
         interval: Duration { millis: 60_000 },
+        interval_from: IntervalFrom::Group,
+        query_offset: Duration::ZERO,
+        group_labels: Vec::new(),
+        limit: 0,
         for_: Duration { millis: 120_000 },
         keep_firing_for: Duration { millis: 0 },
         static_labels: Vec::new(),

@@ -45,6 +45,17 @@ pub struct PrometheusConfig {
     /// validated from `version` and `enable-feature`.
     #[serde(skip)]
     pub promql: ParseOptions,
+    /// `evaluation_interval` of the server's global config, for groups
+    /// without `interval`; validated from `evaluation-interval`.
+    #[serde(skip)]
+    pub evaluation_interval: Option<Duration>,
+    /// `rule_query_offset` of the server's global config.
+    #[serde(skip)]
+    pub rule_query_offset: Option<Duration>,
+    #[serde(default, rename = "evaluation-interval")]
+    evaluation_interval_text: Option<Spanned<String>>,
+    #[serde(default, rename = "rule-query-offset")]
+    rule_query_offset_text: Option<Spanned<String>>,
     #[serde(default)]
     version: Option<Spanned<String>>,
     #[serde(default)]
@@ -215,6 +226,19 @@ pub fn parse(name: &str, text: String) -> Result<Config, ConfigError> {
     check_options(&source.text, &mut lint.settings).map_err(|(span, m)| invalid(span, m))?;
     let mut prometheus = file.prometheus;
     prometheus.promql = promql_options(&prometheus).map_err(|(span, m)| invalid(span, m))?;
+    if let Some(d) = &prometheus.evaluation_interval_text {
+        let interval = duration(d).map_err(|(span, m)| invalid(span, m))?;
+        if interval.is_zero() {
+            return Err(invalid(
+                span_of(d),
+                "evaluation-interval must be more than 0".into(),
+            ));
+        }
+        prometheus.evaluation_interval = Some(interval);
+    }
+    if let Some(d) = &prometheus.rule_query_offset_text {
+        prometheus.rule_query_offset = Some(duration(d).map_err(|(span, m)| invalid(span, m))?);
+    }
     Ok(Config {
         path: None,
         prometheus,

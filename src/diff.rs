@@ -80,7 +80,7 @@ impl DiffPlan {
             entries.push(Entry {
                 status: Status::Added,
                 before: None,
-                after: plan_at(new, &rule.file, rule.span.start, options.default_interval)?,
+                after: plan_at(new, &rule.file, rule.span.start, options.globals)?,
             });
         }
         for (before, after) in compared.changed.iter().filter(|(_, r)| r.alert) {
@@ -90,7 +90,7 @@ impl DiffPlan {
                     old,
                     &before.file,
                     before.span.start,
-                    options.default_interval,
+                    options.globals,
                 )?),
                 false => None,
             };
@@ -101,7 +101,7 @@ impl DiffPlan {
                     Status::Added
                 },
                 before,
-                after: plan_at(new, &after.file, after.span.start, options.default_interval)?,
+                after: plan_at(new, &after.file, after.span.start, options.globals)?,
             });
         }
         let unchanged_alerts = new

@@ -10,7 +10,7 @@ use crate::history::fetch::{self, FetchError, FetchOptions, FetchReport, Observe
 use crate::history::{QueryResult, Recording, Source};
 use crate::promql::Comparison;
 use crate::replay::align::{align, AlignError, Aligner, Placement, Window};
-use crate::replay::plan::{jobs, Plan, PlanError, PlanMode};
+use crate::replay::plan::{jobs, Globals, Plan, PlanError, PlanMode};
 use crate::replay::{self, Grid, Mode, Outcome, Series, Timeline};
 use crate::rules::Duration;
 
@@ -33,8 +33,8 @@ pub struct SimulateOptions {
     /// `for` candidates; the rule's own when empty.
     pub fors: Vec<Duration>,
     pub keep_firing_fors: Vec<Duration>,
-    /// The global evaluation interval, for groups without `interval` (1m).
-    pub default_interval: Option<Duration>,
+    /// The server's global settings, for groups that do not set their own.
+    pub globals: Globals,
     /// Added to the aligned evaluation times (a live server's group offset).
     pub eval_offset_ms: i64,
     /// Narrow the window inside the recording.
@@ -70,6 +70,8 @@ pub struct AlertReplay {
     /// cleared. Its one episode per instance is not a page anyone got in
     /// the window.
     pub always_firing: bool,
+    /// When today's rule failed because of the group's `limit` (ms).
+    pub failed_evaluations: Vec<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -101,6 +103,8 @@ pub type History = (Grid, Vec<Series>);
 /// Each plan's history, in the order of the plans, and where it came from.
 #[derive(Debug)]
 pub struct Histories {
+    /// The plans as replayed: a recording's step replaces a default interval.
+    pub plans: Vec<Plan>,
     pub per_plan: Vec<History>,
     /// The recording's path and origin, or the server's URL (without credentials).
     pub source: String,
@@ -118,8 +122,10 @@ pub fn histories(
     match source {
         Source::Recording(path) => {
             let recording = crate::history::recording::read(path)?;
+            let plans = on_recorded_grid(plans, &recording);
             Ok(Histories {
-                per_plan: from_recording(plans, &recording, options)?,
+                per_plan: from_recording(&plans, &recording, options)?,
+                plans,
                 source: format!("{}, recorded from {}", path.display(), recording.source),
                 warnings: Vec::new(),
             })
@@ -132,6 +138,7 @@ pub fn histories(
             let (per_plan, warnings) =
                 from_server(plans, server, fetch_options, *window, options, observer)?;
             Ok(Histories {
+                plans: plans.to_vec(),
                 per_plan,
                 source: server.display_url(),
                 warnings,
@@ -149,7 +156,8 @@ pub fn run(
 ) -> Result<SimulateResult, SimulateError> {
     let histories = histories(plans, source, options, observer)?;
     // Alerts in parallel; each alert's sweep is parallel over its series too.
-    let alerts = plans
+    let alerts = histories
+        .plans
         .par_iter()
         .zip(histories.per_plan)
         .map(|(plan, (grid, series))| replay_alert(plan, grid, series, options))
@@ -159,6 +167,28 @@ pub fn run(
         alerts,
         warnings: histories.warnings,
     })
+}
+
+/// The plans, each on the grid its recording was made on when nothing but
+/// a default says how often its group runs: a recording made at 1m
+/// (Prometheus's default) replays at 1m, though a manifest's default is
+/// the Operator's 30s.
+fn on_recorded_grid(plans: &[Plan], recording: &Recording) -> Vec<Plan> {
+    let finder = Finder::new(recording);
+    plans
+        .iter()
+        .map(|plan| {
+            let mut plan = plan.clone();
+            if let Ok(result) = finder.find(&plan) {
+                let step = result.step_ms.max(1) as u64;
+                if plan.interval_from.is_default() && step != plan.interval.millis {
+                    plan.interval = Duration { millis: step };
+                    plan.interval_from = crate::replay::plan::IntervalFrom::Recording;
+                }
+            }
+            plan
+        })
+        .collect()
 }
 
 /// Each plan's history from a recording.
@@ -349,15 +379,36 @@ pub fn replay_alert(
     };
     unique(&mut fors);
     unique(&mut keeps);
-    let outcomes = replay::sweep(grid, &series, mode, &thresholds, &fors, &keeps);
+    // With more instances than the group's `limit`, instances are not
+    // independent: Prometheus drops them all when they exceed it.
+    let limited = replay::limited::applies(plan.limit, &series);
+    let outcomes = if limited {
+        replay::limited::sweep(grid, &series, mode, &thresholds, &fors, &keeps, plan.limit)
+    } else {
+        replay::sweep(grid, &series, mode, &thresholds, &fors, &keeps)
+    };
     // The sweep orders by (for, keep, threshold); today's rule is the first of each list, so it comes first.
+    let timelines_of = |candidate| {
+        if limited {
+            replay::limited::timelines(grid, &series, mode, candidate, plan.limit)
+        } else {
+            (
+                replay::timelines(grid, &series, mode, candidate),
+                Vec::new(),
+            )
+        }
+    };
     let timelines = if options.timelines {
         outcomes
             .iter()
-            .map(|o| replay::timelines(grid, &series, mode, o.candidate))
+            .map(|o| timelines_of(o.candidate).0)
             .collect()
     } else {
         Vec::new()
+    };
+    let failed_evaluations = match outcomes.first() {
+        Some(today) if today.evaluations_failed > 0 => timelines_of(today.candidate).1,
+        _ => Vec::new(),
     };
     let holds = |v: f64| match (mode, current_threshold) {
         (Mode::Split(op), Some(t)) => op.passes(v, t),
@@ -375,6 +426,7 @@ pub fn replay_alert(
         outcomes,
         timelines,
         always_firing,
+        failed_evaluations,
     }
 }
 

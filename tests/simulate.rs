@@ -247,6 +247,14 @@ fn result(step_s: i64, samples: Vec<(i64, f64)>) -> QueryResult {
 }
 
 fn run_bad(results: Vec<QueryResult>, raw: Option<&[u8]>) -> (Option<i32>, String) {
+    run_bad_with(results, raw, &[])
+}
+
+fn run_bad_with(
+    results: Vec<QueryResult>,
+    raw: Option<&[u8]>,
+    flags: &[&str],
+) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules.yaml");
     std::fs::write(&rules, RULE).unwrap();
@@ -258,7 +266,9 @@ fn run_bad(results: Vec<QueryResult>, raw: Option<&[u8]>) -> (Option<i32>, Strin
         }
         None => write_recording(dir.path(), results),
     };
-    let out = firedrill(&["simulate", rules.to_str().unwrap(), "--data", &data]);
+    let mut args = vec!["simulate", rules.to_str().unwrap(), "--data", &data];
+    args.extend_from_slice(flags);
+    let out = firedrill(&args);
     (out.status.code(), stderr(&out))
 }
 
@@ -285,7 +295,12 @@ fn truncated_and_non_parquet_recordings() {
 
 #[test]
 fn step_that_does_not_divide_the_interval() {
-    let (code, err) = run_bad(vec![result(90, vec![(0, 9.0)])], None);
+    // Told the rules run every minute, a recording at 90s cannot be replayed.
+    let (code, err) = run_bad_with(
+        vec![result(90, vec![(0, 9.0)])],
+        None,
+        &["--eval-interval", "1m"],
+    );
     assert_eq!(code, Some(2));
     assert!(
         err.contains("does not divide the evaluation interval"),

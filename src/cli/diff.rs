@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use clap::ValueEnum;
 
-use super::history_args::{self, duration, ServerArgs, WindowArgs};
+use super::history_args::{self, EvaluationArgs, ServerArgs, WindowArgs};
 use super::progress::Progress;
 use super::{exit, fail};
 use crate::config::Config;
@@ -32,12 +32,8 @@ pub struct DiffArgs {
     /// comes from the server (--prometheus, PROMETHEUS_URL or the config file).
     #[arg(long, value_name = "FILE", conflicts_with = "prometheus")]
     pub data: Option<String>,
-    /// The global evaluation interval, for groups without `interval`.
-    #[arg(long, default_value = "1m", value_name = "DURATION")]
-    pub eval_interval: String,
-    /// Shift evaluation times by this much past the aligned grid.
-    #[arg(long, default_value = "0s", value_name = "DURATION")]
-    pub eval_offset: String,
+    #[command(flatten)]
+    pub evaluation: EvaluationArgs,
     #[command(flatten)]
     pub window: WindowArgs,
     /// Output: Markdown for a pull-request comment, or JSON.
@@ -55,15 +51,11 @@ pub fn run(args: DiffArgs, config: &Config, out: &mut dyn Write) -> u8 {
 }
 
 fn diff(args: DiffArgs, config: &Config, out: &mut dyn Write) -> Result<u8, String> {
-    let interval = duration("eval-interval", &args.eval_interval)?;
-    if interval.is_zero() {
-        return Err("--eval-interval must be more than 0".into());
-    }
-    let offset = duration("eval-offset", &args.eval_offset)?;
+    let (globals, eval_offset_ms) = args.evaluation.globals(config)?;
     let (start_ms, end_ms) = args.window.bounds()?;
     let options = SimulateOptions {
-        default_interval: Some(interval),
-        eval_offset_ms: offset.millis as i64,
+        globals,
+        eval_offset_ms,
         start_ms,
         end_ms,
         ..SimulateOptions::default()

@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::history::fetch::server::redact_url;
 use crate::history::fetch::{Auth, FetchOptions, RetryPolicy, Secret, Server, Tls};
 use crate::history::Source;
+use crate::replay::plan::Globals;
 use crate::rules::Duration;
 
 /// The error when a replay has neither a recording nor a server.
@@ -26,6 +27,49 @@ pub fn source(
         }),
         (None, Some(data)) => Ok(Source::Recording(data.into())),
         (None, None) => Err(NO_HISTORY.into()),
+    }
+}
+
+/// How the rules are evaluated: what Prometheus's global config says, when
+/// the rules do not.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EvaluationArgs {
+    /// The global evaluation interval, for groups without `interval` (default:
+    /// `[prometheus] evaluation-interval`, else 30s for PrometheusRule manifests,
+    /// the Prometheus Operator's default, and 1m for plain files, Prometheus's).
+    #[arg(long, value_name = "DURATION")]
+    pub eval_interval: Option<String>,
+    /// Shift evaluation times by this much past the aligned grid (a server's group offset).
+    #[arg(long, default_value = "0s", value_name = "DURATION")]
+    pub eval_offset: String,
+    /// The global `rule_query_offset`, for groups without `query_offset` (default:
+    /// `[prometheus] rule-query-offset`, else 0).
+    #[arg(long, value_name = "DURATION")]
+    pub rule_query_offset: Option<String>,
+}
+
+impl EvaluationArgs {
+    /// The server's globals (flags over the config file) and the evaluation offset in ms.
+    pub fn globals(&self, config: &Config) -> Result<(Globals, i64), String> {
+        let interval = match &self.eval_interval {
+            Some(text) => Some(duration("eval-interval", text)?),
+            None => config.prometheus.evaluation_interval,
+        };
+        if interval.is_some_and(|i| i.is_zero()) {
+            return Err("--eval-interval must be more than 0".into());
+        }
+        let rule_query_offset = match &self.rule_query_offset {
+            Some(text) => Some(duration("rule-query-offset", text)?),
+            None => config.prometheus.rule_query_offset,
+        };
+        let offset = duration("eval-offset", &self.eval_offset)?;
+        Ok((
+            Globals {
+                evaluation_interval: interval,
+                rule_query_offset,
+            },
+            offset.millis as i64,
+        ))
     }
 }
 

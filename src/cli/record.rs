@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::history_args::{self, ServerArgs, WindowArgs};
+use super::history_args::{self, EvaluationArgs, ServerArgs, WindowArgs};
 use super::progress::Progress;
 use super::simulate::{plan, Planned};
 use super::{exit, fail};
@@ -20,12 +20,8 @@ pub struct RecordArgs {
     /// Only this alert (repeatable).
     #[arg(long, value_name = "NAME")]
     pub alert: Vec<String>,
-    /// The global evaluation interval, for groups without `interval`.
-    #[arg(long, default_value = "1m", value_name = "DURATION")]
-    pub eval_interval: String,
-    /// Shift evaluation times by this much past the aligned grid (a server's group offset).
-    #[arg(long, default_value = "0s", value_name = "DURATION")]
-    pub eval_offset: String,
+    #[command(flatten)]
+    pub evaluation: EvaluationArgs,
     /// Take the alerts' queries out of this recording instead of a server
     /// (keeps only what these rules need).
     #[arg(long, value_name = "FILE")]
@@ -52,12 +48,7 @@ fn record(args: RecordArgs, config: &Config) -> Result<u8, String> {
     };
     let fetch_options = args.server.fetch_options()?;
     let source = history_args::source(server, fetch_options, args.data.as_deref(), &args.window)?;
-    let Planned { plans, options } = plan(
-        &args.paths,
-        &args.alert,
-        &args.eval_interval,
-        &args.eval_offset,
-    )?;
+    let Planned { plans, options } = plan(&args.paths, &args.alert, &args.evaluation, config)?;
     let progress = Progress::new(args.server.quiet);
     let fetched = simulate::record(&plans, &source, &options, &progress);
     progress.finish();

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use clap::ValueEnum;
 
-use super::history_args::{self, duration, ServerArgs, WindowArgs};
+use super::history_args::{self, duration, EvaluationArgs, ServerArgs, WindowArgs};
 use super::progress::Progress;
 use super::{exit, fail};
 use crate::config::Config;
@@ -44,12 +44,8 @@ pub struct SimulateArgs {
     /// Candidate `keep_firing_for` durations, comma-separated.
     #[arg(long, value_delimiter = ',', value_name = "DURATIONS")]
     pub keep_firing_for: Vec<String>,
-    /// The global evaluation interval, for groups without `interval`.
-    #[arg(long, default_value = "1m", value_name = "DURATION")]
-    pub eval_interval: String,
-    /// Shift evaluation times by this much past the aligned grid (a server's group offset).
-    #[arg(long, default_value = "0s", value_name = "DURATION")]
-    pub eval_offset: String,
+    #[command(flatten)]
+    pub evaluation: EvaluationArgs,
     #[command(flatten)]
     pub window: WindowArgs,
     /// Output format.
@@ -71,23 +67,19 @@ pub(crate) struct Planned {
 pub(crate) fn plan(
     paths: &[String],
     alerts: &[String],
-    eval_interval: &str,
-    eval_offset: &str,
+    evaluation: &EvaluationArgs,
+    config: &Config,
 ) -> Result<Planned, String> {
-    let interval = duration("eval-interval", eval_interval)?;
-    if interval.is_zero() {
-        return Err("--eval-interval must be more than 0".into());
-    }
-    let offset = duration("eval-offset", eval_offset)?;
+    let (globals, eval_offset_ms) = evaluation.globals(config)?;
     let options = SimulateOptions {
         alerts: alerts.to_vec(),
-        default_interval: Some(interval),
-        eval_offset_ms: offset.millis as i64,
+        globals,
+        eval_offset_ms,
         ..SimulateOptions::default()
     };
     let inputs = input::expand(paths).map_err(|e| e.to_string())?;
     let rules = lint::load_inputs(&inputs, replay_load_options()).map_err(|e| e.to_string())?;
-    let plans = crate::replay::plan::plan(&rules, &options.alerts, options.default_interval)
+    let plans = crate::replay::plan::plan(&rules, &options.alerts, options.globals)
         .map_err(|e| e.to_string())?;
     Ok(Planned { plans, options })
 }
@@ -127,12 +119,7 @@ fn simulate(args: SimulateArgs, config: &Config, out: &mut dyn Write) -> Result<
         None => args.server.server(config)?,
     };
     let fetch_options = args.server.fetch_options()?;
-    let Planned { plans, options } = plan(
-        &args.paths,
-        &args.alert,
-        &args.eval_interval,
-        &args.eval_offset,
-    )?;
+    let Planned { plans, options } = plan(&args.paths, &args.alert, &args.evaluation, config)?;
     let (start_ms, end_ms) = args.window.bounds()?;
     let options = SimulateOptions {
         thresholds,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
-use super::history_args::{self, ServerArgs, WindowArgs};
+use super::history_args::{self, EvaluationArgs, ServerArgs, WindowArgs};
 use super::progress::Progress;
 use super::simulate::{plan, Planned};
 use super::{error_style, exit, fail};
@@ -58,12 +58,8 @@ pub struct TuneArgs {
     /// `keep_firing_for` values to try (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "DURATIONS")]
     pub keep_firing_for: Vec<String>,
-    /// The global evaluation interval, for groups without `interval`.
-    #[arg(long, default_value = "1m", value_name = "DURATION")]
-    pub eval_interval: String,
-    /// Shift evaluation times by this much past the aligned grid.
-    #[arg(long, default_value = "0s", value_name = "DURATION")]
-    pub eval_offset: String,
+    #[command(flatten)]
+    pub evaluation: EvaluationArgs,
     #[command(flatten)]
     pub window: WindowArgs,
     /// Draw the timeline to this .png or .svg file, and the sweep curve
@@ -164,7 +160,7 @@ fn tune_command(args: TuneArgs, config: &Config, out: &mut dyn Write) -> Result<
     let Planned {
         plans,
         options: sim,
-    } = plan(&args.paths, &alerts, &args.eval_interval, &args.eval_offset)?;
+    } = plan(&args.paths, &alerts, &args.evaluation, config)?;
     if plans.len() > 1 {
         let names: Vec<&str> = plans.iter().map(|p| p.alertname.as_str()).collect();
         return Err(format!(
@@ -196,12 +192,14 @@ fn tune_command(args: TuneArgs, config: &Config, out: &mut dyn Write) -> Result<
     let fetched = simulate::histories(&plans, &source, &sim, &progress);
     progress.finish();
     let simulate::Histories {
+        plans: replayed,
         per_plan: mut histories,
         source,
         warnings,
     } = fetched.map_err(|e| e.to_string())?;
     let (grid, series) = histories.swap_remove(0);
-    let tuning = tune::tune(plan, grid, &series, &marks, &options).map_err(|e| e.to_string())?;
+    let tuning =
+        tune::tune(&replayed[0], grid, &series, &marks, &options).map_err(|e| e.to_string())?;
     let plots = match &args.plot {
         Some(path) => plot::write_plots(&tuning, &series, path, &plot_options)?,
         None => Vec::new(),

@@ -1,6 +1,6 @@
 use super::*;
 use crate::promql::Comparison;
-use crate::replay::plan::{Plan, PlanMode};
+use crate::replay::plan::{IntervalFrom, Plan, PlanMode};
 use crate::replay::Grid;
 use crate::rules::Duration;
 use crate::tune::{self, FalsePositive, Incident, Marks, TuneOptions};
@@ -48,6 +48,10 @@ fn tuning() -> (Tuning, Vec<Series>) {
             threshold: 0.8,
         },
         interval: Duration::from_secs(60),
+        interval_from: IntervalFrom::Group,
+        query_offset: Duration::ZERO,
+        group_labels: Vec::new(),
+        limit: 0,
         for_: Duration::from_secs(120),
         keep_firing_for: Duration::ZERO,
         static_labels: Vec::new(),

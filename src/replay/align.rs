@@ -111,6 +111,14 @@ struct Aligned {
 
 impl<'a> Aligner<'a> {
     pub fn new(plan: &'a Plan, source: Window, placement: Placement) -> Result<Self, AlignError> {
+        // Query times, moved forward by the query offset, are evaluation
+        // times: the evaluation at `t` read the query at `t - offset`.
+        let shift = plan.query_offset.millis as i64;
+        let source = Window {
+            start_ms: source.start_ms + shift,
+            end_ms: source.end_ms + shift,
+            ..source
+        };
         let e = plan.interval.millis.max(1) as i64;
         let step = source.step_ms.max(1);
         if e % step != 0 {
@@ -196,7 +204,9 @@ impl<'a> Aligner<'a> {
                 second: labels_text(&raw.labels),
             });
         }
+        let shift = plan.query_offset.millis as i64;
         for &(t, v) in &raw.samples {
+            let t = t + shift;
             if t < start || t >= self.to {
                 continue;
             }
@@ -250,6 +260,7 @@ mod tests {
     use super::*;
     use crate::history::QueryResult;
     use crate::promql::Comparison;
+    use crate::replay::plan::IntervalFrom;
 
     fn plan(interval_s: u64, mode: PlanMode) -> Plan {
         Plan {
@@ -261,6 +272,10 @@ mod tests {
             expr: "q > 1".into(),
             mode,
             interval: Duration::from_secs(interval_s),
+            interval_from: IntervalFrom::Group,
+            query_offset: Duration::ZERO,
+            group_labels: Vec::new(),
+            limit: 0,
             for_: Duration::ZERO,
             keep_firing_for: Duration::ZERO,
             static_labels: vec![

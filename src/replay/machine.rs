@@ -42,39 +42,100 @@ impl Timing {
     }
 }
 
-/// Runs the state machine over a presence sequence; returns the state after
-/// each evaluation. This is the reference the fast sweep is tested against.
-pub fn simulate(present: &[bool], timing: Timing) -> Vec<State> {
-    let mut out = Vec::with_capacity(present.len());
-    let mut state = State::Inactive;
-    let mut active_at = 0usize;
-    let mut keep_since: Option<usize> = None;
-    for (t, &here) in present.iter().enumerate() {
+/// One alert instance's state between evaluations.
+#[derive(Debug, Clone, Copy)]
+pub struct Machine {
+    timing: Timing,
+    state: State,
+    active_at: usize,
+    keep_since: Option<usize>,
+}
+
+impl Machine {
+    pub fn new(timing: Timing) -> Machine {
+        Machine {
+            timing,
+            state: State::Inactive,
+            active_at: 0,
+            keep_since: None,
+        }
+    }
+
+    /// The evaluation `t`: whether the instance is in the query result.
+    pub fn step(&mut self, t: usize, here: bool) -> State {
         if here {
-            if state == State::Inactive {
-                state = State::Pending;
-                active_at = t;
+            if self.state == State::Inactive {
+                self.state = State::Pending;
+                self.active_at = t;
             }
-            keep_since = None;
+            self.keep_since = None;
         } else {
-            match state {
-                State::Pending => state = State::Inactive,
+            match self.state {
+                State::Pending => self.state = State::Inactive,
                 State::Firing => {
-                    let since = *keep_since.get_or_insert(t);
-                    if t - since >= timing.keep {
-                        state = State::Inactive;
-                        keep_since = None;
+                    let since = *self.keep_since.get_or_insert(t);
+                    if t - since >= self.timing.keep {
+                        self.state = State::Inactive;
+                        self.keep_since = None;
                     }
                 }
                 State::Inactive => {}
             }
         }
-        if state == State::Pending && t - active_at >= timing.hold {
-            state = State::Firing;
+        if self.state == State::Pending && t - self.active_at >= self.timing.hold {
+            self.state = State::Firing;
         }
-        out.push(state);
+        self.state
     }
-    out
+
+    /// Forgets the instance, as Prometheus empties a rule's active alerts.
+    pub fn reset(&mut self) {
+        *self = Machine::new(self.timing);
+    }
+}
+
+/// Runs the state machine over a presence sequence; returns the state after
+/// each evaluation. This is the reference the fast sweep is tested against.
+pub fn simulate(present: &[bool], timing: Timing) -> Vec<State> {
+    let mut machine = Machine::new(timing);
+    present
+        .iter()
+        .enumerate()
+        .map(|(t, &here)| machine.step(t, here))
+        .collect()
+}
+
+/// The rule's `limit` (`AlertingRule.Eval`, rules/alerting.go): after an
+/// evaluation, when more than `limit` instances are pending or firing
+/// (counting those kept firing by `keep_firing_for`), the evaluation fails
+/// and the rule forgets all its alerts; the next evaluation starts afresh.
+/// Returns every instance's states and the evaluations that failed. With
+/// no more instances than `limit` it is [`simulate`] per instance.
+pub fn simulate_limited(
+    present: &[Vec<bool>],
+    timing: Timing,
+    limit: usize,
+) -> (Vec<Vec<State>>, Vec<usize>) {
+    let n = present.iter().map(Vec::len).max().unwrap_or(0);
+    let mut machines = vec![Machine::new(timing); present.len()];
+    let mut states = vec![Vec::with_capacity(n); present.len()];
+    let mut failed = Vec::new();
+    for t in 0..n {
+        let mut active = 0;
+        for (i, machine) in machines.iter_mut().enumerate() {
+            let state = machine.step(t, present[i].get(t).copied().unwrap_or(false));
+            active += usize::from(state != State::Inactive);
+            states[i].push(state);
+        }
+        if active > limit {
+            failed.push(t);
+            for (i, machine) in machines.iter_mut().enumerate() {
+                machine.reset();
+                states[i][t] = State::Inactive;
+            }
+        }
+    }
+    (states, failed)
 }
 
 #[cfg(test)]
@@ -125,6 +186,30 @@ mod tests {
             states,
             [Firing, Firing, Firing, Firing, Firing, Firing, Inactive]
         );
+    }
+
+    #[test]
+    fn over_the_limit_an_evaluation_fails_and_every_alert_is_forgotten() {
+        // Three instances, limit 2, for: 1 evaluation. At t=1 the third
+        // comes: 3 active > 2, the evaluation fails and all are dropped; at
+        // t=2 the three are pending again, over the limit again; at t=3 one
+        // has gone and two start over as pending.
+        let present = vec![
+            vec![true, true, true, true, true],
+            vec![true, true, true, true, true],
+            vec![false, true, true, false, false],
+        ];
+        let (states, failed) = simulate_limited(&present, Timing { hold: 1, keep: 0 }, 2);
+        assert_eq!(failed, [1, 2]);
+        assert_eq!(states[0], [Pending, Inactive, Inactive, Pending, Firing]);
+        assert_eq!(
+            states[2],
+            [Inactive, Inactive, Inactive, Inactive, Inactive]
+        );
+        // Within the limit it is the plain machine.
+        let (alone, none) = simulate_limited(&present[..2], Timing { hold: 1, keep: 0 }, 2);
+        assert!(none.is_empty());
+        assert_eq!(alone[0], simulate(&present[0], Timing { hold: 1, keep: 0 }));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod align;
 pub mod critical;
+pub mod limited;
 pub mod machine;
 pub mod plan;
 pub mod spans;
@@ -75,6 +76,9 @@ pub struct Outcome {
     pub pending_never_fired: u64,
     /// The longest firing episode.
     pub longest_ms: u64,
+    /// Evaluations Prometheus failed because the rule had more alerts than
+    /// its group's `limit` (each one forgot every alert of the rule).
+    pub evaluations_failed: u64,
 }
 
 /// An alert instance's history under one candidate.
@@ -88,7 +92,7 @@ pub struct Timeline {
 }
 
 /// Presence of a series at each evaluation under a candidate.
-fn presence(values: &[f64], mode: Mode, threshold: Option<f64>) -> Vec<bool> {
+pub(crate) fn presence(values: &[f64], mode: Mode, threshold: Option<f64>) -> Vec<bool> {
     match (mode, threshold) {
         (Mode::Split(op), Some(t)) => values.iter().map(|v| op.passes(*v, t)).collect(),
         _ => values.iter().map(|v| !v.is_nan()).collect(),
@@ -507,6 +511,7 @@ impl Accumulator {
             label_sets_fired: fired,
             pending_never_fired: pending as u64,
             longest_ms: longest * step,
+            evaluations_failed: 0,
         };
         let in_spans = match &self.spans {
             Some(tally) => tally.outcome(j, grid),
@@ -545,7 +550,7 @@ pub fn timelines(grid: Grid, series: &[Series], mode: Mode, candidate: Candidate
         .collect()
 }
 
-fn intervals(states: &[State], wanted: State, grid: Grid) -> Vec<(i64, i64)> {
+pub(crate) fn intervals(states: &[State], wanted: State, grid: Grid) -> Vec<(i64, i64)> {
     let mut out = Vec::new();
     let mut start = None;
     for (k, s) in states.iter().enumerate() {
@@ -748,6 +753,7 @@ mod tests {
             label_sets_fired: 0,
             pending_never_fired: 0,
             longest_ms: 0,
+            evaluations_failed: 0,
         };
         for s in series {
             let states = simulate(&presence(&s.values, mode, candidate.threshold), timing);

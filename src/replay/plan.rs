@@ -6,7 +6,7 @@
 use super::Labels;
 use crate::history::fetch::Job;
 use crate::promql::{split, Comparison};
-use crate::rules::{Duration, Group, Rule, RuleSet};
+use crate::rules::{Duration, Form, Group, Rule, RuleSet};
 
 /// An alert and what its replay needs from history.
 #[derive(Debug, Clone)]
@@ -22,9 +22,65 @@ pub struct Plan {
     pub expr: String,
     pub mode: PlanMode,
     pub interval: Duration,
+    /// Where `interval` came from.
+    pub interval_from: IntervalFrom,
+    /// The group's `query_offset` (else the global `rule_query_offset`):
+    /// an evaluation at `t` queries at `t - query_offset`, and the alert's
+    /// times stay at `t` (rules/group.go, rules/alerting.go).
+    pub query_offset: Duration,
     pub for_: Duration,
     pub keep_firing_for: Duration,
+    /// The group's `labels` (Prometheus 3): on every rule of the group,
+    /// under the rule's own labels of the same name.
+    pub group_labels: Labels,
+    /// The alert's labels: the group's, then the rule's, which win.
     pub static_labels: Labels,
+    /// The group's `limit` (0: none): more alerts than this fail the
+    /// evaluation and drop all of them.
+    pub limit: usize,
+}
+
+/// Where an alert's evaluation interval came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntervalFrom {
+    /// The group's `interval`.
+    Group,
+    /// `--eval-interval` or `[prometheus] evaluation-interval`.
+    Given,
+    /// A PrometheusRule manifest: the Prometheus Operator's default
+    /// `evaluationInterval` of 30s.
+    Operator,
+    /// A plain rule file: Prometheus's default `evaluation_interval` of 1m.
+    Prometheus,
+    /// The step of the recording replayed: nothing said how often the
+    /// group runs, and the recording was made for this grid.
+    Recording,
+}
+
+impl IntervalFrom {
+    /// A default, not something the rules or the user said.
+    pub fn is_default(self) -> bool {
+        matches!(self, IntervalFrom::Operator | IntervalFrom::Prometheus)
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            IntervalFrom::Group => "the group's interval",
+            IntervalFrom::Given => "the evaluation interval given",
+            IntervalFrom::Operator => "the Prometheus Operator's default for manifests",
+            IntervalFrom::Prometheus => "Prometheus's default",
+            IntervalFrom::Recording => "the recording's step",
+        }
+    }
+}
+
+/// The Prometheus server's global settings the rules run under, when known.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Globals {
+    /// `evaluation_interval`, for groups without `interval`.
+    pub evaluation_interval: Option<Duration>,
+    /// `rule_query_offset` (2.53+), for groups without `query_offset`.
+    pub rule_query_offset: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,31 +114,38 @@ pub enum PlanError {
     EmptyWindow { start_ms: i64, end_ms: i64 },
 }
 
-const DEFAULT_INTERVAL: Duration = Duration { millis: 60_000 };
+/// Prometheus's default `evaluation_interval`.
+const PROMETHEUS_INTERVAL: Duration = Duration { millis: 60_000 };
+/// The Prometheus Operator's default `evaluationInterval`.
+const OPERATOR_INTERVAL: Duration = Duration { millis: 30_000 };
 
-/// Plans every alerting rule (or those named in `alerts`); groups without
-/// `interval` are evaluated every `default_interval` (Prometheus's 1m when `None`).
-pub fn plan(
-    rules: &RuleSet,
-    alerts: &[String],
-    default_interval: Option<Duration>,
-) -> Result<Vec<Plan>, PlanError> {
+/// Plans every alerting rule (or those named in `alerts`) under the
+/// server's `globals`.
+pub fn plan(rules: &RuleSet, alerts: &[String], globals: Globals) -> Result<Vec<Plan>, PlanError> {
     let mut plans = Vec::new();
     for file in &rules.files {
-        for group in file.documents.iter().flat_map(|d| &d.groups) {
-            for rule in group.rules.iter().filter(|r| r.is_alert()) {
-                if !alerts.is_empty() && !alerts.iter().any(|a| a == rule.name()) {
-                    continue;
-                }
-                let line = file.source.line_col(rule.anchor().start).line;
-                match plan_rule(&file.source.name, line, group, rule, default_interval) {
-                    Some(p) => plans.push(p),
-                    None => {
-                        return Err(PlanError::Unparsable {
-                            file: file.source.name.clone(),
-                            line,
-                            alert: rule.name().to_string(),
-                        })
+        for document in &file.documents {
+            let manifest = matches!(document.form, Form::Manifest { .. });
+            for group in &document.groups {
+                for rule in group.rules.iter().filter(|r| r.is_alert()) {
+                    if !alerts.is_empty() && !alerts.iter().any(|a| a == rule.name()) {
+                        continue;
+                    }
+                    let line = file.source.line_col(rule.anchor().start).line;
+                    let at = Place {
+                        file: &file.source.name,
+                        line,
+                        manifest,
+                    };
+                    match plan_rule(at, group, rule, globals) {
+                        Some(p) => plans.push(p),
+                        None => {
+                            return Err(PlanError::Unparsable {
+                                file: file.source.name.clone(),
+                                line,
+                                alert: rule.name().to_string(),
+                            })
+                        }
                     }
                 }
             }
@@ -114,22 +177,28 @@ pub fn plan_at(
     rules: &RuleSet,
     file: &str,
     start: usize,
-    default_interval: Option<Duration>,
+    globals: Globals,
 ) -> Result<Plan, PlanError> {
     for f in rules.files.iter().filter(|f| f.source.name == file) {
-        for group in f.documents.iter().flat_map(|d| &d.groups) {
-            let found = group
-                .rules
-                .iter()
-                .find(|r| r.is_alert() && r.span.start == start);
-            if let Some(rule) = found {
+        for document in &f.documents {
+            let manifest = matches!(document.form, Form::Manifest { .. });
+            let found = document.groups.iter().find_map(|g| {
+                g.rules
+                    .iter()
+                    .find(|r| r.is_alert() && r.span.start == start)
+                    .map(|r| (g, r))
+            });
+            if let Some((group, rule)) = found {
                 let line = f.source.line_col(rule.anchor().start).line;
-                return plan_rule(file, line, group, rule, default_interval).ok_or_else(|| {
-                    PlanError::Unparsable {
-                        file: file.to_string(),
-                        line,
-                        alert: rule.name().to_string(),
-                    }
+                let at = Place {
+                    file,
+                    line,
+                    manifest,
+                };
+                return plan_rule(at, group, rule, globals).ok_or_else(|| PlanError::Unparsable {
+                    file: file.to_string(),
+                    line,
+                    alert: rule.name().to_string(),
                 });
             }
         }
@@ -137,13 +206,15 @@ pub fn plan_at(
     Err(PlanError::NoAlerts)
 }
 
-fn plan_rule(
-    file: &str,
+/// Where a rule is, and whether its document is a PrometheusRule manifest.
+#[derive(Debug, Clone, Copy)]
+struct Place<'a> {
+    file: &'a str,
     line: usize,
-    group: &Group,
-    rule: &Rule,
-    default_interval: Option<Duration>,
-) -> Option<Plan> {
+    manifest: bool,
+}
+
+fn plan_rule(at: Place<'_>, group: &Group, rule: &Rule, globals: Globals) -> Option<Plan> {
     let expr = rule.expr.as_ref()?;
     let parsed = expr.parsed.as_ref().ok()?;
     // What is sent to a server is the rule's own text (its signal, or all
@@ -164,36 +235,57 @@ fn plan_rule(
             },
         ),
     };
+    let (interval, interval_from) = match (&group.interval, globals.evaluation_interval) {
+        (Some(i), _) => (i.value, IntervalFrom::Group),
+        (None, Some(given)) => (given, IntervalFrom::Given),
+        (None, None) if at.manifest => (OPERATOR_INTERVAL, IntervalFrom::Operator),
+        (None, None) => (PROMETHEUS_INTERVAL, IntervalFrom::Prometheus),
+    };
+    let entries = |entries: &[crate::rules::Entry]| -> Labels {
+        entries
+            .iter()
+            .map(|e| (e.key.value.clone(), e.value.value.clone()))
+            .collect()
+    };
+    let group_labels = entries(&group.labels);
+    // `FromMaps(rg.Labels, r.Labels)` (rules/manager.go): the rule's win.
+    let mut merged: std::collections::BTreeMap<String, String> =
+        group_labels.iter().cloned().collect();
+    merged.extend(entries(&rule.labels));
     Some(Plan {
-        file: file.to_string(),
-        line,
+        file: at.file.to_string(),
+        line: at.line,
         group: group.name().to_string(),
         alertname: rule.name().to_string(),
         query,
         expr: expr.text.value.clone(),
         mode,
-        interval: group
-            .interval
+        interval,
+        interval_from,
+        query_offset: group
+            .query_offset
             .as_ref()
-            .map(|i| i.value)
-            .or(default_interval)
-            .unwrap_or(DEFAULT_INTERVAL),
+            .map(|o| o.value)
+            .or(globals.rule_query_offset)
+            .unwrap_or(Duration::ZERO),
         for_: rule.for_.as_ref().map_or(Duration::ZERO, |f| f.value),
         keep_firing_for: rule
             .keep_firing_for
             .as_ref()
             .map_or(Duration::ZERO, |f| f.value),
-        static_labels: rule
-            .labels
-            .iter()
-            .map(|e| (e.key.value.clone(), e.value.value.clone()))
-            .collect(),
+        group_labels,
+        static_labels: merged.into_iter().collect(),
+        limit: group
+            .limit
+            .as_ref()
+            .map_or(0, |l| usize::try_from(l.value).unwrap_or(0)),
     })
 }
 
-/// The range queries a live run needs over `[from, to]`: one per distinct
-/// query and evaluation interval, on the group's evaluation grid; and, per
-/// plan, the index of its job.
+/// The range queries a live run needs for the evaluations in `[from, to]`:
+/// one per distinct query, interval and query offset, on the group's
+/// evaluation grid moved back by its query offset; and, per plan, the index
+/// of its job.
 pub fn jobs(
     plans: &[Plan],
     from_ms: i64,
@@ -214,10 +306,12 @@ pub fn jobs(
                 end_ms: to_ms,
             });
         }
+        // The evaluations' queries run `query_offset` earlier.
+        let q = plan.query_offset.millis as i64;
         let job = Job {
             query: plan.query.clone(),
-            start_ms: start,
-            end_ms: end,
+            start_ms: start - q,
+            end_ms: end - q,
             step_ms: e,
         };
         let index = match jobs.iter().position(|j| *j == job) {
@@ -255,7 +349,7 @@ mod tests {
         // promql-parser reads neither `anchored` nor `[5m * 2]`: the tree
         // has `x[5m]` and `x[10m]`; the server must get the rule's text.
         let set = rules("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: sum(increase(x[1h] anchored)) > 3\n  - alert: B\n    expr: |\n      absent(rate(y[5m * 2]))\n");
-        let plans = plan(&set, &[], None).unwrap();
+        let plans = plan(&set, &[], Globals::default()).unwrap();
         assert_eq!(plans[0].query, "sum(increase(x[1h] anchored))");
         assert_eq!(plans[1].query, "absent(rate(y[5m * 2]))");
     }

@@ -7,7 +7,7 @@ use std::path::Path;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::replay::plan::PlanMode;
+use crate::replay::plan::{IntervalFrom, PlanMode};
 use crate::replay::{Candidate, Outcome, Timeline};
 use crate::report::table::{hanging, labelled, Table};
 use crate::rules::Duration;
@@ -68,11 +68,18 @@ pub fn write_human(
 ) -> io::Result<()> {
     for alert in &result.alerts {
         let p = &alert.plan;
+        let mut how = format!("group {}, evaluated every {}", p.group, p.interval);
+        if p.interval_from != IntervalFrom::Group {
+            how.push_str(&format!(" ({})", p.interval_from.describe()));
+        }
+        if !p.query_offset.is_zero() {
+            how.push_str(&format!(
+                ", querying {} back (query_offset)",
+                p.query_offset
+            ));
+        }
         let mut head = hanging(
-            &format!(
-                "{}  {}:{}  group {}, evaluated every {}",
-                p.alertname, p.file, p.line, p.group, p.interval
-            ),
+            &format!("{}  {}:{}  {how}", p.alertname, p.file, p.line),
             2,
             width,
         );
@@ -104,6 +111,28 @@ pub fn write_human(
             ),
             width,
         ));
+        if !p.group_labels.is_empty() {
+            head.extend(labelled(
+                "  labels  ",
+                &format!(
+                    "the group's, on every alert: {}",
+                    crate::replay::align::labels_text(&p.group_labels)
+                ),
+                width,
+            ));
+        }
+        if !alert.failed_evaluations.is_empty() {
+            head.extend(labelled(
+                "  note    ",
+                &format!(
+                    "{} evaluations of today's rule failed: more alerts than the group's limit of {}, so Prometheus dropped every alert of the rule each time (first at {})",
+                    alert.failed_evaluations.len(),
+                    p.limit,
+                    utc(alert.failed_evaluations[0])
+                ),
+                width,
+            ));
+        }
         if alert.always_firing {
             head.extend(labelled(
                 "  note    ",
@@ -222,6 +251,17 @@ struct JsonRule<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     whole_reason: Option<&'a str>,
     eval_interval_seconds: f64,
+    /// Where the interval came from: `group`, `given`, `operator` (30s, the
+    /// Prometheus Operator's default for manifests), `prometheus` (1m).
+    eval_interval_from: &'static str,
+    /// The group's `query_offset` (or the global `rule_query_offset`).
+    query_offset_seconds: f64,
+    /// The group's `labels`, added to the alert under its own.
+    group_labels: std::collections::BTreeMap<&'a str, &'a str>,
+    /// The group's `limit`; 0 is none.
+    limit: usize,
+    /// Evaluations of today's rule that failed for exceeding `limit` (unix seconds).
+    failed_evaluations: Vec<i64>,
     start: i64,
     end: i64,
     evaluations: usize,
@@ -244,6 +284,8 @@ struct JsonCandidate {
     label_sets_fired: u64,
     pending_never_fired: u64,
     longest_episode_seconds: f64,
+    /// Evaluations failed for exceeding the group's `limit`.
+    evaluations_failed: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     alerts: Option<Vec<JsonAlert>>,
 }
@@ -293,6 +335,7 @@ fn json_candidate(alert: &AlertReplay, i: usize, o: &Outcome) -> JsonCandidate {
         label_sets_fired: o.label_sets_fired,
         pending_never_fired: o.pending_never_fired,
         longest_episode_seconds: seconds(o.longest_ms),
+        evaluations_failed: o.evaluations_failed,
         alerts: alert.timelines.get(i).map(|t| json_alerts(t)),
     }
 }
@@ -316,6 +359,22 @@ pub fn write_json(result: &SimulateResult, out: &mut dyn Write) -> io::Result<()
                 op,
                 whole_reason: reason,
                 eval_interval_seconds: seconds(a.grid.step_ms as u64),
+                eval_interval_from: match a.plan.interval_from {
+                    IntervalFrom::Group => "group",
+                    IntervalFrom::Given => "given",
+                    IntervalFrom::Operator => "operator",
+                    IntervalFrom::Prometheus => "prometheus",
+                    IntervalFrom::Recording => "recording",
+                },
+                query_offset_seconds: seconds(a.plan.query_offset.millis),
+                group_labels: a
+                    .plan
+                    .group_labels
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect(),
+                limit: a.plan.limit,
+                failed_evaluations: a.failed_evaluations.iter().map(|t| t / 1000).collect(),
                 start: a.grid.start_ms / 1000,
                 end: a.grid.at(a.grid.len) / 1000,
                 evaluations: a.grid.len,

@@ -208,6 +208,12 @@ pub enum TuneError {
     },
     #[error("alert {alert:?}: the signal has no sample in the window ({query}); there is nothing to tune")]
     NoSamples { alert: String, query: String },
+    #[error("alert {alert:?}: its {series} alert instances can exceed the group's limit of {limit}, where Prometheus fails the evaluation and drops every alert; tune does not model that yet (simulate does)")]
+    Limit {
+        alert: String,
+        series: usize,
+        limit: usize,
+    },
 }
 
 /// Where in a range of equally good thresholds the recommended one lies.
@@ -256,6 +262,13 @@ pub fn tune(
 ) -> Result<Tuning, TuneError> {
     let window = (grid.start_ms, grid.at(grid.len));
     check_inside(marks, window, grid.at(grid.len.saturating_sub(1)))?;
+    if replay::limited::applies(plan.limit, series) {
+        return Err(TuneError::Limit {
+            alert: plan.alertname.clone(),
+            series: series.len(),
+            limit: plan.limit,
+        });
+    }
     let objective = Objective::of(marks);
     let mut notes = Vec::new();
     let samples = || {

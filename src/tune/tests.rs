@@ -16,6 +16,10 @@ fn plan(threshold: f64, for_min: u64) -> Plan {
             threshold,
         },
         interval: Duration { millis: 60_000 },
+        interval_from: crate::replay::plan::IntervalFrom::Group,
+        query_offset: Duration::ZERO,
+        group_labels: Vec::new(),
+        limit: 0,
         for_: Duration {
             millis: for_min * 60_000,
         },
