@@ -461,3 +461,119 @@ fn record_from_a_recording_keeps_only_what_the_rules_need() {
         candidates(&root("fixtures/wecare-7d.parquet"))
     );
 }
+
+/// Replays `rules` on one recorded query `x` (step 60s unless `step_s`),
+/// JSON with every instance's timeline.
+fn replay_json(rules: &str, results: Vec<QueryResult>, flags: &[&str]) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.yaml");
+    std::fs::write(&path, rules).unwrap();
+    let data = write_recording(dir.path(), results);
+    let mut args = vec![path.to_str().unwrap(), "--data", &data];
+    args.extend_from_slice(flags);
+    simulate_json(&args)
+}
+
+fn firing(json: &serde_json::Value) -> &serde_json::Value {
+    &json["rules"][0]["candidates"][0]["alerts"][0]["firing"]
+}
+
+#[test]
+fn query_offset_reads_history_that_far_back_and_keeps_the_alert_at_its_evaluation() {
+    // rules/group.go and rules/alerting.go (Prometheus 3): the evaluation at
+    // `t` queries at `t - query_offset`; the alert's times are `t`. `x` is
+    // 9 at the query times 120s, 180s, 240s. Without an offset the alert
+    // fires from 120s to 300s; with `query_offset: 2m` each evaluation sees
+    // the value of 2m before, so it fires from 240s to 420s.
+    let samples: Vec<(i64, f64)> = (0..=10)
+        .map(|k| (k * 60_000, if (2..=4).contains(&k) { 9.0 } else { 1.0 }))
+        .collect();
+    let rule = |offset: &str| {
+        format!("groups:\n- name: g\n  interval: 1m\n{offset}  rules:\n  - alert: High\n    expr: x > 5\n")
+    };
+    let plain = replay_json(&rule(""), vec![result(60, samples.clone())], &[]);
+    assert_eq!(firing(&plain), &serde_json::json!([[120, 300]]));
+    assert_eq!(plain["rules"][0]["query_offset_seconds"], 0.0);
+    let offset = replay_json(
+        &rule("  query_offset: 2m\n"),
+        vec![result(60, samples.clone())],
+        &[],
+    );
+    assert_eq!(firing(&offset), &serde_json::json!([[240, 420]]));
+    assert_eq!(offset["rules"][0]["query_offset_seconds"], 120.0);
+    // The global rule_query_offset, for groups without their own.
+    let global = replay_json(
+        &rule(""),
+        vec![result(60, samples)],
+        &["--rule-query-offset", "2m"],
+    );
+    assert_eq!(firing(&global), &serde_json::json!([[240, 420]]));
+}
+
+#[test]
+fn group_labels_are_on_every_alert_under_the_rules_own() {
+    // Prometheus 3, rules/manager.go: `FromMaps(rg.Labels, r.Labels)`, the
+    // rule's labels override the group's.
+    let rules = "groups:\n- name: g\n  interval: 1m\n  labels:\n    team: db\n    env: prod\n  rules:\n  - alert: High\n    expr: x > 5\n    labels:\n      team: web\n";
+    let json = replay_json(rules, vec![result(60, vec![(0, 9.0)])], &[]);
+    let labels = &json["rules"][0]["candidates"][0]["alerts"][0]["labels"];
+    assert_eq!(
+        labels,
+        &serde_json::json!({"alertname": "High", "env": "prod", "i": "a", "team": "web"})
+    );
+    assert_eq!(
+        json["rules"][0]["group_labels"],
+        serde_json::json!({"env": "prod", "team": "db"})
+    );
+}
+
+#[test]
+fn manifests_run_every_30s_unless_told_and_the_output_says_which() {
+    let manifest = "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: r}\nspec:\n  groups:\n  - name: g\n    rules:\n    - alert: High\n      expr: x > 5\n";
+    let at = |step_s: i64| {
+        let samples = (0..=20).map(|k| (k * step_s * 1000, 1.0)).collect();
+        let mut r = result(step_s, samples);
+        r.end_ms = 20 * step_s * 1000;
+        r
+    };
+    let rule = |json: &serde_json::Value| {
+        (
+            json["rules"][0]["eval_interval_seconds"].as_f64().unwrap(),
+            json["rules"][0]["eval_interval_from"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        )
+    };
+    // The Prometheus Operator's default evaluationInterval.
+    let json = replay_json(manifest, vec![at(30)], &[]);
+    assert_eq!(rule(&json), (30.0, "operator".to_string()));
+    // A recording made at 1m replays at 1m, and says so.
+    let json = replay_json(manifest, vec![at(60)], &[]);
+    assert_eq!(rule(&json), (60.0, "recording".to_string()));
+    // Told: the flag wins.
+    let json = replay_json(manifest, vec![at(30)], &["--eval-interval", "1m"]);
+    assert_eq!(rule(&json), (60.0, "given".to_string()));
+    // A plain file: Prometheus's 1m.
+    let plain = "groups:\n- name: g\n  rules:\n  - alert: High\n    expr: x > 5\n";
+    let json = replay_json(plain, vec![at(60)], &[]);
+    assert_eq!(rule(&json), (60.0, "prometheus".to_string()));
+}
+
+#[test]
+fn evaluations_over_the_limit_are_reported_with_their_times() {
+    // Two instances over 5 in the same minutes, `limit: 1`: from the first
+    // evaluation with both pending, every evaluation fails (rules/alerting.go
+    // drops all the rule's alerts each time), so nothing fires.
+    let mut r = result(60, (0..=10).map(|k| (k * 60_000, 9.0)).collect());
+    let mut second = r.series[0].clone();
+    second.labels = vec![("__name__".into(), "x".into()), ("i".into(), "b".into())];
+    r.series.push(second);
+    let rules = "groups:\n- name: g\n  interval: 1m\n  limit: 1\n  rules:\n  - alert: High\n    expr: x > 5\n    for: 1m\n";
+    let json = replay_json(rules, vec![r], &[]);
+    let rule = &json["rules"][0];
+    assert_eq!(rule["limit"], 1);
+    assert_eq!(rule["candidates"][0]["pages"], 0);
+    assert_eq!(rule["candidates"][0]["evaluations_failed"], 10);
+    assert_eq!(rule["failed_evaluations"][0], 0);
+}
