@@ -71,6 +71,7 @@ fn bench(c: &mut Criterion) {
         group: "bench".into(),
         alertname: "HighSaturation".into(),
         query: "saturation".into(),
+        written: "saturation".into(),
         expr: "saturation > 0.8".into(),
         mode: PlanMode::Split {
             op: Comparison::Gt,
@@ -81,6 +82,8 @@ fn bench(c: &mut Criterion) {
         query_offset: Duration::ZERO,
         group_labels: Vec::new(),
         limit: 0,
+        inlined: Vec::new(),
+        not_inlined: Vec::new(),
         for_: Duration { millis: 120_000 },
         keep_firing_for: Duration { millis: 0 },
         static_labels: Vec::new(),

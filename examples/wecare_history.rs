@@ -402,7 +402,8 @@ fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let inputs = input::expand(&[root.join("rules").display().to_string()]).expect("rules/");
     let rules = lint::load_inputs(&inputs, Default::default()).expect("load rules/");
-    let plans = firedrill::replay::plan::plan(&rules, &[], Default::default()).expect("plan");
+    let plans = firedrill::replay::plan::plan(&rules, &[], Default::default(), &Default::default())
+        .expect("plan");
     let mut rng = Rng(0x5EED_F1DE_D811);
     let mut series: Vec<RawSeries> = Vec::new();
     for plan in &plans {

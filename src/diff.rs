@@ -10,7 +10,9 @@
 
 use crate::changes::{self, RuleRef};
 use crate::replay::plan::plan_at;
-use crate::replay::plan::{Plan, PlanMode};
+use std::collections::BTreeMap;
+
+use crate::replay::plan::{Inlining, Plan, PlanMode};
 use crate::rules::RuleSet;
 use crate::simulate::SimulateResult;
 use crate::simulate::{AlertReplay, SimulateError, SimulateOptions};
@@ -75,15 +77,44 @@ impl DiffPlan {
         options: &SimulateOptions,
     ) -> Result<DiffPlan, SimulateError> {
         let compared = changes::diff(old, new);
+        // The recording rules the change adds or changes: the server has no
+        // history of their new version, so the alerts of the new rule set
+        // are replayed through them (`--inline-recording`: through all).
+        let after_inlining = match &options.inlining {
+            Inlining::None => {
+                let mut names = BTreeMap::new();
+                for rule in compared.added.iter().filter(|r| !r.alert) {
+                    names.insert(rule.name.clone(), "added in this change".to_string());
+                }
+                for (_, rule) in compared.changed.iter().filter(|(_, r)| !r.alert) {
+                    names.insert(rule.name.clone(), "changed in this change".to_string());
+                }
+                Inlining::Only(names)
+            }
+            asked => asked.clone(),
+        };
+        let before_inlining = match &options.inlining {
+            Inlining::All => Inlining::All,
+            _ => Inlining::None,
+        };
         let mut entries = Vec::new();
+        let mut planned: Vec<(String, usize)> = Vec::new();
         for rule in compared.added.iter().filter(|r| r.alert) {
+            planned.push((rule.file.clone(), rule.span.start));
             entries.push(Entry {
                 status: Status::Added,
                 before: None,
-                after: plan_at(new, &rule.file, rule.span.start, options.globals)?,
+                after: plan_at(
+                    new,
+                    &rule.file,
+                    rule.span.start,
+                    options.globals,
+                    &after_inlining,
+                )?,
             });
         }
         for (before, after) in compared.changed.iter().filter(|(_, r)| r.alert) {
+            planned.push((after.file.clone(), after.span.start));
             // A rule that was a recording rule before has no alert replay to compare.
             let before = match before.alert {
                 true => Some(plan_at(
@@ -91,6 +122,7 @@ impl DiffPlan {
                     &before.file,
                     before.span.start,
                     options.globals,
+                    &before_inlining,
                 )?),
                 false => None,
             };
@@ -101,8 +133,43 @@ impl DiffPlan {
                     Status::Added
                 },
                 before,
-                after: plan_at(new, &after.file, after.span.start, options.globals)?,
+                after: plan_at(
+                    new,
+                    &after.file,
+                    after.span.start,
+                    options.globals,
+                    &after_inlining,
+                )?,
             });
+        }
+        // An alert the change left as it was, that reads a recording rule the
+        // change added or changed: replayed as it is (on the recorded series)
+        // and through the new recording rule.
+        if matches!(&after_inlining, Inlining::Only(names) if !names.is_empty()) {
+            for file in &new.files {
+                for rule in file
+                    .documents
+                    .iter()
+                    .flat_map(|d| &d.groups)
+                    .flat_map(|g| &g.rules)
+                    .filter(|r| r.is_alert() && r.expr.as_ref().is_some_and(|e| e.parsed.is_ok()))
+                {
+                    let at = (file.source.name.clone(), rule.span.start);
+                    if planned.contains(&at) {
+                        continue;
+                    }
+                    let after = plan_at(new, &at.0, at.1, options.globals, &after_inlining)?;
+                    if after.inlined.is_empty() {
+                        continue;
+                    }
+                    let before = plan_at(new, &at.0, at.1, options.globals, &Inlining::None)?;
+                    entries.push(Entry {
+                        status: Status::Changed,
+                        before: Some(before),
+                        after,
+                    });
+                }
+            }
         }
         let unchanged_alerts = new
             .files
@@ -180,7 +247,7 @@ fn describe(before: &Plan, after: &Plan) -> Vec<String> {
                 op: op_after,
                 threshold: t_after,
             },
-        ) if before.query == after.query
+        ) if before.written == after.written
             && (op_before != op_after || t_before.to_bits() != t_after.to_bits()) =>
         {
             out.push(format!(
@@ -191,14 +258,22 @@ fn describe(before: &Plan, after: &Plan) -> Vec<String> {
                 t_after
             ));
         }
-        (PlanMode::Split { .. }, PlanMode::Split { .. }) if before.query == after.query => {}
-        _ if before.query != after.query || before.mode != after.mode => {
+        (PlanMode::Split { .. }, PlanMode::Split { .. }) if before.written == after.written => {}
+        _ if before.written != after.written || before.mode != after.mode => {
             out.push("expression".to_string())
         }
         _ => {}
     }
     if before.for_ != after.for_ {
         out.push(format!("for {} → {}", before.for_, after.for_));
+    }
+    for rule in &after.inlined {
+        if !before.inlined.contains(rule) {
+            out.push(format!(
+                "recording rule `{}` ({}), replayed through",
+                rule.name, rule.reason
+            ));
+        }
     }
     if before.keep_firing_for != after.keep_firing_for {
         out.push(format!(

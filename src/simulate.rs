@@ -10,7 +10,7 @@ use crate::history::fetch::{self, FetchError, FetchOptions, FetchReport, Observe
 use crate::history::{QueryResult, Recording, Source};
 use crate::promql::Comparison;
 use crate::replay::align::{align, AlignError, Aligner, Placement, Window};
-use crate::replay::plan::{jobs, Globals, Plan, PlanError, PlanMode};
+use crate::replay::plan::{jobs, Globals, Inlining, Plan, PlanError, PlanMode};
 use crate::replay::{self, Grid, Mode, Outcome, Series, Timeline};
 use crate::rules::Duration;
 
@@ -35,6 +35,8 @@ pub struct SimulateOptions {
     pub keep_firing_fors: Vec<Duration>,
     /// The server's global settings, for groups that do not set their own.
     pub globals: Globals,
+    /// Which recording rules alerts are replayed through.
+    pub inlining: Inlining,
     /// Added to the aligned evaluation times (a live server's group offset).
     pub eval_offset_ms: i64,
     /// Narrow the window inside the recording.

@@ -55,6 +55,7 @@ fn diff(args: DiffArgs, config: &Config, out: &mut dyn Write) -> Result<u8, Stri
     let (start_ms, end_ms) = args.window.bounds()?;
     let options = SimulateOptions {
         globals,
+        inlining: args.evaluation.inlining(),
         eval_offset_ms,
         start_ms,
         end_ms,

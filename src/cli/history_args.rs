@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::history::fetch::server::redact_url;
 use crate::history::fetch::{Auth, FetchOptions, RetryPolicy, Secret, Server, Tls};
 use crate::history::Source;
-use crate::replay::plan::Globals;
+use crate::replay::plan::{Globals, Inlining};
 use crate::rules::Duration;
 
 /// The error when a replay has neither a recording nor a server.
@@ -46,9 +46,23 @@ pub struct EvaluationArgs {
     /// `[prometheus] rule-query-offset`, else 0).
     #[arg(long, value_name = "DURATION")]
     pub rule_query_offset: Option<String>,
+    /// Replay alerts through the recording rules they read: each recorded series
+    /// is replaced by its rule's expression, so history comes from raw series
+    /// (for a new or changed recording rule the server has no history of).
+    #[arg(long)]
+    pub inline_recording: bool,
 }
 
 impl EvaluationArgs {
+    /// Which recording rules to replay through: all of them when asked.
+    pub fn inlining(&self) -> Inlining {
+        if self.inline_recording {
+            Inlining::All
+        } else {
+            Inlining::None
+        }
+    }
+
     /// The server's globals (flags over the config file) and the evaluation offset in ms.
     pub fn globals(&self, config: &Config) -> Result<(Globals, i64), String> {
         let interval = match &self.eval_interval {

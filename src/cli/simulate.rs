@@ -74,13 +74,15 @@ pub(crate) fn plan(
     let options = SimulateOptions {
         alerts: alerts.to_vec(),
         globals,
+        inlining: evaluation.inlining(),
         eval_offset_ms,
         ..SimulateOptions::default()
     };
     let inputs = input::expand(paths).map_err(|e| e.to_string())?;
     let rules = lint::load_inputs(&inputs, replay_load_options()).map_err(|e| e.to_string())?;
-    let plans = crate::replay::plan::plan(&rules, &options.alerts, options.globals)
-        .map_err(|e| e.to_string())?;
+    let plans =
+        crate::replay::plan::plan(&rules, &options.alerts, options.globals, &options.inlining)
+            .map_err(|e| e.to_string())?;
     Ok(Planned { plans, options })
 }
 

@@ -42,6 +42,7 @@ fn tuning() -> (Tuning, Vec<Series>) {
         group: "g".into(),
         alertname: "FPMPoolSaturation".into(),
         query: "busy".into(),
+        written: "busy".into(),
         expr: "busy > 0.8".into(),
         mode: PlanMode::Split {
             op: Comparison::Gt,
@@ -52,6 +53,8 @@ fn tuning() -> (Tuning, Vec<Series>) {
         query_offset: Duration::ZERO,
         group_labels: Vec::new(),
         limit: 0,
+        inlined: Vec::new(),
+        not_inlined: Vec::new(),
         for_: Duration::from_secs(120),
         keep_firing_for: Duration::ZERO,
         static_labels: Vec::new(),

@@ -269,6 +269,7 @@ mod tests {
             group: "g".into(),
             alertname: "A".into(),
             query: "q".into(),
+            written: "q".into(),
             expr: "q > 1".into(),
             mode,
             interval: Duration::from_secs(interval_s),
@@ -276,6 +277,8 @@ mod tests {
             query_offset: Duration::ZERO,
             group_labels: Vec::new(),
             limit: 0,
+            inlined: Vec::new(),
+            not_inlined: Vec::new(),
             for_: Duration::ZERO,
             keep_firing_for: Duration::ZERO,
             static_labels: vec![

@@ -7,6 +7,7 @@
 
 pub mod align;
 pub mod critical;
+pub mod inline;
 pub mod limited;
 pub mod machine;
 pub mod plan;

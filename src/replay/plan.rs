@@ -3,6 +3,9 @@
 //! evaluation interval, timings and labels; and the range queries that
 //! fetch it, on that grid.
 
+use std::collections::BTreeMap;
+
+use super::inline::{self, InlinedRule, NotInlined, Recordings};
 use super::Labels;
 use crate::history::fetch::Job;
 use crate::promql::{split, Comparison};
@@ -15,9 +18,12 @@ pub struct Plan {
     pub line: usize,
     pub group: String,
     pub alertname: String,
-    /// The PromQL to fetch, as written in the rule: the signal, or the
-    /// whole expression.
+    /// The PromQL to fetch: as written in the rule (the signal, or the
+    /// whole expression), with the recording rules of `inlined` in place
+    /// of their series.
     pub query: String,
+    /// `query` before any recording rule was inlined.
+    pub written: String,
     /// The expression as written in the file.
     pub expr: String,
     pub mode: PlanMode,
@@ -38,6 +44,32 @@ pub struct Plan {
     /// The group's `limit` (0: none): more alerts than this fail the
     /// evaluation and drop all of them.
     pub limit: usize,
+    /// Recording rules whose expression replaces their series in `query`.
+    pub inlined: Vec<InlinedRule>,
+    /// Recording rules asked for but left as series, and why.
+    pub not_inlined: Vec<NotInlined>,
+}
+
+/// Which recording rules an alert's query is replayed through.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Inlining {
+    /// None: the recorded series are queried as Prometheus reads them.
+    #[default]
+    None,
+    /// All of them (`--inline-recording`).
+    All,
+    /// These, each with why (new or changed in a pull request).
+    Only(BTreeMap<String, String>),
+}
+
+impl Inlining {
+    fn reason(&self, name: &str) -> Option<String> {
+        match self {
+            Inlining::None => None,
+            Inlining::All => Some("asked (--inline-recording)".into()),
+            Inlining::Only(names) => names.get(name).cloned(),
+        }
+    }
 }
 
 /// Where an alert's evaluation interval came from.
@@ -121,7 +153,13 @@ const OPERATOR_INTERVAL: Duration = Duration { millis: 30_000 };
 
 /// Plans every alerting rule (or those named in `alerts`) under the
 /// server's `globals`.
-pub fn plan(rules: &RuleSet, alerts: &[String], globals: Globals) -> Result<Vec<Plan>, PlanError> {
+pub fn plan(
+    rules: &RuleSet,
+    alerts: &[String],
+    globals: Globals,
+    inlining: &Inlining,
+) -> Result<Vec<Plan>, PlanError> {
+    let through = Through::new(rules, globals, inlining);
     let mut plans = Vec::new();
     for file in &rules.files {
         for document in &file.documents {
@@ -137,7 +175,7 @@ pub fn plan(rules: &RuleSet, alerts: &[String], globals: Globals) -> Result<Vec<
                         line,
                         manifest,
                     };
-                    match plan_rule(at, group, rule, globals) {
+                    match plan_rule(at, group, rule, globals, &through) {
                         Some(p) => plans.push(p),
                         None => {
                             return Err(PlanError::Unparsable {
@@ -178,7 +216,9 @@ pub fn plan_at(
     file: &str,
     start: usize,
     globals: Globals,
+    inlining: &Inlining,
 ) -> Result<Plan, PlanError> {
+    let through = Through::new(rules, globals, inlining);
     for f in rules.files.iter().filter(|f| f.source.name == file) {
         for document in &f.documents {
             let manifest = matches!(document.form, Form::Manifest { .. });
@@ -195,10 +235,12 @@ pub fn plan_at(
                     line,
                     manifest,
                 };
-                return plan_rule(at, group, rule, globals).ok_or_else(|| PlanError::Unparsable {
-                    file: file.to_string(),
-                    line,
-                    alert: rule.name().to_string(),
+                return plan_rule(at, group, rule, globals, &through).ok_or_else(|| {
+                    PlanError::Unparsable {
+                        file: file.to_string(),
+                        line,
+                        alert: rule.name().to_string(),
+                    }
                 });
             }
         }
@@ -214,7 +256,44 @@ struct Place<'a> {
     manifest: bool,
 }
 
-fn plan_rule(at: Place<'_>, group: &Group, rule: &Rule, globals: Globals) -> Option<Plan> {
+/// The recording rules of the rule set, and which to inline.
+struct Through<'a> {
+    recordings: Recordings,
+    inlining: &'a Inlining,
+}
+
+impl<'a> Through<'a> {
+    fn new(rules: &RuleSet, globals: Globals, inlining: &'a Inlining) -> Self {
+        let recordings = match inlining {
+            Inlining::None => Recordings::default(),
+            _ => Recordings::of(rules, |group, manifest| {
+                interval_of(group, manifest, globals).0
+            }),
+        };
+        Through {
+            recordings,
+            inlining,
+        }
+    }
+}
+
+/// A group's evaluation interval and where it came from.
+fn interval_of(group: &Group, manifest: bool, globals: Globals) -> (Duration, IntervalFrom) {
+    match (&group.interval, globals.evaluation_interval) {
+        (Some(i), _) => (i.value, IntervalFrom::Group),
+        (None, Some(given)) => (given, IntervalFrom::Given),
+        (None, None) if manifest => (OPERATOR_INTERVAL, IntervalFrom::Operator),
+        (None, None) => (PROMETHEUS_INTERVAL, IntervalFrom::Prometheus),
+    }
+}
+
+fn plan_rule(
+    at: Place<'_>,
+    group: &Group,
+    rule: &Rule,
+    globals: Globals,
+    through: &Through<'_>,
+) -> Option<Plan> {
     let expr = rule.expr.as_ref()?;
     let parsed = expr.parsed.as_ref().ok()?;
     // What is sent to a server is the rule's own text (its signal, or all
@@ -235,11 +314,14 @@ fn plan_rule(at: Place<'_>, group: &Group, rule: &Rule, globals: Globals) -> Opt
             },
         ),
     };
-    let (interval, interval_from) = match (&group.interval, globals.evaluation_interval) {
-        (Some(i), _) => (i.value, IntervalFrom::Group),
-        (None, Some(given)) => (given, IntervalFrom::Given),
-        (None, None) if at.manifest => (OPERATOR_INTERVAL, IntervalFrom::Operator),
-        (None, None) => (PROMETHEUS_INTERVAL, IntervalFrom::Prometheus),
+    let (interval, interval_from) = interval_of(group, at.manifest, globals);
+    let written = query.clone();
+    let (query, inlined, not_inlined) = if through.recordings.is_empty() {
+        (query, Vec::new(), Vec::new())
+    } else {
+        inline::inline(&query, &through.recordings, &|name| {
+            through.inlining.reason(name)
+        })
     };
     let entries = |entries: &[crate::rules::Entry]| -> Labels {
         entries
@@ -258,6 +340,7 @@ fn plan_rule(at: Place<'_>, group: &Group, rule: &Rule, globals: Globals) -> Opt
         group: group.name().to_string(),
         alertname: rule.name().to_string(),
         query,
+        written,
         expr: expr.text.value.clone(),
         mode,
         interval,
@@ -279,6 +362,8 @@ fn plan_rule(at: Place<'_>, group: &Group, rule: &Rule, globals: Globals) -> Opt
             .limit
             .as_ref()
             .map_or(0, |l| usize::try_from(l.value).unwrap_or(0)),
+        inlined,
+        not_inlined,
     })
 }
 
@@ -349,7 +434,7 @@ mod tests {
         // promql-parser reads neither `anchored` nor `[5m * 2]`: the tree
         // has `x[5m]` and `x[10m]`; the server must get the rule's text.
         let set = rules("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: sum(increase(x[1h] anchored)) > 3\n  - alert: B\n    expr: |\n      absent(rate(y[5m * 2]))\n");
-        let plans = plan(&set, &[], Globals::default()).unwrap();
+        let plans = plan(&set, &[], Globals::default(), &Inlining::None).unwrap();
         assert_eq!(plans[0].query, "sum(increase(x[1h] anchored))");
         assert_eq!(plans[1].query, "absent(rate(y[5m * 2]))");
     }

@@ -111,6 +111,26 @@ pub fn write_human(
             ),
             width,
         ));
+        for rule in &p.inlined {
+            head.extend(labelled(
+                "  through ",
+                &format!(
+                    "recording rule {} ({}): its expression replaces its series",
+                    rule.name, rule.reason
+                ),
+                width,
+            ));
+        }
+        for rule in &p.not_inlined {
+            head.extend(labelled(
+                "  note    ",
+                &format!(
+                    "recording rule {} is queried as a series: {}",
+                    rule.name, rule.reason
+                ),
+                width,
+            ));
+        }
         if !p.group_labels.is_empty() {
             head.extend(labelled(
                 "  labels  ",
@@ -254,6 +274,8 @@ struct JsonRule<'a> {
     /// Where the interval came from: `group`, `given`, `operator` (30s, the
     /// Prometheus Operator's default for manifests), `prometheus` (1m).
     eval_interval_from: &'static str,
+    /// Where in each interval the evaluations fall (`--eval-offset`).
+    eval_offset_seconds: f64,
     /// The group's `query_offset` (or the global `rule_query_offset`).
     query_offset_seconds: f64,
     /// The group's `labels`, added to the alert under its own.
@@ -262,6 +284,10 @@ struct JsonRule<'a> {
     limit: usize,
     /// Evaluations of today's rule that failed for exceeding `limit` (unix seconds).
     failed_evaluations: Vec<i64>,
+    /// Recording rules whose expression replaced their series in `query`, and why.
+    recording_rules_inlined: Vec<JsonInlined<'a>>,
+    /// Recording rules asked for but queried as series, and why.
+    recording_rules_not_inlined: Vec<JsonInlined<'a>>,
     start: i64,
     end: i64,
     evaluations: usize,
@@ -270,6 +296,12 @@ struct JsonRule<'a> {
     /// heartbeat); its episodes are not pages.
     always_firing: bool,
     candidates: Vec<JsonCandidate>,
+}
+
+#[derive(Serialize)]
+struct JsonInlined<'a> {
+    name: &'a str,
+    reason: &'a str,
 }
 
 #[derive(Serialize)]
@@ -366,6 +398,9 @@ pub fn write_json(result: &SimulateResult, out: &mut dyn Write) -> io::Result<()
                     IntervalFrom::Prometheus => "prometheus",
                     IntervalFrom::Recording => "recording",
                 },
+                eval_offset_seconds: seconds(
+                    a.grid.start_ms.rem_euclid(a.grid.step_ms.max(1)) as u64
+                ),
                 query_offset_seconds: seconds(a.plan.query_offset.millis),
                 group_labels: a
                     .plan
@@ -375,6 +410,24 @@ pub fn write_json(result: &SimulateResult, out: &mut dyn Write) -> io::Result<()
                     .collect(),
                 limit: a.plan.limit,
                 failed_evaluations: a.failed_evaluations.iter().map(|t| t / 1000).collect(),
+                recording_rules_inlined: a
+                    .plan
+                    .inlined
+                    .iter()
+                    .map(|i| JsonInlined {
+                        name: &i.name,
+                        reason: &i.reason,
+                    })
+                    .collect(),
+                recording_rules_not_inlined: a
+                    .plan
+                    .not_inlined
+                    .iter()
+                    .map(|i| JsonInlined {
+                        name: &i.name,
+                        reason: &i.reason,
+                    })
+                    .collect(),
                 start: a.grid.start_ms / 1000,
                 end: a.grid.at(a.grid.len) / 1000,
                 evaluations: a.grid.len,

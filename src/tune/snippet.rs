@@ -110,6 +110,7 @@ mod tests {
             group: "g".into(),
             alertname: "FPMPoolSaturation".into(),
             query: "q".into(),
+            written: "q".into(),
             expr: expr.into(),
             mode: PlanMode::Split {
                 op: Comparison::Gt,
@@ -120,6 +121,8 @@ mod tests {
             query_offset: Duration::ZERO,
             group_labels: Vec::new(),
             limit: 0,
+            inlined: Vec::new(),
+            not_inlined: Vec::new(),
             for_: Duration::from_secs(120),
             keep_firing_for: Duration::ZERO,
             static_labels: Vec::new(),

@@ -10,6 +10,7 @@ fn plan(threshold: f64, for_min: u64) -> Plan {
         group: "g".into(),
         alertname: "Busy".into(),
         query: "busy".into(),
+        written: "busy".into(),
         expr: "busy > 0.8".into(),
         mode: PlanMode::Split {
             op: Comparison::Gt,
@@ -20,6 +21,8 @@ fn plan(threshold: f64, for_min: u64) -> Plan {
         query_offset: Duration::ZERO,
         group_labels: Vec::new(),
         limit: 0,
+        inlined: Vec::new(),
+        not_inlined: Vec::new(),
         for_: Duration {
             millis: for_min * 60_000,
         },

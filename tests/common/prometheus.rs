@@ -78,38 +78,17 @@ impl Prometheus {
             "backfill failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let config = dir.path().join("prometheus.yml");
-        std::fs::write(
-            &config,
-            "global:\n  scrape_interval: 1m\nscrape_configs: []\n",
-        )
-        .unwrap();
-        let log_path = dir.path().join("prometheus.log");
-        let mut last_error = String::new();
-        // A port found free may be taken before Prometheus binds it: try again.
-        for _ in 0..5 {
-            let port = free_port();
-            let log = std::fs::File::create(&log_path).unwrap();
-            let mut child = Command::new("prometheus")
-                .arg(format!("--config.file={}", config.display()))
-                .arg(format!("--storage.tsdb.path={}", tsdb.display()))
-                .arg("--storage.tsdb.retention.time=100y")
-                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-                .stdout(Stdio::null())
-                .stderr(log)
-                .spawn()
-                .expect("start prometheus");
-            let url = format!("http://127.0.0.1:{port}");
-            match wait_ready(&url, &mut child, &log_path) {
-                Ok(()) => return Prometheus { url, child, dir },
-                Err(e) => {
-                    last_error = e;
-                    let _ = child.kill();
-                    let _ = child.wait();
-                }
-            }
-        }
-        panic!("prometheus did not start: {last_error}");
+        let (url, child) = serve(dir.path());
+        Prometheus { url, child, dir }
+    }
+
+    /// Stops the server and starts it again on the same data (to load
+    /// blocks added to `tsdb/` meanwhile).
+    pub fn restart(&mut self) {
+        self.kill();
+        let (url, child) = serve(self.dir.path());
+        self.url = url;
+        self.child = child;
     }
 
     /// Kills the server now (SIGKILL), as a crash or an OOM kill would.
@@ -129,6 +108,43 @@ impl Prometheus {
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
+}
+
+/// Starts `prometheus` on `dir/tsdb`, on a free port of 127.0.0.1.
+fn serve(dir: &Path) -> (String, Child) {
+    let tsdb = dir.join("tsdb");
+    let config = dir.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        "global:\n  scrape_interval: 1m\nscrape_configs: []\n",
+    )
+    .unwrap();
+    let log_path = dir.join("prometheus.log");
+    let mut last_error = String::new();
+    // A port found free may be taken before Prometheus binds it: try again.
+    for _ in 0..5 {
+        let port = free_port();
+        let log = std::fs::File::create(&log_path).unwrap();
+        let mut child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", tsdb.display()))
+            .arg("--storage.tsdb.retention.time=100y")
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start prometheus");
+        let url = format!("http://127.0.0.1:{port}");
+        match wait_ready(&url, &mut child, &log_path) {
+            Ok(()) => return (url, child),
+            Err(e) => {
+                last_error = e;
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+    panic!("prometheus did not start: {last_error}");
 }
 
 fn wait_ready(url: &str, child: &mut Child, log: &Path) -> Result<(), String> {
