@@ -476,3 +476,49 @@ fn killing_prometheus_halfway_through_a_record_leaves_no_recording() {
         .collect();
     assert_eq!(left, vec!["rules.yml".to_string()], "files left behind");
 }
+
+#[test]
+fn a_group_query_offset_fetches_that_far_back_from_a_live_server() {
+    // rules/group.go (Prometheus 3): the evaluation at `t` queries at
+    // `t - query_offset`. `spike` is 9 in minutes 30-39 and 1 otherwise;
+    // without an offset the alert fires from minute 30 to 40, with
+    // `query_offset: 3m` from 33 to 43, reading the same samples 3m later.
+    let series = vec![Series {
+        metric: "spike".into(),
+        labels: vec![("job".into(), "a".into())],
+        samples: (0..=90)
+            .map(|k| (T0 + k * 60, if (30..40).contains(&k) { 9.0 } else { 1.0 }))
+            .collect(),
+    }];
+    let prometheus = Prometheus::start(&series);
+    let rules = |offset: &str| {
+        format!("groups:\n- name: g\n  interval: 1m\n{offset}  rules:\n  - alert: Spike\n    expr: spike > 5\n")
+    };
+    let (start, end) = ((T0 + 10 * 60).to_string(), (T0 + 80 * 60).to_string());
+    let firing_of = |text: String| {
+        let path = prometheus.path("offset.yml");
+        std::fs::write(&path, text).unwrap();
+        let json = run_json(&[
+            "simulate",
+            path.to_str().unwrap(),
+            "--prometheus",
+            &prometheus.url,
+            "--start",
+            &start,
+            "--end",
+            &end,
+            "--format",
+            "json",
+            "-q",
+        ]);
+        json["rules"][0]["candidates"][0]["alerts"][0]["firing"].clone()
+    };
+    assert_eq!(
+        firing_of(rules("")),
+        serde_json::json!([[T0 + 30 * 60, T0 + 40 * 60]])
+    );
+    assert_eq!(
+        firing_of(rules("  query_offset: 3m\n")),
+        serde_json::json!([[T0 + 33 * 60, T0 + 43 * 60]])
+    );
+}
