@@ -383,23 +383,13 @@ pub fn replay_alert(
     unique(&mut keeps);
     // With more instances than the group's `limit`, instances are not
     // independent: Prometheus drops them all when they exceed it.
-    let limited = replay::limited::applies(plan.limit, &series);
-    let outcomes = if limited {
-        replay::limited::sweep(grid, &series, mode, &thresholds, &fors, &keeps, plan.limit)
-    } else {
-        replay::sweep(grid, &series, mode, &thresholds, &fors, &keeps)
-    };
+    // The group's `limit` makes instances depend on each other when they
+    // can exceed it; otherwise this is the fast sweep.
+    let outcomes =
+        replay::limited::sweep(grid, &series, mode, &thresholds, &fors, &keeps, plan.limit);
     // The sweep orders by (for, keep, threshold); today's rule is the first of each list, so it comes first.
-    let timelines_of = |candidate| {
-        if limited {
-            replay::limited::timelines(grid, &series, mode, candidate, plan.limit)
-        } else {
-            (
-                replay::timelines(grid, &series, mode, candidate),
-                Vec::new(),
-            )
-        }
-    };
+    let timelines_of =
+        |candidate| replay::limited::timelines(grid, &series, mode, candidate, plan.limit);
     let timelines = if options.timelines {
         outcomes
             .iter()

@@ -8,7 +8,8 @@
 use rayon::prelude::*;
 
 use super::machine::{simulate_limited, State, Timing};
-use super::{presence, Candidate, Grid, Mode, Outcome, Series, Timeline};
+use super::spans::{EvalSpans, SpanTally};
+use super::{presence, Candidate, Grid, Mode, Outcome, Series, SpanOutcome, Spans, Timeline};
 use crate::rules::Duration;
 
 /// Whether `limit` can change anything for these series.
@@ -16,8 +17,9 @@ pub fn applies(limit: usize, series: &[Series]) -> bool {
     limit > 0 && series.len() > limit
 }
 
-/// Every candidate, in the order of [`super::sweep`]
-/// (`for × keep_firing_for × thresholds`).
+/// [`super::sweep`] under the group's `limit`: the fast sweep when the
+/// limit cannot be reached, else every candidate with all instances run
+/// together (same order: `for × keep_firing_for × thresholds`).
 pub fn sweep(
     grid: Grid,
     series: &[Series],
@@ -27,6 +29,37 @@ pub fn sweep(
     keeps: &[Duration],
     limit: usize,
 ) -> Vec<Outcome> {
+    sweep_spans(
+        grid,
+        series,
+        mode,
+        thresholds,
+        fors,
+        keeps,
+        limit,
+        &Spans::default(),
+    )
+    .into_iter()
+    .map(|(outcome, _)| outcome)
+    .collect()
+}
+
+/// [`super::sweep_spans`] under the group's `limit`.
+#[allow(clippy::too_many_arguments)]
+pub fn sweep_spans(
+    grid: Grid,
+    series: &[Series],
+    mode: Mode,
+    thresholds: &[f64],
+    fors: &[Duration],
+    keeps: &[Duration],
+    limit: usize,
+    spans: &Spans,
+) -> Vec<(Outcome, SpanOutcome)> {
+    if !applies(limit, series) {
+        return super::sweep_spans(grid, series, mode, thresholds, fors, keeps, spans);
+    }
+    let spans = EvalSpans::new(spans, grid);
     let candidates: Vec<Option<f64>> = match mode {
         Mode::Split(_) if !thresholds.is_empty() => thresholds.iter().map(|t| Some(*t)).collect(),
         _ => vec![None],
@@ -46,13 +79,27 @@ pub fn sweep(
     all.par_iter()
         .map(|&candidate| {
             let (states, failed) = run(grid, series, mode, candidate, limit);
-            outcome(candidate, &states, failed.len(), grid)
+            let in_spans = if spans.is_empty() {
+                SpanOutcome::default()
+            } else {
+                // One threshold: the "critical rank" is 1 while firing.
+                let mut tally = SpanTally::new(&spans, 1);
+                for (index, states) in states.iter().enumerate() {
+                    let critical: Vec<u16> = states
+                        .iter()
+                        .map(|s| u16::from(*s == State::Firing))
+                        .collect();
+                    tally.add(&spans, &critical, index, grid);
+                }
+                tally.outcome(0, grid)
+            };
+            (outcome(candidate, &states, failed.len(), grid), in_spans)
         })
         .collect()
 }
 
 /// Every instance's timeline under one candidate, and the timestamps of
-/// the evaluations that failed.
+/// the evaluations that failed (none when the limit cannot be reached).
 pub fn timelines(
     grid: Grid,
     series: &[Series],
@@ -60,6 +107,9 @@ pub fn timelines(
     candidate: Candidate,
     limit: usize,
 ) -> (Vec<Timeline>, Vec<i64>) {
+    if !applies(limit, series) {
+        return (super::timelines(grid, series, mode, candidate), Vec::new());
+    }
     let (states, failed) = run(grid, series, mode, candidate, limit);
     let timelines = series
         .iter()
@@ -172,6 +222,34 @@ mod tests {
         let fast = super::super::sweep(grid, &s, mode, &[1.0, 6.0], &fors, &keeps);
         let limited = sweep(grid, &s, mode, &[1.0, 6.0], &fors, &keeps, 2);
         assert_eq!(fast, limited);
+    }
+
+    #[test]
+    fn a_limit_never_reached_gives_the_fast_sweep_marks_included() {
+        // Three instances, never two at once: over `limit: 1` in number, so
+        // the joint replay runs, and must agree with the fast sweep.
+        let grid = Grid {
+            start_ms: 0,
+            step_ms: 60_000,
+            len: 12,
+        };
+        let s = series(&[
+            &[9.0, 9.0, 9.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            &[0.0, 0.0, 0.0, 0.0, 9.0, 9.0, 9.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            &[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 9.0, 9.0, 9.0, 9.0],
+        ]);
+        let spans = Spans {
+            incidents: vec![(240_000, 420_000)],
+            quiet: vec![(0, 180_000)],
+            on_series: Vec::new(),
+        };
+        let mode = Mode::Split(Comparison::Gt);
+        let fors = [Duration::ZERO, Duration::from_secs(60)];
+        let keeps = [Duration::ZERO];
+        let fast = super::super::sweep_spans(grid, &s, mode, &[1.0], &fors, &keeps, &spans);
+        let joint = sweep_spans(grid, &s, mode, &[1.0], &fors, &keeps, 1, &spans);
+        assert!(applies(1, &s));
+        assert_eq!(fast, joint);
     }
 
     #[test]

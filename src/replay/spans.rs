@@ -33,7 +33,7 @@ pub struct SeriesSpan {
 }
 
 /// One candidate in the spans.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpanOutcome {
     /// Per incident span: the start of the first firing evaluation that
     /// overlaps it (an episode already firing at its start gives that

@@ -208,12 +208,6 @@ pub enum TuneError {
     },
     #[error("alert {alert:?}: the signal has no sample in the window ({query}); there is nothing to tune")]
     NoSamples { alert: String, query: String },
-    #[error("alert {alert:?}: its {series} alert instances can exceed the group's limit of {limit}, where Prometheus fails the evaluation and drops every alert; tune does not model that yet (simulate does)")]
-    Limit {
-        alert: String,
-        series: usize,
-        limit: usize,
-    },
 }
 
 /// Where in a range of equally good thresholds the recommended one lies.
@@ -262,13 +256,7 @@ pub fn tune(
 ) -> Result<Tuning, TuneError> {
     let window = (grid.start_ms, grid.at(grid.len));
     check_inside(marks, window, grid.at(grid.len.saturating_sub(1)))?;
-    if replay::limited::applies(plan.limit, series) {
-        return Err(TuneError::Limit {
-            alert: plan.alertname.clone(),
-            series: series.len(),
-            limit: plan.limit,
-        });
-    }
+
     let objective = Objective::of(marks);
     let mut notes = Vec::new();
     let samples = || {
@@ -337,7 +325,8 @@ pub fn tune(
         for_: fors[0],
         keep_firing_for: keeps[0],
     };
-    let today_timelines = replay::timelines(grid, series, mode, today_candidate);
+    let limit = plan.limit;
+    let today_timelines = replay::limited::timelines(grid, series, mode, today_candidate, limit).0;
     let false_positives: Vec<PlacedFalsePositive> = marks
         .false_positives
         .iter()
@@ -389,11 +378,19 @@ pub fn tune(
             Vec::new()
         },
     };
-    let mut candidates: Vec<Scored> =
-        replay::sweep_spans(grid, series, mode, &thresholds, &fors, &keeps, &spans)
-            .into_iter()
-            .map(|(outcome, in_spans)| score(outcome, in_spans, &marks.incidents))
-            .collect();
+    let mut candidates: Vec<Scored> = replay::limited::sweep_spans(
+        grid,
+        series,
+        mode,
+        &thresholds,
+        &fors,
+        &keeps,
+        limit,
+        &spans,
+    )
+    .into_iter()
+    .map(|(outcome, in_spans)| score(outcome, in_spans, &marks.incidents))
+    .collect();
     debug_assert_eq!(candidates[0].candidate(), today_candidate);
     if candidates[0].outcome.pages == 0 {
         notes.push("today's rule never fired in the window".into());
@@ -426,13 +423,14 @@ pub fn tune(
                     (Some(0), range, None)
                 } else {
                     let middle = |c: Candidate| {
-                        let mut one = replay::sweep_spans(
+                        let mut one = replay::limited::sweep_spans(
                             grid,
                             series,
                             mode,
                             &c.threshold.into_iter().collect::<Vec<_>>(),
                             &[c.for_],
                             &[c.keep_firing_for],
+                            limit,
                             &spans,
                         );
                         let (outcome, in_spans) = one.swap_remove(0);
@@ -472,7 +470,9 @@ pub fn tune(
         }
     };
     let recommended_timelines = match recommended {
-        Some(i) if i != 0 => replay::timelines(grid, series, mode, candidates[i].candidate()),
+        Some(i) if i != 0 => {
+            replay::limited::timelines(grid, series, mode, candidates[i].candidate(), limit).0
+        }
         Some(_) => today_timelines.clone(),
         None => Vec::new(),
     };
