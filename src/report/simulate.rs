@@ -83,14 +83,16 @@ pub fn write_human(
             2,
             width,
         );
+        // The query as written may span lines (`expr: |`); shown on one.
+        let query = p.query.split_whitespace().collect::<Vec<_>>().join(" ");
         head.extend(match &p.mode {
             PlanMode::Split { op, threshold } => labelled(
                 "  signal  ",
-                &format!("{}  {} {}", p.query, op.symbol(), threshold),
+                &format!("{query}  {} {}", op.symbol(), threshold),
                 width,
             ),
             PlanMode::Whole { reason } => {
-                let mut lines = labelled("  expr    ", &p.query, width);
+                let mut lines = labelled("  expr    ", &query, width);
                 lines.extend(labelled(
                     "  ",
                     &format!("(replayed whole, no threshold sweep: {reason})"),
