@@ -283,14 +283,7 @@ fn enclosing_function(text: &str, tokens: &[Token], at: usize) -> Option<(String
 /// metric names, `metric_identifier` in generated_parser.y; promql-parser
 /// refuses them), as `{__name__="anchored"}`, which selects the same series.
 pub fn names(text: &str, tokens: &[Token]) -> Vec<Edit> {
-    const GROUPING: &[&str] = &[
-        "by",
-        "without",
-        "on",
-        "ignoring",
-        "group_left",
-        "group_right",
-    ];
+    use super::tokens::GROUPING_KEYWORDS as GROUPING;
     let mut edits = Vec::new();
     for (i, t) in tokens.iter().enumerate() {
         let word = t.text(text);

@@ -37,6 +37,17 @@ impl Token {
     }
 }
 
+/// The words that open a list of label names in parentheses:
+/// `sum by (job)`, `a / on (job) group_left (team) b`.
+pub const GROUPING_KEYWORDS: &[&str] = &[
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+];
+
 /// Splits `text` into tokens, skipping whitespace.
 pub fn tokenize(text: &str) -> Vec<Token> {
     let bytes = text.as_bytes();

@@ -237,14 +237,7 @@ struct Selector {
     modified: bool,
 }
 
-const GROUPING: &[&str] = &[
-    "by",
-    "without",
-    "on",
-    "ignoring",
-    "group_left",
-    "group_right",
-];
+use crate::promql::GROUPING_KEYWORDS as GROUPING;
 
 const KEYWORDS: &[&str] = &[
     "and", "or", "unless", "bool", "offset", "atan2", "anchored", "smoothed",
