@@ -136,14 +136,17 @@ pub fn parse(text: &str, options: ParseOptions) -> ParsedExpr {
             })
         }
     };
-    if !options.experimental_functions {
-        if let Some(error) = first_experimental(text, &parsed, options.version) {
-            return Err(error);
+    let fill_gated = !options.binop_fill_modifiers || options.version == PrometheusVersion::V2;
+    if !options.experimental_functions || fill_gated {
+        // One walk over the tree for both gates.
+        let (experimental, fill) = gated(&parsed, options.version);
+        if !options.experimental_functions {
+            if let Some(error) = first_experimental(text, experimental, options.version) {
+                return Err(error);
+            }
         }
-    }
-    if !options.binop_fill_modifiers || options.version == PrometheusVersion::V2 {
-        if let Some(error) = first_fill(text, &parsed, options.version) {
-            return Err(error);
+        if fill_gated && fill {
+            return Err(fill_not_enabled(text, options.version));
         }
     }
     Ok(parsed)
@@ -436,9 +439,43 @@ fn unit_duration(literal: &str) -> Option<(u128, u128)> {
     Some((total, largest))
 }
 
-/// Finds the first use of a feature Prometheus keeps behind
+/// The first experimental function or aggregation of `expr` (Prometheus 2
+/// knew no `double_exponential_smoothing`: it is `holt_winters` there), and
+/// whether a binary operator has a fill modifier.
+fn gated(expr: &Expr, version: PrometheusVersion) -> (Option<String>, bool) {
+    let mut found: Option<String> = None;
+    let mut fill = false;
+    walk(expr, &mut |e| match e {
+        Expr::Call(call)
+            if version == PrometheusVersion::V2
+                && call.func.name == "double_exponential_smoothing" => {}
+        Expr::Call(call) if call.func.experimental && found.is_none() => {
+            found = Some(call.func.name.to_string())
+        }
+        Expr::Aggregate(agg) if found.is_none() => {
+            let op = agg.op.to_string();
+            if op == "limitk" || op == "limit_ratio" {
+                found = Some(op);
+            }
+        }
+        Expr::Binary(b) => {
+            fill |= b
+                .modifier
+                .as_ref()
+                .is_some_and(|m| m.fill_values.lhs.is_some() || m.fill_values.rhs.is_some());
+        }
+        _ => {}
+    });
+    (found, fill)
+}
+
+/// The error for the first use of a feature Prometheus keeps behind
 /// `promql-experimental-functions` (promtool rejects it by default).
-fn first_experimental(text: &str, expr: &Expr, version: PrometheusVersion) -> Option<PromqlError> {
+fn first_experimental(
+    text: &str,
+    found: Option<String>,
+    version: PrometheusVersion,
+) -> Option<PromqlError> {
     let tokens = || {
         tokenize(text)
             .into_iter()
@@ -455,25 +492,6 @@ fn first_experimental(text: &str, expr: &Expr, version: PrometheusVersion) -> Op
             });
         }
     }
-    let mut found: Option<String> = None;
-    walk(expr, &mut |e| {
-        if found.is_some() {
-            return;
-        }
-        match e {
-            Expr::Call(call)
-                if version == PrometheusVersion::V2
-                    && call.func.name == "double_exponential_smoothing" => {}
-            Expr::Call(call) if call.func.experimental => found = Some(call.func.name.to_string()),
-            Expr::Aggregate(agg) => {
-                let op = agg.op.to_string();
-                if op == "limitk" || op == "limit_ratio" {
-                    found = Some(op);
-                }
-            }
-            _ => {}
-        }
-    });
     let name = found?;
     let (start, end) = tokens()
         .find(|t| t.text(text) == name)
@@ -486,24 +504,10 @@ fn first_experimental(text: &str, expr: &Expr, version: PrometheusVersion) -> Op
     })
 }
 
-/// Finds the first `fill()`, `fill_left()` or `fill_right()` binary-operator
-/// modifier, which Prometheus keeps behind `promql-binop-fill-modifiers`
-/// (`newBinaryExpression` in promql/parser/parse.go).
-fn first_fill(text: &str, expr: &Expr, version: PrometheusVersion) -> Option<PromqlError> {
-    let mut found = false;
-    walk(expr, &mut |e| {
-        if let Expr::Binary(b) = e {
-            if b.modifier
-                .as_ref()
-                .is_some_and(|m| m.fill_values.lhs.is_some() || m.fill_values.rhs.is_some())
-            {
-                found = true;
-            }
-        }
-    });
-    if !found {
-        return None;
-    }
+/// A `fill()`, `fill_left()` or `fill_right()` binary-operator modifier,
+/// which Prometheus keeps behind `promql-binop-fill-modifiers`
+/// (`newBinaryExpression` in promql/parser/parse.go), at its place.
+fn fill_not_enabled(text: &str, version: PrometheusVersion) -> PromqlError {
     let tokens = significant_tokens(text);
     let at = tokens.windows(2).find(|w| {
         w[1].kind == TokenKind::LeftParen
@@ -514,7 +518,7 @@ fn first_fill(text: &str, expr: &Expr, version: PrometheusVersion) -> Option<Pro
             )
     });
     let (start, end) = at.map_or((0, text.len()), |w| (w[0].start, w[0].end));
-    Some(PromqlError {
+    PromqlError {
         message: "binop fill modifiers are experimental and not enabled".into(),
         start,
         end,
@@ -522,7 +526,7 @@ fn first_fill(text: &str, expr: &Expr, version: PrometheusVersion) -> Option<Pro
             PrometheusVersion::V3 => "Prometheus accepts them only with --enable-feature=promql-binop-fill-modifiers; pass the same to firedrill".into(),
             PrometheusVersion::V2 => "Prometheus 2 has no fill modifiers".into(),
         }),
-    })
+    }
 }
 
 /// Visits every node of the expression, parents before children, including

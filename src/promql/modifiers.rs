@@ -63,9 +63,14 @@ pub struct Modifier {
 
 /// A cheap look for either word.
 pub fn might_have(text: &str) -> bool {
-    text.as_bytes()
-        .windows(8)
-        .any(|w| w.eq_ignore_ascii_case(b"anchored") || w.eq_ignore_ascii_case(b"smoothed"))
+    // Both words end in `d`, a rare letter in PromQL: look back from each.
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().skip(7).any(|(i, &b)| {
+        (b | 0x20) == b'd' && {
+            let w = &bytes[i - 7..=i];
+            w.eq_ignore_ascii_case(b"anchored") || w.eq_ignore_ascii_case(b"smoothed")
+        }
+    })
 }
 
 /// Words that, before `anchored`, make it a metric name rather than a modifier.
