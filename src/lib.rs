@@ -10,6 +10,7 @@
 //! positive, [`tune`] scores a sweep against the marked incidents and
 //! [`plot`] draws it.
 
+pub mod alertmanager;
 pub mod changes;
 pub mod checks;
 pub mod cli;
