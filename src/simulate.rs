@@ -124,9 +124,10 @@ pub fn histories(
     match source {
         Source::Recording(path) => {
             let recording = crate::history::recording::read(path)?;
-            let plans = on_recorded_grid(plans, &recording);
+            let finder = Finder::new(&recording);
+            let plans = on_recorded_grid(plans, &finder);
             Ok(Histories {
-                per_plan: from_recording(&plans, &recording, options)?,
+                per_plan: from_recording(&plans, &finder, options)?,
                 plans,
                 source: format!("{}, recorded from {}", path.display(), recording.source),
                 warnings: Vec::new(),
@@ -175,8 +176,7 @@ pub fn run(
 /// a default says how often its group runs: a recording made at 1m
 /// (Prometheus's default) replays at 1m, though a manifest's default is
 /// the Operator's 30s.
-fn on_recorded_grid(plans: &[Plan], recording: &Recording) -> Vec<Plan> {
-    let finder = Finder::new(recording);
+fn on_recorded_grid(plans: &[Plan], finder: &Finder<'_>) -> Vec<Plan> {
     plans
         .iter()
         .map(|plan| {
@@ -196,10 +196,9 @@ fn on_recorded_grid(plans: &[Plan], recording: &Recording) -> Vec<Plan> {
 /// Each plan's history from a recording.
 fn from_recording(
     plans: &[Plan],
-    recording: &Recording,
+    finder: &Finder<'_>,
     options: &SimulateOptions,
 ) -> Result<Vec<History>, SimulateError> {
-    let finder = Finder::new(recording);
     plans
         .par_iter()
         .map(|plan| {

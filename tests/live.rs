@@ -374,19 +374,7 @@ fn windows_past_11000_points_are_split_and_exact() {
         recordings.push(path);
     }
 
-    let live = run_json(&[
-        "simulate",
-        rules_arg,
-        "--prometheus",
-        &prometheus.url,
-        "--start",
-        &start,
-        "--end",
-        &end,
-        "--format",
-        "json",
-        "-q",
-    ]);
+    let live = prometheus.simulate(&rules_path, T0, T0 + steps * 60, &[]);
     let replayed = run_json(&[
         "simulate",
         rules_arg,
@@ -494,23 +482,10 @@ fn a_group_query_offset_fetches_that_far_back_from_a_live_server() {
     let rules = |offset: &str| {
         format!("groups:\n- name: g\n  interval: 1m\n{offset}  rules:\n  - alert: Spike\n    expr: spike > 5\n")
     };
-    let (start, end) = ((T0 + 10 * 60).to_string(), (T0 + 80 * 60).to_string());
     let firing_of = |text: String| {
         let path = prometheus.path("offset.yml");
         std::fs::write(&path, text).unwrap();
-        let json = run_json(&[
-            "simulate",
-            path.to_str().unwrap(),
-            "--prometheus",
-            &prometheus.url,
-            "--start",
-            &start,
-            "--end",
-            &end,
-            "--format",
-            "json",
-            "-q",
-        ]);
+        let json = prometheus.simulate(&path, T0 + 10 * 60, T0 + 80 * 60, &[]);
         json["rules"][0]["candidates"][0]["alerts"][0]["firing"].clone()
     };
     assert_eq!(

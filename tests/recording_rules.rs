@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use common::prometheus::{Prometheus, Series};
-use common::{firedrill, stderr};
+use common::stderr;
 use serde_json::Value;
 
 /// 2026-11-01T00:00:00Z.
@@ -95,24 +95,7 @@ fn record_over_history(prometheus: &mut Prometheus, rules_path: &std::path::Path
 }
 
 fn simulate(prometheus: &Prometheus, rules_path: &std::path::Path, extra: &[&str]) -> Value {
-    let (start, end) = ((T0 + 10 * 60).to_string(), (T0 + STEPS * 60).to_string());
-    let mut args = vec![
-        "simulate",
-        rules_path.to_str().unwrap(),
-        "--prometheus",
-        &prometheus.url,
-        "--start",
-        &start,
-        "--end",
-        &end,
-        "--format",
-        "json",
-        "-q",
-    ];
-    args.extend_from_slice(extra);
-    let out = firedrill(&args);
-    assert!(out.status.success(), "{}", stderr(&out));
-    serde_json::from_slice(&out.stdout).unwrap()
+    prometheus.simulate(rules_path, T0 + 10 * 60, T0 + STEPS * 60, extra)
 }
 
 /// Firing intervals (unix seconds) by alert instance's `job`.

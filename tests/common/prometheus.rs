@@ -108,6 +108,39 @@ impl Prometheus {
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
+
+    /// `firedrill simulate --format json` of `rules` on this server over
+    /// `[start, end)` (unix seconds), with `extra` flags; panics on failure.
+    pub fn simulate(
+        &self,
+        rules: &Path,
+        start: i64,
+        end: i64,
+        extra: &[&str],
+    ) -> serde_json::Value {
+        let (start, end) = (start.to_string(), end.to_string());
+        let mut args = vec![
+            "simulate",
+            rules.to_str().unwrap(),
+            "--prometheus",
+            &self.url,
+            "--start",
+            &start,
+            "--end",
+            &end,
+            "--format",
+            "json",
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        let out = super::firedrill(&args);
+        assert!(
+            out.status.success(),
+            "firedrill {args:?}: {}",
+            super::stderr(&out)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
 }
 
 /// Starts `prometheus` on `dir/tsdb`, on a free port of 127.0.0.1.
