@@ -9,7 +9,7 @@
 //! queried; removed ones are only listed.
 
 use crate::changes::{self, RuleRef};
-use crate::replay::plan::plan_at;
+use crate::replay::plan::Planner;
 use std::collections::BTreeMap;
 
 use crate::replay::plan::{Inlining, Plan, PlanMode};
@@ -97,6 +97,10 @@ impl DiffPlan {
             Inlining::All => Inlining::All,
             _ => Inlining::None,
         };
+        let after_planner = Planner::new(new, options.globals, &after_inlining);
+        let before_planner = Planner::new(old, options.globals, &before_inlining);
+        let as_it_is = Inlining::None;
+        let unchanged_planner = Planner::new(new, options.globals, &as_it_is);
         let mut entries = Vec::new();
         let mut planned: Vec<(String, usize)> = Vec::new();
         for rule in compared.added.iter().filter(|r| r.alert) {
@@ -104,26 +108,14 @@ impl DiffPlan {
             entries.push(Entry {
                 status: Status::Added,
                 before: None,
-                after: plan_at(
-                    new,
-                    &rule.file,
-                    rule.span.start,
-                    options.globals,
-                    &after_inlining,
-                )?,
+                after: after_planner.at(&rule.file, rule.span.start)?,
             });
         }
         for (before, after) in compared.changed.iter().filter(|(_, r)| r.alert) {
             planned.push((after.file.clone(), after.span.start));
             // A rule that was a recording rule before has no alert replay to compare.
             let before = match before.alert {
-                true => Some(plan_at(
-                    old,
-                    &before.file,
-                    before.span.start,
-                    options.globals,
-                    &before_inlining,
-                )?),
+                true => Some(before_planner.at(&before.file, before.span.start)?),
                 false => None,
             };
             entries.push(Entry {
@@ -133,13 +125,7 @@ impl DiffPlan {
                     Status::Added
                 },
                 before,
-                after: plan_at(
-                    new,
-                    &after.file,
-                    after.span.start,
-                    options.globals,
-                    &after_inlining,
-                )?,
+                after: after_planner.at(&after.file, after.span.start)?,
             });
         }
         // An alert the change left as it was, that reads a recording rule the
@@ -158,11 +144,11 @@ impl DiffPlan {
                     if planned.contains(&at) {
                         continue;
                     }
-                    let after = plan_at(new, &at.0, at.1, options.globals, &after_inlining)?;
+                    let after = after_planner.at(&at.0, at.1)?;
                     if after.inlined.is_empty() {
                         continue;
                     }
-                    let before = plan_at(new, &at.0, at.1, options.globals, &Inlining::None)?;
+                    let before = unchanged_planner.at(&at.0, at.1)?;
                     entries.push(Entry {
                         status: Status::Changed,
                         before: Some(before),

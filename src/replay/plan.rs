@@ -210,15 +210,36 @@ pub fn plan(
     Ok(plans)
 }
 
-/// Plans the alerting rule of `rules` in `file` whose span starts at `start`.
-pub fn plan_at(
+/// Plans rules of one rule set one at a time (as `diff` does), reading its
+/// recording rules once.
+pub struct Planner<'a> {
+    rules: &'a RuleSet,
+    globals: Globals,
+    through: Through<'a>,
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(rules: &'a RuleSet, globals: Globals, inlining: &'a Inlining) -> Self {
+        Planner {
+            rules,
+            globals,
+            through: Through::new(rules, globals, inlining),
+        }
+    }
+
+    /// Plans the alerting rule in `file` whose span starts at `start`.
+    pub fn at(&self, file: &str, start: usize) -> Result<Plan, PlanError> {
+        plan_at(self.rules, file, start, self.globals, &self.through)
+    }
+}
+
+fn plan_at(
     rules: &RuleSet,
     file: &str,
     start: usize,
     globals: Globals,
-    inlining: &Inlining,
+    through: &Through<'_>,
 ) -> Result<Plan, PlanError> {
-    let through = Through::new(rules, globals, inlining);
     for f in rules.files.iter().filter(|f| f.source.name == file) {
         for document in &f.documents {
             let manifest = matches!(document.form, Form::Manifest { .. });
@@ -235,7 +256,7 @@ pub fn plan_at(
                     line,
                     manifest,
                 };
-                return plan_rule(at, group, rule, globals, &through).ok_or_else(|| {
+                return plan_rule(at, group, rule, globals, through).ok_or_else(|| {
                     PlanError::Unparsable {
                         file: file.to_string(),
                         line,
