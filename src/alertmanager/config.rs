@@ -1,22 +1,76 @@
-//! An `alertmanager.yml`'s routing tree, read with the place of every
-//! mistake: the `route:` tree (`receiver`, `group_by`, `group_wait`,
-//! `group_interval`, `repeat_interval`, `continue`, `routes`, and matchers
-//! in all three spellings: `matchers: ['severity="critical"']`, and the
-//! older `match` and `match_re`, config/config.go) and the receivers'
-//! names. What Alertmanager refuses here is refused with its words where
-//! known: a route receiver no receiver defines, a root route with
-//! matchers, a root without a receiver.
+//! An `alertmanager.yml`, read with the place of every mistake: the
+//! `route:` tree (`receiver`, `group_by`, `group_wait`, `group_interval`,
+//! `repeat_interval`, `continue`, `routes`, `mute_time_intervals`,
+//! `active_time_intervals`, and matchers in all three spellings:
+//! `matchers: ['severity="critical"']`, and the older `match` and
+//! `match_re`), the receivers and their integrations, `inhibit_rules` and
+//! `time_intervals` (config/config.go). What Alertmanager refuses is refused
+//! in its words where known, so the verdict is `amtool check-config`'s: an
+//! unknown field, a route receiver or time interval nobody defines, a root
+//! route with matchers, a duplicated receiver name.
+//!
+//! The file may also be a Kubernetes Secret holding the configuration under
+//! `alertmanager.yaml` (`stringData`, or base64 `data`), as
+//! kube-prometheus-stack keeps it; mistakes inside `stringData` point into
+//! the Secret's own lines.
+
+use std::collections::BTreeMap;
 
 use super::route::{MatchOp, Matcher, RouteConfig};
+use super::time_interval::{self, TimeInterval};
 use crate::rules::Duration;
 use crate::source::Span;
-use crate::yaml::{self, Node};
+use crate::yaml::{self, Node, Style};
 
 /// What firedrill reads of an Alertmanager configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub route: RouteConfig,
-    pub receivers: Vec<String>,
+    pub receivers: Vec<Receiver>,
+    pub inhibit_rules: Vec<InhibitRule>,
+    /// Named sets of time intervals (`time_intervals` and the older
+    /// top-level `mute_time_intervals`).
+    pub time_intervals: BTreeMap<String, Vec<TimeInterval>>,
+}
+
+/// A receiver and the integrations it notifies through. A receiver with
+/// none (kube-prometheus-stack's `"null"`) sends nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Receiver {
+    pub name: String,
+    pub integrations: Vec<Integration>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Integration {
+    /// `pagerduty`, `slack`, `webhook`, ... (the `_configs` key's stem).
+    pub kind: String,
+    pub send_resolved: bool,
+}
+
+impl Receiver {
+    /// Whether the receiver wakes someone: it notifies an incident
+    /// management service (PagerDuty, Opsgenie, VictorOps, incident.io).
+    pub fn pages(&self) -> bool {
+        self.integrations.iter().any(|i| {
+            matches!(
+                i.kind.as_str(),
+                "pagerduty" | "opsgenie" | "victorops" | "incidentio"
+            )
+        })
+    }
+}
+
+/// An `inhibit_rules` entry.
+#[derive(Debug, Clone)]
+pub struct InhibitRule {
+    pub source: Vec<Matcher>,
+    pub target: Vec<Matcher>,
+    pub equal: Vec<String>,
+    /// The rule's place, and its `equal` list's.
+    pub span: Span,
+    pub equal_span: Option<Span>,
 }
 
 /// A mistake and where it is.
@@ -33,7 +87,87 @@ fn error(message: impl Into<String>, span: Span) -> ConfigError {
     }
 }
 
-/// Reads the configuration's text.
+/// Integrations by their `_configs` key, with their `send_resolved` default
+/// (true but for e-mail, Slack, WeChat and Rocket.Chat).
+const INTEGRATIONS: [(&str, bool); 18] = [
+    ("discord", true),
+    ("email", false),
+    ("incidentio", true),
+    ("jira", true),
+    ("mattermost", true),
+    ("msteams", true),
+    ("msteamsv2", true),
+    ("opsgenie", true),
+    ("pagerduty", true),
+    ("pushover", true),
+    ("rocketchat", false),
+    ("slack", false),
+    ("sns", true),
+    ("telegram", true),
+    ("victorops", true),
+    ("webex", true),
+    ("webhook", true),
+    ("wechat", false),
+];
+
+const TOP_LEVEL: [&str; 8] = [
+    "global",
+    "route",
+    "inhibit_rules",
+    "receivers",
+    "templates",
+    "mute_time_intervals",
+    "time_intervals",
+    "tracing",
+];
+const ROUTE_FIELDS: [&str; 12] = [
+    "receiver",
+    "group_by",
+    "match",
+    "match_re",
+    "matchers",
+    "continue",
+    "routes",
+    "group_wait",
+    "group_interval",
+    "repeat_interval",
+    "mute_time_intervals",
+    "active_time_intervals",
+];
+const INHIBIT_FIELDS: [&str; 7] = [
+    "source_match",
+    "source_match_re",
+    "source_matchers",
+    "target_match",
+    "target_match_re",
+    "target_matchers",
+    "equal",
+];
+const INTERVAL_FIELDS: [&str; 6] = [
+    "times",
+    "weekdays",
+    "days_of_month",
+    "months",
+    "years",
+    "location",
+];
+
+/// Refuses keys Alertmanager's strict unmarshalling would not know.
+fn known_fields(node: &Node, fields: &[&str], type_name: &str) -> Result<(), ConfigError> {
+    for pair in node.as_map().unwrap_or(&[]) {
+        let key = pair.key.as_str().unwrap_or("");
+        if !fields.contains(&key) {
+            return Err(error(
+                format!("field {key} not found in type {type_name}"),
+                pair.key.span,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Reads a configuration file's text: an `alertmanager.yml`, or a
+/// Kubernetes Secret holding one.
 pub fn load(text: &str) -> Result<Config, ConfigError> {
     let stream = yaml::parse_stream(text);
     if let Some(e) = stream.error {
@@ -46,20 +180,144 @@ pub fn load(text: &str) -> Result<Config, ConfigError> {
         .map(|d| &d.root)
         .filter(|r| !r.is_null())
         .ok_or_else(|| error("the configuration is empty", whole))?;
-    let receivers: Vec<String> = match root.get("receivers").and_then(Node::as_seq) {
-        Some(list) => list
-            .iter()
-            .map(|r| {
-                r.get("name")
-                    .and_then(Node::as_str)
-                    .map(str::to_string)
-                    .ok_or_else(|| error("missing name of receiver", r.span))
+    if root.get("kind").and_then(Node::as_str) == Some("Secret") {
+        return from_secret(text, root);
+    }
+    if let Some(dup) = stream.duplicate_keys.first() {
+        return Err(error(
+            format!("mapping key {:?} already defined", dup.key),
+            dup.again,
+        ));
+    }
+    read_config(root)
+}
+
+/// The `alertmanager.yaml` key of a Secret.
+fn from_secret(text: &str, secret: &Node) -> Result<Config, ConfigError> {
+    const KEYS: [&str; 2] = ["alertmanager.yaml", "alertmanager.yml"];
+    let in_string_data = secret
+        .get("stringData")
+        .and_then(|d| KEYS.iter().find_map(|k| d.get(k)));
+    if let Some(node) = in_string_data {
+        let inner = string(node)?;
+        let map = EmbeddedText::new(text, node, &inner);
+        return load(&inner).map_err(|e| error(e.message, map.span(e.span)));
+    }
+    let in_data = secret
+        .get("data")
+        .and_then(|d| KEYS.iter().find_map(|k| d.get(k)));
+    if let Some(node) = in_data {
+        let encoded = string(node)?;
+        let bytes = base64_decode(&encoded)
+            .ok_or_else(|| error("alertmanager.yaml is not valid base64", node.span))?;
+        let inner = String::from_utf8(bytes)
+            .map_err(|_| error("alertmanager.yaml is not UTF-8 text", node.span))?;
+        // Offsets inside encoded text cannot be shown; the key is the place.
+        return load(&inner).map_err(|e| {
+            error(
+                format!("in the decoded alertmanager.yaml: {}", e.message),
+                node.span,
+            )
+        });
+    }
+    Err(error(
+        "a Secret with no alertmanager.yaml under stringData or data",
+        secret.span,
+    ))
+}
+
+/// Maps offsets in a block scalar's value back to the file: each line of
+/// the value is a line of the file less the block's indentation.
+struct EmbeddedText {
+    /// (offset in the value, offset in the file) of each line's start.
+    lines: Vec<(usize, usize)>,
+    fallback: Span,
+}
+
+impl EmbeddedText {
+    fn new(file: &str, node: &Node, value: &str) -> Self {
+        let fallback = node.span;
+        let mut lines = Vec::new();
+        let literal = node
+            .as_scalar()
+            .is_some_and(|s| s.style == Style::Literal);
+        if literal {
+            // The block starts after its `|` header line.
+            let region = &file[node.span.start.min(file.len())..node.span.end.min(file.len())];
+            if let Some(nl) = region.find('\n') {
+                let mut file_at = node.span.start + nl + 1;
+                let mut value_at = 0;
+                for line in value.split_inclusive('\n') {
+                    let file_line = &file[file_at.min(file.len())..];
+                    let file_line = &file_line[..file_line.find('\n').map_or(file_line.len(), |e| e + 1)];
+                    let content = line.trim_end_matches('\n');
+                    let indent = if content.is_empty() {
+                        0
+                    } else {
+                        file_line.find(content).unwrap_or(0)
+                    };
+                    lines.push((value_at, file_at + indent));
+                    value_at += line.len();
+                    file_at += file_line.len();
+                }
+            }
+        }
+        EmbeddedText { lines, fallback }
+    }
+
+    fn span(&self, inner: Span) -> Span {
+        let at = |o: usize| {
+            let i = self.lines.partition_point(|(v, _)| *v <= o);
+            (i > 0).then(|| {
+                let (v, f) = self.lines[i - 1];
+                f + (o - v)
             })
-            .collect::<Result<_, _>>()?,
-        None => Vec::new(),
-    };
+        };
+        match (at(inner.start), at(inner.end.saturating_sub(1).max(inner.start))) {
+            (Some(s), Some(e)) if e >= s => Span::new(s, e + usize::from(inner.end > inner.start)),
+            _ => self.fallback,
+        }
+    }
+}
+
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' | b' ' | b'\n' | b'\r' | b'\t' => continue,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+fn read_config(root: &Node) -> Result<Config, ConfigError> {
+    if root.as_map().is_none() {
+        return Err(error(
+            format!("the configuration is a mapping, not {}", root.kind_name()),
+            root.span,
+        ));
+    }
+    known_fields(root, &TOP_LEVEL, "config.plain")?;
+    let receivers = read_receivers(root)?;
+    let time_intervals = read_time_intervals(root)?;
     let route_node = root
         .get("route")
+        .filter(|r| !r.is_null())
         .ok_or_else(|| error("no routes provided", root.span))?;
     let route = read_route(route_node)?;
     if route.receiver.is_none() {
@@ -74,17 +332,246 @@ pub fn load(text: &str) -> Result<Config, ConfigError> {
             route_node.span,
         ));
     }
-    check_receivers(route_node, &route, &receivers)?;
-    Ok(Config { route, receivers })
+    if route.continue_ {
+        return Err(error("cannot have continue in root route", route_node.span));
+    }
+    if !route.mute_time_intervals.is_empty() {
+        return Err(error(
+            "root route must not have any mute time intervals",
+            route_node.span,
+        ));
+    }
+    if !route.active_time_intervals.is_empty() {
+        return Err(error(
+            "root route must not have any active time intervals",
+            route_node.span,
+        ));
+    }
+    check_references(route_node, &route, &receivers, &time_intervals)?;
+    let inhibit_rules = match root.get("inhibit_rules").filter(|n| !n.is_null()) {
+        Some(list) => seq(list)?
+            .iter()
+            .map(read_inhibit_rule)
+            .collect::<Result<_, _>>()?,
+        None => Vec::new(),
+    };
+    Ok(Config {
+        route,
+        receivers,
+        inhibit_rules,
+        time_intervals,
+    })
 }
 
-fn check_receivers(
+fn read_receivers(root: &Node) -> Result<Vec<Receiver>, ConfigError> {
+    let Some(list) = root.get("receivers").filter(|n| !n.is_null()) else {
+        return Ok(Vec::new());
+    };
+    let global = root.get("global");
+    let mut receivers: Vec<Receiver> = Vec::new();
+    for node in seq(list)? {
+        let mut integrations = Vec::new();
+        let mut name = None;
+        for pair in map(node)? {
+            let key = pair.key.as_str().unwrap_or("");
+            if key == "name" {
+                name = Some(string(&pair.value)?);
+                continue;
+            }
+            let kind = key.strip_suffix("_configs");
+            let Some(&(kind, default)) = kind.and_then(|k| INTEGRATIONS.iter().find(|(i, _)| *i == k))
+            else {
+                return Err(error(
+                    format!("field {key} not found in type config.plain"),
+                    pair.key.span,
+                ));
+            };
+            if pair.value.is_null() {
+                continue;
+            }
+            for item in seq(&pair.value)? {
+                check_integration(kind, item, global)?;
+                let send_resolved = match item.get("send_resolved") {
+                    Some(v) => boolean(v)?,
+                    None => default,
+                };
+                integrations.push(Integration {
+                    kind: kind.to_string(),
+                    send_resolved,
+                });
+            }
+        }
+        let name = name
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| error("missing name in receiver", node.span))?;
+        if receivers.iter().any(|r| r.name == name) {
+            let at = node.get("name").map_or(node.span, |n| n.span);
+            return Err(error(
+                format!("notification config name {name:?} is not unique"),
+                at,
+            ));
+        }
+        receivers.push(Receiver {
+            name,
+            integrations,
+            span: node.span,
+        });
+    }
+    Ok(receivers)
+}
+
+/// The settings Alertmanager requires of an integration when the global
+/// section does not give them.
+fn check_integration(kind: &str, item: &Node, global: Option<&Node>) -> Result<(), ConfigError> {
+    let has = |own: &[&str], global_key: &str| {
+        own.iter().any(|k| item.get(k).is_some_and(|v| !v.is_null()))
+            || global
+                .and_then(|g| g.get(global_key))
+                .is_some_and(|v| !v.is_null())
+    };
+    match kind {
+        "email" => {
+            if !has(&["smarthost"], "smtp_smarthost") {
+                return Err(error("no global SMTP smarthost set", item.span));
+            }
+            if !has(&["from"], "smtp_from") {
+                return Err(error("no global SMTP from set", item.span));
+            }
+        }
+        "slack" => {
+            let global_file = global
+                .and_then(|g| g.get("slack_api_url_file"))
+                .is_some_and(|v| !v.is_null());
+            if !has(&["api_url", "api_url_file"], "slack_api_url") && !global_file {
+                return Err(error("no global Slack API URL set", item.span));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn read_time_intervals(root: &Node) -> Result<BTreeMap<String, Vec<TimeInterval>>, ConfigError> {
+    let mut out = BTreeMap::new();
+    for (section, what) in [
+        ("mute_time_intervals", "mute time interval"),
+        ("time_intervals", "time interval"),
+    ] {
+        let Some(list) = root.get(section).filter(|n| !n.is_null()) else {
+            continue;
+        };
+        for entry in seq(list)? {
+            known_fields(entry, &["name", "time_intervals"], "config.plain")?;
+            let name = entry
+                .get("name")
+                .and_then(Node::as_str)
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| error(format!("missing name in {what}"), entry.span))?;
+            if out.contains_key(name) {
+                let at = entry.get("name").map_or(entry.span, |n| n.span);
+                return Err(error(format!("{what} {name:?} is not unique"), at));
+            }
+            let intervals = match entry.get("time_intervals").filter(|n| !n.is_null()) {
+                Some(items) => seq(items)?
+                    .iter()
+                    .map(read_interval)
+                    .collect::<Result<_, _>>()?,
+                None => Vec::new(),
+            };
+            out.insert(name.to_string(), intervals);
+        }
+    }
+    Ok(out)
+}
+
+fn read_interval(node: &Node) -> Result<TimeInterval, ConfigError> {
+    known_fields(node, &INTERVAL_FIELDS, "timeinterval.TimeInterval")?;
+    fn items<T>(
+        node: &Node,
+        key: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Option<Vec<T>>, ConfigError> {
+        let Some(list) = node.get(key).filter(|n| !n.is_null()) else {
+            return Ok(None);
+        };
+        seq(list)?
+            .iter()
+            .map(|item| {
+                let text = string(item)?;
+                parse(&text).map_err(|e| error(e, item.span))
+            })
+            .collect::<Result<Vec<T>, _>>()
+            .map(Some)
+    }
+    let times = match node.get("times").filter(|n| !n.is_null()) {
+        Some(list) => Some(
+            seq(list)?
+                .iter()
+                .map(|range| {
+                    known_fields(range, &["start_time", "end_time"], "timeinterval.yamlTimeRange")?;
+                    let part = |key: &str| -> Result<Option<(u32, Span)>, ConfigError> {
+                        match range.get(key) {
+                            Some(v) => {
+                                let text = string(v)?;
+                                time_interval::parse_time_of_day(&text)
+                                    .map(|m| Some((m, v.span)))
+                                    .map_err(|e| error(e, v.span))
+                            }
+                            None => Ok(None),
+                        }
+                    };
+                    match (part("start_time")?, part("end_time")?) {
+                        (Some((s, _)), Some((e, at))) => {
+                            if s >= e {
+                                Err(error(
+                                    "start time cannot be equal or greater than end time",
+                                    at,
+                                ))
+                            } else {
+                                Ok((s, e))
+                            }
+                        }
+                        _ => Err(error(
+                            "both start and end times must be provided",
+                            range.span,
+                        )),
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        None => None,
+    };
+    let location = match node.get("location").filter(|n| !n.is_null()) {
+        Some(v) => {
+            let text = string(v)?;
+            if text == "Local" {
+                return Err(error(
+                    "location Local is the Alertmanager machine's zone, which replay cannot know; name the zone",
+                    v.span,
+                ));
+            }
+            Some(time_interval::parse_location(&text).map_err(|e| error(e, v.span))?)
+        }
+        None => None,
+    };
+    Ok(TimeInterval {
+        times,
+        weekdays: items(node, "weekdays", time_interval::parse_weekdays)?,
+        days_of_month: items(node, "days_of_month", time_interval::parse_days_of_month)?,
+        months: items(node, "months", time_interval::parse_months)?,
+        years: items(node, "years", time_interval::parse_years)?,
+        location,
+    })
+}
+
+fn check_references(
     node: &Node,
     route: &RouteConfig,
-    receivers: &[String],
+    receivers: &[Receiver],
+    intervals: &BTreeMap<String, Vec<TimeInterval>>,
 ) -> Result<(), ConfigError> {
     if let Some(name) = &route.receiver {
-        if !receivers.iter().any(|r| r == name) {
+        if !receivers.iter().any(|r| &r.name == name) {
             let at = node.get("receiver").map_or(node.span, |n| n.span);
             return Err(error(
                 format!("undefined receiver {name:?} used in route"),
@@ -92,28 +579,114 @@ fn check_receivers(
             ));
         }
     }
+    for key in ["mute_time_intervals", "active_time_intervals"] {
+        for item in node.get(key).and_then(Node::as_seq).unwrap_or(&[]) {
+            let name = item.as_str().unwrap_or("");
+            if !intervals.contains_key(name) {
+                return Err(error(
+                    format!("undefined time interval {name:?} used in route"),
+                    item.span,
+                ));
+            }
+        }
+    }
     let children = node.get("routes").and_then(Node::as_seq).unwrap_or(&[]);
     for (child_node, child) in children.iter().zip(&route.routes) {
-        check_receivers(child_node, child, receivers)?;
+        check_references(child_node, child, receivers, intervals)?;
     }
     Ok(())
 }
 
+/// `match`, `match_re` and `matchers` spellings of one matcher list
+/// (`prefix` is `source_`/`target_` in inhibit rules).
+fn matchers_of(node: &Node, prefix: &str) -> Result<Vec<Matcher>, ConfigError> {
+    let mut out = Vec::new();
+    for (suffix, op) in [("match", MatchOp::Equal), ("match_re", MatchOp::Regex)] {
+        let Some(value) = node.get(&format!("{prefix}{suffix}")).filter(|n| !n.is_null()) else {
+            continue;
+        };
+        for p in map(value)? {
+            let name = p.key.as_str().unwrap_or("");
+            if !is_label_name(name) {
+                return Err(error(format!("invalid label name {name:?}"), p.key.span));
+            }
+            let v = string(&p.value)?;
+            out.push(Matcher::new(name, op, &v).map_err(|e| error(e, p.value.span))?);
+        }
+    }
+    if let Some(value) = node.get(&format!("{prefix}matchers")).filter(|n| !n.is_null()) {
+        for item in seq(value)? {
+            let text = string(item)?;
+            out.extend(parse_matchers(&text).map_err(|e| error(e, item.span))?);
+        }
+    }
+    Ok(out)
+}
+
+fn read_inhibit_rule(node: &Node) -> Result<InhibitRule, ConfigError> {
+    map(node)?;
+    known_fields(node, &INHIBIT_FIELDS, "config.InhibitRule")?;
+    let equal_node = node.get("equal").filter(|n| !n.is_null());
+    let equal = match equal_node {
+        Some(list) => {
+            let names = strings(list)?;
+            for (name, item) in names.iter().zip(seq(list)?) {
+                if !is_label_name(name) {
+                    return Err(error(format!("invalid label name {name:?}"), item.span));
+                }
+            }
+            names
+        }
+        None => Vec::new(),
+    };
+    Ok(InhibitRule {
+        source: matchers_of(node, "source_")?,
+        target: matchers_of(node, "target_")?,
+        equal,
+        span: node.span,
+        equal_span: equal_node.map(|n| n.span),
+    })
+}
+
+fn is_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 fn read_route(node: &Node) -> Result<RouteConfig, ConfigError> {
-    let pairs = node.as_map().ok_or_else(|| {
-        error(
-            format!("a route is a mapping, not a {}", node.kind_name()),
-            node.span,
-        )
-    })?;
-    let mut route = RouteConfig::default();
-    for pair in pairs {
+    map(node)?;
+    known_fields(node, &ROUTE_FIELDS, "config.Route")?;
+    let mut route = RouteConfig {
+        matchers: matchers_of(node, "")?,
+        ..RouteConfig::default()
+    };
+    for pair in map(node)? {
         let key = pair.key.as_str().unwrap_or("");
         let value = &pair.value;
+        if value.is_null() {
+            continue;
+        }
         match key {
             "receiver" => route.receiver = Some(string(value)?),
             "group_by" => {
                 let names = strings(value)?;
+                for (i, name) in names.iter().enumerate() {
+                    if name != "..." && !is_label_name(name) {
+                        return Err(error(
+                            format!("invalid label name {name:?} in group_by list"),
+                            seq(value)?[i].span,
+                        ));
+                    }
+                    if names[..i].contains(name) {
+                        return Err(error(
+                            format!("duplicated label {name:?} in group_by"),
+                            seq(value)?[i].span,
+                        ));
+                    }
+                }
                 route.group_by = Some(if names.iter().any(|n| n == "...") {
                     if names.len() > 1 {
                         return Err(error(
@@ -127,68 +700,75 @@ fn read_route(node: &Node) -> Result<RouteConfig, ConfigError> {
                 });
             }
             "group_wait" => route.group_wait = Some(duration(value)?),
-            "group_interval" => route.group_interval = Some(duration(value)?),
-            "repeat_interval" => route.repeat_interval = Some(duration(value)?),
-            "continue" => {
-                route.continue_ = match value.as_str() {
-                    Some("true") => true,
-                    Some("false") => false,
-                    _ => return Err(error("`continue` is true or false", value.span)),
+            "group_interval" => {
+                let d = duration(value)?;
+                if d.is_zero() {
+                    return Err(error("group_interval cannot be zero", value.span));
                 }
+                route.group_interval = Some(d);
             }
+            "repeat_interval" => {
+                let d = duration(value)?;
+                if d.is_zero() {
+                    return Err(error("repeat_interval cannot be zero", value.span));
+                }
+                route.repeat_interval = Some(d);
+            }
+            "continue" => route.continue_ = boolean(value)?,
             "routes" => {
-                for child in value.as_seq().unwrap_or(&[]) {
+                for child in seq(value)? {
                     route.routes.push(read_route(child)?);
                 }
             }
-            "match" | "match_re" => {
-                let op = if key == "match" {
-                    MatchOp::Equal
-                } else {
-                    MatchOp::Regex
-                };
-                for p in value.as_map().unwrap_or(&[]) {
-                    let name = p.key.as_str().unwrap_or("");
-                    let v = string(&p.value)?;
-                    let m = Matcher::new(name, op, &v).map_err(|e| error(e, p.value.span))?;
-                    route.matchers.push(m);
-                }
-            }
-            "matchers" => {
-                for item in value.as_seq().unwrap_or(&[]) {
-                    let text = string(item)?;
-                    for m in parse_matchers(&text).map_err(|e| error(e, item.span))? {
-                        route.matchers.push(m);
-                    }
-                }
-            }
-            // Read by what comes next (time intervals, labels), or not ours.
+            "mute_time_intervals" => route.mute_time_intervals = strings(value)?,
+            "active_time_intervals" => route.active_time_intervals = strings(value)?,
             _ => {}
         }
     }
     Ok(route)
 }
 
-fn string(node: &Node) -> Result<String, ConfigError> {
-    node.as_str().map(str::to_string).ok_or_else(|| {
+fn map(node: &Node) -> Result<&[yaml::Pair], ConfigError> {
+    node.as_map().ok_or_else(|| {
         error(
-            format!("expected a string, got a {}", node.kind_name()),
+            format!("expected a mapping, got {}", node.kind_name()),
             node.span,
         )
     })
 }
 
+fn seq(node: &Node) -> Result<&[Node], ConfigError> {
+    node.as_seq().ok_or_else(|| {
+        error(
+            format!("expected a list, got {}", node.kind_name()),
+            node.span,
+        )
+    })
+}
+
+fn boolean(node: &Node) -> Result<bool, ConfigError> {
+    match node.as_str() {
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        _ => Err(error(
+            format!("expected true or false, got {}", node.kind_name()),
+            node.span,
+        )),
+    }
+}
+
+fn string(node: &Node) -> Result<String, ConfigError> {
+    if node.as_map().is_some() || node.as_seq().is_some() {
+        return Err(error(
+            format!("expected a string, got {}", node.kind_name()),
+            node.span,
+        ));
+    }
+    Ok(node.as_str().unwrap_or("").to_string())
+}
+
 fn strings(node: &Node) -> Result<Vec<String>, ConfigError> {
-    node.as_seq()
-        .ok_or_else(|| {
-            error(
-                format!("expected a list, got a {}", node.kind_name()),
-                node.span,
-            )
-        })?
-        .iter()
-        .map(string)
-        .collect()
+    seq(node)?.iter().map(string).collect()
 }
 
 fn duration(node: &Node) -> Result<Duration, ConfigError> {
@@ -296,7 +876,10 @@ receivers:
     #[test]
     fn reads_the_routing_tree_in_all_three_matcher_spellings() {
         let config = load(CONFIG).unwrap();
-        assert_eq!(config.receivers, ["team-channel", "pager", "platform"]);
+        let names: Vec<&str> = config.receivers.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["team-channel", "pager", "platform"]);
+        assert!(config.receivers[1].pages());
+        assert!(!config.receivers[0].pages());
         let tree = Route::new(&config.route);
         let to = |pairs: &[(&str, &str)]| -> Vec<String> {
             let labels = pairs

@@ -1,9 +1,12 @@
 //! Alertmanager's side of a page: what happens to replayed alerts after
-//! Prometheus (issue #25, in progress). So far: reading an
-//! `alertmanager.yml`'s routing tree and receivers with the place of each
-//! mistake (`config.rs`), and the routing tree itself (`route.rs`).
-//! Grouping and flush timing, inhibition, time intervals and the checks
-//! against a real Alertmanager come next.
+//! Prometheus. `config` reads an `alertmanager.yml` as Alertmanager does,
+//! `route` is its routing tree, `time_interval` its time intervals,
+//! `sends` what Prometheus sends it for replayed alert timelines, and
+//! `dispatch` the aggregation groups, inhibition, muting and
+//! de-duplication that turn those into notifications.
 
 pub mod config;
 pub mod route;
+pub mod time_interval;
+pub mod dispatch;
+pub mod sends;

@@ -89,6 +89,9 @@ pub struct RouteConfig {
     pub matchers: Vec<Matcher>,
     pub continue_: bool,
     pub routes: Vec<RouteConfig>,
+    /// Names of time intervals; not inherited (dispatch/route.go).
+    pub mute_time_intervals: Vec<String>,
+    pub active_time_intervals: Vec<String>,
 }
 
 /// A route's options once inherited.
@@ -100,6 +103,8 @@ pub struct RouteOpts {
     pub group_wait: Duration,
     pub group_interval: Duration,
     pub repeat_interval: Duration,
+    pub mute_time_intervals: Vec<String>,
+    pub active_time_intervals: Vec<String>,
 }
 
 /// A route of the tree.
@@ -111,6 +116,8 @@ pub struct Route {
     pub routes: Vec<Route>,
     /// The matchers of this route and its parents: `{}/{severity="page"}`.
     pub key: String,
+    /// Position in the tree, depth first from the root's 0.
+    pub index: usize,
 }
 
 impl Route {
@@ -122,8 +129,20 @@ impl Route {
             group_wait: Duration::from_secs(30),
             group_interval: Duration::from_secs(300),
             repeat_interval: Duration::from_secs(4 * 3600),
+            mute_time_intervals: Vec::new(),
+            active_time_intervals: Vec::new(),
         };
-        build(root, &defaults, None)
+        let mut next = 0;
+        build(root, &defaults, None, &mut next)
+    }
+
+    /// Every route, depth first: `all()[r.index]` is `r`.
+    pub fn all(&self) -> Vec<&Route> {
+        let mut out = vec![self];
+        for child in &self.routes {
+            out.extend(child.all());
+        }
+        out
     }
 
     /// The routes an alert with `labels` reaches, in tree order.
@@ -163,7 +182,14 @@ impl Route {
     }
 }
 
-fn build(config: &RouteConfig, parent: &RouteOpts, parent_key: Option<&str>) -> Route {
+fn build(
+    config: &RouteConfig,
+    parent: &RouteOpts,
+    parent_key: Option<&str>,
+    next: &mut usize,
+) -> Route {
+    let index = *next;
+    *next += 1;
     let opts = RouteOpts {
         receiver: config
             .receiver
@@ -176,6 +202,8 @@ fn build(config: &RouteConfig, parent: &RouteOpts, parent_key: Option<&str>) -> 
         group_wait: config.group_wait.unwrap_or(parent.group_wait),
         group_interval: config.group_interval.unwrap_or(parent.group_interval),
         repeat_interval: config.repeat_interval.unwrap_or(parent.repeat_interval),
+        mute_time_intervals: config.mute_time_intervals.clone(),
+        active_time_intervals: config.active_time_intervals.clone(),
     };
     let mut matchers = config.matchers.clone();
     matchers.sort_by_key(Matcher::text);
@@ -194,7 +222,7 @@ fn build(config: &RouteConfig, parent: &RouteOpts, parent_key: Option<&str>) -> 
     let routes = config
         .routes
         .iter()
-        .map(|child| build(child, &opts, Some(&key)))
+        .map(|child| build(child, &opts, Some(&key), next))
         .collect();
     Route {
         opts,
@@ -202,6 +230,7 @@ fn build(config: &RouteConfig, parent: &RouteOpts, parent_key: Option<&str>) -> 
         continue_: config.continue_,
         routes,
         key,
+        index,
     }
 }
 
