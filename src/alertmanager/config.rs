@@ -238,9 +238,7 @@ impl EmbeddedText {
     fn new(file: &str, node: &Node, value: &str) -> Self {
         let fallback = node.span;
         let mut lines = Vec::new();
-        let literal = node
-            .as_scalar()
-            .is_some_and(|s| s.style == Style::Literal);
+        let literal = node.as_scalar().is_some_and(|s| s.style == Style::Literal);
         if literal {
             // The block starts after its `|` header line.
             let region = &file[node.span.start.min(file.len())..node.span.end.min(file.len())];
@@ -249,7 +247,8 @@ impl EmbeddedText {
                 let mut value_at = 0;
                 for line in value.split_inclusive('\n') {
                     let file_line = &file[file_at.min(file.len())..];
-                    let file_line = &file_line[..file_line.find('\n').map_or(file_line.len(), |e| e + 1)];
+                    let file_line =
+                        &file_line[..file_line.find('\n').map_or(file_line.len(), |e| e + 1)];
                     let content = line.trim_end_matches('\n');
                     let indent = if content.is_empty() {
                         0
@@ -273,7 +272,10 @@ impl EmbeddedText {
                 f + (o - v)
             })
         };
-        match (at(inner.start), at(inner.end.saturating_sub(1).max(inner.start))) {
+        match (
+            at(inner.start),
+            at(inner.end.saturating_sub(1).max(inner.start)),
+        ) {
             (Some(s), Some(e)) if e >= s => Span::new(s, e + usize::from(inner.end > inner.start)),
             _ => self.fallback,
         }
@@ -379,7 +381,8 @@ fn read_receivers(root: &Node) -> Result<Vec<Receiver>, ConfigError> {
                 continue;
             }
             let kind = key.strip_suffix("_configs");
-            let Some(&(kind, default)) = kind.and_then(|k| INTEGRATIONS.iter().find(|(i, _)| *i == k))
+            let Some(&(kind, default)) =
+                kind.and_then(|k| INTEGRATIONS.iter().find(|(i, _)| *i == k))
             else {
                 return Err(error(
                     format!("field {key} not found in type config.plain"),
@@ -424,7 +427,8 @@ fn read_receivers(root: &Node) -> Result<Vec<Receiver>, ConfigError> {
 /// section does not give them.
 fn check_integration(kind: &str, item: &Node, global: Option<&Node>) -> Result<(), ConfigError> {
     let has = |own: &[&str], global_key: &str| {
-        own.iter().any(|k| item.get(k).is_some_and(|v| !v.is_null()))
+        own.iter()
+            .any(|k| item.get(k).is_some_and(|v| !v.is_null()))
             || global
                 .and_then(|g| g.get(global_key))
                 .is_some_and(|v| !v.is_null())
@@ -508,7 +512,11 @@ fn read_interval(node: &Node) -> Result<TimeInterval, ConfigError> {
             seq(list)?
                 .iter()
                 .map(|range| {
-                    known_fields(range, &["start_time", "end_time"], "timeinterval.yamlTimeRange")?;
+                    known_fields(
+                        range,
+                        &["start_time", "end_time"],
+                        "timeinterval.yamlTimeRange",
+                    )?;
                     let part = |key: &str| -> Result<Option<(u32, Span)>, ConfigError> {
                         match range.get(key) {
                             Some(v) => {
@@ -602,7 +610,10 @@ fn check_references(
 fn matchers_of(node: &Node, prefix: &str) -> Result<Vec<Matcher>, ConfigError> {
     let mut out = Vec::new();
     for (suffix, op) in [("match", MatchOp::Equal), ("match_re", MatchOp::Regex)] {
-        let Some(value) = node.get(&format!("{prefix}{suffix}")).filter(|n| !n.is_null()) else {
+        let Some(value) = node
+            .get(&format!("{prefix}{suffix}"))
+            .filter(|n| !n.is_null())
+        else {
             continue;
         };
         for p in map(value)? {
@@ -610,11 +621,20 @@ fn matchers_of(node: &Node, prefix: &str) -> Result<Vec<Matcher>, ConfigError> {
             if !is_label_name(name) {
                 return Err(error(format!("invalid label name {name:?}"), p.key.span));
             }
-            let v = string(&p.value)?;
+            let mut v = string(&p.value)?;
+            if op == MatchOp::Regex {
+                // A `match_re` value becomes its compiled regex's text, and
+                // that text is what route keys and group keys show.
+                regex::Regex::new(&v).map_err(|e| error(e.to_string(), p.value.span))?;
+                v = format!("^(?:{v})$");
+            }
             out.push(Matcher::new(name, op, &v).map_err(|e| error(e, p.value.span))?);
         }
     }
-    if let Some(value) = node.get(&format!("{prefix}matchers")).filter(|n| !n.is_null()) {
+    if let Some(value) = node
+        .get(&format!("{prefix}matchers"))
+        .filter(|n| !n.is_null())
+    {
         for item in seq(value)? {
             let text = string(item)?;
             out.extend(parse_matchers(&text).map_err(|e| error(e, item.span))?);

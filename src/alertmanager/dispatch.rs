@@ -366,9 +366,9 @@ impl<'a> Run<'a> {
     }
 
     fn split(&self, alerts: &[usize], now: i64) -> (BTreeSet<usize>, BTreeSet<usize>) {
-        alerts.iter().partition(|&&a| {
-            !self.known[a].is_some_and(|(k, _)| k.resolved_at(now))
-        })
+        alerts
+            .iter()
+            .partition(|&&a| !self.known[a].is_some_and(|(k, _)| k.resolved_at(now)))
     }
 
     fn in_any(&self, names: &[String], now: i64) -> bool {
@@ -568,28 +568,44 @@ inhibit_rules:
     #[test]
     fn an_alert_older_than_group_wait_flushes_at_once_and_repeats() {
         // `for: 10m`: started ten minutes before it is sent.
-        let h = history(
-            labels(&[("alertname", "Slow")]),
-            &[(0, 10 * MIN, None)],
-        );
+        let h = history(labels(&[("alertname", "Slow")]), &[(0, 10 * MIN, None)]);
         let out = run(&[h], 10 * MIN + 9 * 3_600_000);
         let at: Vec<i64> = out.notifications.iter().map(|n| n.at_ms).collect();
         // At once, then every repeat_interval (at the first flush after it).
-        assert_eq!(at, [10 * MIN, 10 * MIN + 4 * 60 * MIN + 5 * MIN, 10 * MIN + 8 * 60 * MIN + 10 * MIN]);
+        assert_eq!(
+            at,
+            [
+                10 * MIN,
+                10 * MIN + 4 * 60 * MIN + 5 * MIN,
+                10 * MIN + 8 * 60 * MIN + 10 * MIN
+            ]
+        );
     }
 
     #[test]
     fn a_warning_is_inhibited_by_its_critical_in_the_same_namespace() {
         let crit = history(
-            labels(&[("alertname", "DiskFull"), ("severity", "critical"), ("namespace", "db")]),
+            labels(&[
+                ("alertname", "DiskFull"),
+                ("severity", "critical"),
+                ("namespace", "db"),
+            ]),
             &[(0, 0, Some(30 * MIN))],
         );
         let warn_same = history(
-            labels(&[("alertname", "DiskLow"), ("severity", "warning"), ("namespace", "db")]),
+            labels(&[
+                ("alertname", "DiskLow"),
+                ("severity", "warning"),
+                ("namespace", "db"),
+            ]),
             &[(MIN, MIN, Some(30 * MIN))],
         );
         let warn_other = history(
-            labels(&[("alertname", "DiskLow2"), ("severity", "warning"), ("namespace", "web")]),
+            labels(&[
+                ("alertname", "DiskLow2"),
+                ("severity", "warning"),
+                ("namespace", "web"),
+            ]),
             &[(MIN, MIN, Some(30 * MIN))],
         );
         let out = run(&[crit, warn_same, warn_other], 120 * MIN);
@@ -619,7 +635,15 @@ inhibit_rules:
         // A resolved flush empties the group, which goes; the next firing
         // makes a new group that waits only group_wait: firing at 30s,
         // resolved at 5m30s, firing again at 6m30s, and so on.
-        assert_eq!(&shown[..4], &[(30, "firing"), (330, "resolved"), (390, "firing"), (690, "resolved")]);
+        assert_eq!(
+            &shown[..4],
+            &[
+                (30, "firing"),
+                (330, "resolved"),
+                (390, "firing"),
+                (690, "resolved")
+            ]
+        );
         assert_eq!(shown.len(), 40);
     }
 }

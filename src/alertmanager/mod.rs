@@ -6,7 +6,7 @@
 //! de-duplication that turn those into notifications.
 
 pub mod config;
-pub mod route;
-pub mod time_interval;
 pub mod dispatch;
+pub mod route;
 pub mod sends;
+pub mod time_interval;

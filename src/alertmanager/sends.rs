@@ -148,7 +148,12 @@ mod tests {
         let at: Vec<(i64, bool)> = p.iter().map(|p| (p.at, p.ends_at.is_some())).collect();
         assert_eq!(
             at,
-            [(0, false), (120_000, true), (240_000, true), (300_000, false)]
+            [
+                (0, false),
+                (120_000, true),
+                (240_000, true),
+                (300_000, false)
+            ]
         );
     }
 }

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+pub mod alertmanager;
 pub mod git;
 pub mod measure;
 pub mod mock;

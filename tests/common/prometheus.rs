@@ -51,7 +51,7 @@ pub fn require(tool: &str) {
     super::tools::require(tool, "prometheus");
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -180,7 +180,7 @@ fn serve(dir: &Path) -> (String, Child) {
     panic!("prometheus did not start: {last_error}");
 }
 
-fn wait_ready(url: &str, child: &mut Child, log: &Path) -> Result<(), String> {
+pub fn wait_ready(url: &str, child: &mut Child, log: &Path) -> Result<(), String> {
     let client = reqwest::blocking::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(2))
