@@ -33,6 +33,24 @@ pub struct Config {
     pub path: Option<PathBuf>,
     pub prometheus: PrometheusConfig,
     pub lint: LintConfig,
+    pub alertmanager: AlertmanagerConfig,
+}
+
+/// `[alertmanager]`: the configuration `simulate`, `tune`, `diff` and
+/// `lint` replay alerts through, and how its notifications are read.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AlertmanagerConfig {
+    /// An `alertmanager.yml` (or a Secret holding one), relative to this file.
+    pub config: Option<String>,
+    /// Receivers that wake someone.
+    #[serde(default)]
+    pub page_receivers: Vec<String>,
+    /// The time zone of nights and weekends.
+    pub timezone: Option<String>,
+    /// Prometheus's `external_labels`.
+    #[serde(default)]
+    pub external_labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -122,6 +140,8 @@ struct ConfigFile {
     prometheus: PrometheusConfig,
     #[serde(default)]
     lint: LintFile,
+    #[serde(default)]
+    alertmanager: AlertmanagerConfig,
     /// `[checks."<id>"]`: each check reads its own table (see [`check_options`]).
     #[serde(default, rename = "checks")]
     _checks: BTreeMap<String, serde::de::IgnoredAny>,
@@ -200,6 +220,9 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             *map = format!("{prefix}={}", relative(local));
         }
     }
+    if let Some(file) = &mut config.alertmanager.config {
+        *file = relative(file);
+    }
     config.path = Some(path.to_path_buf());
     Ok(config)
 }
@@ -243,6 +266,7 @@ pub fn parse(name: &str, text: String) -> Result<Config, ConfigError> {
         path: None,
         prometheus,
         lint,
+        alertmanager: file.alertmanager,
     })
 }
 

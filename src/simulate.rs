@@ -44,6 +44,8 @@ pub struct SimulateOptions {
     pub end_ms: Option<i64>,
     /// Keep per-instance timelines of every candidate (for JSON output).
     pub timelines: bool,
+    /// Keep today's rule's timelines (for a replay through Alertmanager).
+    pub today_timelines: bool,
 }
 
 impl SimulateOptions {
@@ -67,6 +69,8 @@ pub struct AlertReplay {
     pub outcomes: Vec<Outcome>,
     /// Per candidate (same order as `outcomes`), when asked for.
     pub timelines: Vec<Vec<Timeline>>,
+    /// Today's rule's timelines, when asked for.
+    pub today_timelines: Vec<Timeline>,
     /// Today's rule holds for every instance at every evaluation of the
     /// window: a heartbeat such as `vector(1)`, or a condition that never
     /// cleared. Its one episode per instance is not a page anyone got in
@@ -397,6 +401,11 @@ pub fn replay_alert(
     } else {
         Vec::new()
     };
+    let today_timelines = match (timelines.first(), outcomes.first()) {
+        (Some(t), _) if options.today_timelines => t.clone(),
+        (None, Some(today)) if options.today_timelines => timelines_of(today.candidate).0,
+        _ => Vec::new(),
+    };
     let failed_evaluations = match outcomes.first() {
         Some(today) if today.evaluations_failed > 0 => timelines_of(today.candidate).1,
         _ => Vec::new(),
@@ -416,6 +425,7 @@ pub fn replay_alert(
         series: series.len(),
         outcomes,
         timelines,
+        today_timelines,
         always_firing,
         failed_evaluations,
     }

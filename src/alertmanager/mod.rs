@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod dispatch;
+pub mod pages;
 pub mod route;
 pub mod sends;
 pub mod time_interval;

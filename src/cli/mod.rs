@@ -14,6 +14,7 @@ use crate::report::{self, Format, Style};
 use crate::rules::LoadOptions;
 
 /// Exit statuses, as documented in docs/lint.md.
+pub mod alertmanager_args;
 mod diff;
 pub mod history_args;
 mod progress;

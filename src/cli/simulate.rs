@@ -4,9 +4,11 @@ use std::io::{self, Write};
 
 use clap::ValueEnum;
 
+use super::alertmanager_args::{self, AlertmanagerArgs};
 use super::history_args::{self, duration, EvaluationArgs, ServerArgs, WindowArgs};
 use super::progress::Progress;
 use super::{exit, fail};
+use crate::alertmanager::pages::{self, RuleTimelines};
 use crate::config::Config;
 use crate::input;
 use crate::lint;
@@ -56,6 +58,8 @@ pub struct SimulateArgs {
     pub out: Option<String>,
     #[command(flatten)]
     pub server: ServerArgs,
+    #[command(flatten)]
+    pub alertmanager: AlertmanagerArgs,
 }
 
 /// What `simulate` and `record` share: the rules' plans and the options.
@@ -94,13 +98,22 @@ pub(crate) fn durations(
 }
 
 pub fn run(args: SimulateArgs, config: &Config, out: &mut dyn Write) -> u8 {
-    match simulate(args, config, out) {
+    let alertmanager = match args.alertmanager.load(config) {
+        Ok(loaded) => loaded,
+        Err(e) => return alertmanager_args::report(e),
+    };
+    match simulate(args, alertmanager, config, out) {
         Ok(status) => status,
         Err(e) => fail(e),
     }
 }
 
-fn simulate(args: SimulateArgs, config: &Config, out: &mut dyn Write) -> Result<u8, String> {
+fn simulate(
+    args: SimulateArgs,
+    alertmanager: Option<alertmanager_args::Loaded>,
+    config: &Config,
+    out: &mut dyn Write,
+) -> Result<u8, String> {
     let thresholds = match args.threshold.as_deref() {
         None => Thresholds::Current,
         Some("auto") => Thresholds::Auto,
@@ -130,6 +143,7 @@ fn simulate(args: SimulateArgs, config: &Config, out: &mut dyn Write) -> Result<
         start_ms,
         end_ms,
         timelines: args.format == SimulateFormat::Json,
+        today_timelines: alertmanager.is_some(),
         ..options
     };
     let source = history_args::source(server, fetch_options, args.data.as_deref(), &args.window)?;
@@ -143,9 +157,33 @@ fn simulate(args: SimulateArgs, config: &Config, out: &mut dyn Write) -> Result<
     if let Some(path) = &args.out {
         report::simulate::write_parquet(&result, std::path::Path::new(path))?;
     }
+    let pages = alertmanager.as_ref().map(|am| {
+        let rules: Vec<RuleTimelines> = result
+            .alerts
+            .iter()
+            .map(|a| RuleTimelines {
+                alertname: &a.plan.alertname,
+                grid: a.grid,
+                timelines: &a.today_timelines,
+            })
+            .collect();
+        (am, pages::replay(&am.config, &rules, &am.options))
+    });
     let written = match args.format {
-        SimulateFormat::Human => report::simulate::write_human(&result, out, super::table_width()),
-        SimulateFormat::Json => report::simulate::write_json(&result, out),
+        SimulateFormat::Human => report::simulate::write_human(&result, out, super::table_width())
+            .and_then(|()| match &pages {
+                Some((am, pages)) => {
+                    report::pages::write_human(pages, &am.path, out, super::table_width())
+                }
+                None => Ok(()),
+            }),
+        SimulateFormat::Json => report::simulate::write_json(
+            &result,
+            pages
+                .as_ref()
+                .map(|(am, p)| report::pages::json(p, &am.path)),
+            out,
+        ),
         SimulateFormat::Csv => report::simulate::write_csv(&result, out),
     };
     match written.and_then(|()| out.flush()) {

@@ -6,6 +6,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod pages;
 pub mod sarif;
 pub mod simulate;
 pub mod table;

@@ -258,6 +258,8 @@ struct JsonOutput<'a> {
     source: &'a str,
     warnings: &'a [String],
     rules: Vec<JsonRule<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alertmanager: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -374,7 +376,13 @@ fn json_candidate(alert: &AlertReplay, i: usize, o: &Outcome) -> JsonCandidate {
     }
 }
 
-pub fn write_json(result: &SimulateResult, out: &mut dyn Write) -> io::Result<()> {
+/// The JSON document; `alertmanager` is the replay through Alertmanager,
+/// when there was one ([`super::pages::json`]).
+pub fn write_json(
+    result: &SimulateResult,
+    alertmanager: Option<serde_json::Value>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let rules = result
         .alerts
         .iter()
@@ -451,6 +459,7 @@ pub fn write_json(result: &SimulateResult, out: &mut dyn Write) -> io::Result<()
             source: &result.source,
             warnings: &result.warnings,
             rules,
+            alertmanager,
         },
     )?;
     out.write_all(b"\n")
