@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
+use super::alertmanager_args::{self, AlertmanagerArgs, Loaded};
 use super::history_args::{self, EvaluationArgs, ServerArgs, WindowArgs};
 use super::progress::Progress;
 use super::simulate::{plan, Planned};
@@ -82,10 +83,16 @@ pub struct TuneArgs {
     pub out: Option<String>,
     #[command(flatten)]
     pub server: ServerArgs,
+    #[command(flatten)]
+    pub alertmanager: AlertmanagerArgs,
 }
 
 pub fn run(args: TuneArgs, config: &Config, out: &mut dyn Write) -> u8 {
-    match tune_command(args, config, out) {
+    let alertmanager = match args.alertmanager.load(config) {
+        Ok(loaded) => loaded,
+        Err(e) => return alertmanager_args::report(e),
+    };
+    match tune_command(args, alertmanager, config, out) {
         Ok(status) => status,
         Err(e) => fail(e),
     }
@@ -134,7 +141,12 @@ enum MarksFailure {
     Flag(String),
 }
 
-fn tune_command(args: TuneArgs, config: &Config, out: &mut dyn Write) -> Result<u8, String> {
+fn tune_command(
+    args: TuneArgs,
+    alertmanager: Option<Loaded>,
+    config: &Config,
+    out: &mut dyn Write,
+) -> Result<u8, String> {
     let options = TuneOptions {
         thresholds: (!args.threshold.is_empty()).then(|| args.threshold.clone()),
         fors: durations("for", &args.for_)?,
@@ -198,8 +210,11 @@ fn tune_command(args: TuneArgs, config: &Config, out: &mut dyn Write) -> Result<
         warnings,
     } = fetched.map_err(|e| e.to_string())?;
     let (grid, series) = histories.swap_remove(0);
-    let tuning =
+    let mut tuning =
         tune::tune(&replayed[0], grid, &series, &marks, &options).map_err(|e| e.to_string())?;
+    let pages = alertmanager
+        .as_ref()
+        .map(|am| candidate_pages(am, &mut tuning, &series));
     let plots = match &args.plot {
         Some(path) => plot::write_plots(&tuning, &series, path, &plot_options)?,
         None => Vec::new(),
@@ -215,6 +230,7 @@ fn tune_command(args: TuneArgs, config: &Config, out: &mut dyn Write) -> Result<
         plots,
         warnings,
         width: super::table_width(),
+        pages,
     };
     let written = match args.format {
         TuneFormat::Human => report::tune::write_human(&tuning, &context, out),
@@ -234,4 +250,78 @@ fn tune_command(args: TuneArgs, config: &Config, out: &mut dyn Write) -> Result<
     } else {
         exit::FINDINGS
     })
+}
+
+/// Each shown candidate's pages through Alertmanager (today's, the
+/// shortlist's, the recommendation's); the shortlist is then ranked by
+/// them, those meeting every mark first.
+fn candidate_pages(
+    am: &Loaded,
+    tuning: &mut tune::Tuning,
+    series: &[crate::replay::Series],
+) -> report::tune::CandidatePages {
+    use crate::alertmanager::pages::{self, RuleTimelines};
+    use crate::replay::{self, plan::PlanMode, Mode};
+    use rayon::prelude::*;
+    let mode = match tuning.plan.mode {
+        PlanMode::Split { op, .. } => Mode::Split(op),
+        PlanMode::Whole { .. } => Mode::Whole,
+    };
+    let mut shown: Vec<usize> = std::iter::once(0)
+        .chain(tuning.shortlist.iter().copied())
+        .chain(tuning.recommended)
+        .collect();
+    shown.sort_unstable();
+    shown.dedup();
+    let t = &*tuning;
+    let by_candidate: Vec<report::tune::CandidatePaged> = shown
+        .par_iter()
+        .map(|&i| {
+            let candidate = t.candidates[i].candidate();
+            let timelines =
+                replay::limited::timelines(t.grid, series, mode, candidate, t.plan.limit).0;
+            let replayed = pages::replay(
+                &am.config,
+                &[RuleTimelines {
+                    alertname: &t.plan.alertname,
+                    grid: t.grid,
+                    timelines: &timelines,
+                }],
+                &am.options,
+            );
+            report::tune::CandidatePaged {
+                candidate: i,
+                pages: replayed.pages_of(&t.plan.alertname),
+                notifications: replayed.notifications.len() as u64,
+            }
+        })
+        .collect();
+    let paged = |i: usize| {
+        by_candidate
+            .iter()
+            .find(|c| c.candidate == i)
+            .map_or(u64::MAX, |c| c.pages)
+    };
+    let meets = |i: usize| tuning.candidates[i].meets_every_mark();
+    let mut shortlist = tuning.shortlist.clone();
+    shortlist.sort_by_key(|&i| (!meets(i), paged(i)));
+    tuning.shortlist = shortlist;
+    let page_receivers = am
+        .config
+        .receivers
+        .iter()
+        .filter(|r| {
+            if am.options.page_receivers.is_empty() {
+                r.pages()
+            } else {
+                am.options.page_receivers.contains(&r.name)
+            }
+        })
+        .map(|r| r.name.clone())
+        .collect();
+    report::tune::CandidatePages {
+        config: am.path.clone(),
+        page_receivers,
+        by_candidate,
+    }
 }

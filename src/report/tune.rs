@@ -28,6 +28,72 @@ pub struct Context {
     pub warnings: Vec<String>,
     /// Lines and the table fit this width (the terminal's); none: one line each.
     pub width: Option<usize>,
+    /// The rows' pages through Alertmanager, when given one.
+    pub pages: Option<CandidatePages>,
+}
+
+/// How often candidates paged once through Alertmanager.
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidatePages {
+    /// The Alertmanager configuration.
+    pub config: String,
+    /// The receivers counted as pages.
+    pub page_receivers: Vec<String>,
+    /// Per candidate index: firing notifications with the alert in them
+    /// to a paging receiver, and notifications of any kind to any receiver.
+    pub by_candidate: Vec<CandidatePaged>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct CandidatePaged {
+    pub candidate: usize,
+    pub pages: u64,
+    pub notifications: u64,
+}
+
+impl CandidatePages {
+    pub fn of(&self, candidate: usize) -> Option<CandidatePaged> {
+        self.by_candidate
+            .iter()
+            .find(|c| c.candidate == candidate)
+            .copied()
+    }
+
+    /// `Through Alertmanager (...): today's rule paged N times; the
+    /// recommended one would have paged M times: K pages saved.`
+    pub fn text(&self, t: &Tuning) -> Option<String> {
+        let today = self.of(0)?;
+        let receivers = if self.page_receivers.is_empty() {
+            "no paging receiver".to_string()
+        } else {
+            self.page_receivers.join(", ")
+        };
+        let times = |n: u64| if n == 1 { "once".to_string() } else { format!("{n} times") };
+        let mut text = format!(
+            "Through Alertmanager ({}): today's rule paged {} {} (firing notifications to {receivers}) and sent {} notification{} in all",
+            self.config,
+            receivers,
+            times(today.pages),
+            today.notifications,
+            if today.notifications == 1 { "" } else { "s" },
+        );
+        match t.recommended.and_then(|r| self.of(r)).filter(|_| t.recommended != Some(0)) {
+            Some(rec) if rec.pages < today.pages => {
+                let saved = today.pages - rec.pages;
+                text.push_str(&format!(
+                    "; the recommended candidate would have paged {}: {saved} page{} saved.",
+                    times(rec.pages),
+                    if saved == 1 { "" } else { "s" }
+                ));
+            }
+            Some(rec) => text.push_str(&format!(
+                "; the recommended candidate would have paged {}.",
+                times(rec.pages)
+            )),
+            None => text.push('.'),
+        }
+        Some(text)
+    }
 }
 
 fn candidate_label(t: &Tuning, c: &Candidate) -> String {
@@ -142,11 +208,14 @@ struct Row {
     cells: Vec<String>,
 }
 
-fn header(t: &Tuning) -> Vec<String> {
+fn header(t: &Tuning, context: &Context) -> Vec<String> {
     let mut h: Vec<String> = ["candidate", "pages", "pages/week"]
         .iter()
         .map(|s| s.to_string())
         .collect();
+    if context.pages.is_some() {
+        h.push("paged".into());
+    }
     match t.objective {
         Objective::CatchIncidents => h.push("outside incidents".into()),
         Objective::KeepOtherPages => h.push("other pages kept".into()),
@@ -162,16 +231,16 @@ fn header(t: &Tuning) -> Vec<String> {
 }
 
 /// The indices of the false-positive and incident columns of [`header`].
-fn mark_columns(t: &Tuning) -> impl Iterator<Item = usize> {
+fn mark_columns(t: &Tuning, context: &Context) -> impl Iterator<Item = usize> {
     let first = if t.objective == Objective::Survey {
         4
     } else {
         5
-    };
+    } + usize::from(context.pages.is_some());
     first..first + t.false_positives.len() + t.incidents.len()
 }
 
-fn rows(t: &Tuning) -> Vec<Row> {
+fn rows(t: &Tuning, context: &Context) -> Vec<Row> {
     std::iter::once(0)
         .chain(t.shortlist.iter().copied())
         .map(|index| {
@@ -185,6 +254,9 @@ fn rows(t: &Tuning) -> Vec<Row> {
                 s.outcome.pages.to_string(),
                 format!("{:.1}", per_week(t, s.outcome.pages)),
             ];
+            if let Some(pages) = &context.pages {
+                cells.push(pages.of(index).map_or("-".into(), |p| p.pages.to_string()));
+            }
             match t.objective {
                 Objective::CatchIncidents => cells.push(s.noise_pages.to_string()),
                 Objective::KeepOtherPages => {
@@ -519,8 +591,8 @@ pub fn write_human(t: &Tuning, context: &Context, out: &mut dyn Write) -> io::Re
     writeln!(out)?;
     let table = Table {
         header_prefix: "  ",
-        header: header(t),
-        rows: rows(t)
+        header: header(t, context),
+        rows: rows(t, context)
             .into_iter()
             .map(|r| {
                 let mark = if Some(r.index) == t.recommended {
@@ -534,12 +606,16 @@ pub fn write_human(t: &Tuning, context: &Context, out: &mut dyn Write) -> io::Re
         text_last: t.objective != Objective::Survey,
         // On a narrow terminal the marks' columns go first (the verdict
         // says what each candidate did wrong), then the rate per week.
-        droppable: mark_columns(t).chain([2]).collect(),
+        droppable: mark_columns(t, context).chain([2]).collect(),
     };
     for line in table.render(width) {
         writeln!(out, "{line}")?;
     }
     writeln!(out)?;
+    if let Some(text) = context.pages.as_ref().and_then(|p| p.text(t)) {
+        put(out, width, "", &text)?;
+        writeln!(out)?;
+    }
     if let Some(text) = recommendation_text(t) {
         put(out, width, "", &text)?;
         if t.recommended != Some(0) {
@@ -624,7 +700,7 @@ pub fn write_markdown(t: &Tuning, context: &Context, out: &mut dyn Write) -> io:
         }
         writeln!(out)?;
     }
-    let header = header(t);
+    let header = header(t, context);
     writeln!(
         out,
         "| {} |",
@@ -644,7 +720,7 @@ pub fn write_markdown(t: &Tuning, context: &Context, out: &mut dyn Write) -> io:
         })
         .collect();
     writeln!(out, "| {} |", align.join(" | "))?;
-    for r in rows(t) {
+    for r in rows(t, context) {
         let mut cells: Vec<String> = r.cells.iter().map(|c| md_cell(c)).collect();
         cells[0] = if Some(r.index) == t.recommended {
             format!("**`{}`**", cells[0])
@@ -654,6 +730,9 @@ pub fn write_markdown(t: &Tuning, context: &Context, out: &mut dyn Write) -> io:
         writeln!(out, "| {} |", cells.join(" | "))?;
     }
     writeln!(out)?;
+    if let Some(text) = context.pages.as_ref().and_then(|p| p.text(t)) {
+        writeln!(out, "{text}\n")?;
+    }
     if let Some(text) = recommendation_text(t) {
         writeln!(out, "{text}\n")?;
         if t.recommended != Some(0) {
@@ -720,6 +799,8 @@ struct JsonTuning<'a> {
     shortlist: &'a [usize],
     conflicts: Vec<String>,
     notes: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alertmanager: Option<&'a CandidatePages>,
     warnings: &'a [String],
     plots: Vec<String>,
     candidates: Vec<JsonCandidate>,
@@ -859,6 +940,7 @@ pub fn write_json(t: &Tuning, context: &Context, out: &mut dyn Write) -> io::Res
         shortlist: &t.shortlist,
         conflicts: t.conflicts.iter().map(|c| conflict_text(t, c)).collect(),
         notes: &t.notes,
+        alertmanager: context.pages.as_ref(),
         warnings: &context.warnings,
         plots: context
             .plots
