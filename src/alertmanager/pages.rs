@@ -114,6 +114,44 @@ impl Pages {
     }
 }
 
+/// One receiver before and after a change.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReceiverChange {
+    pub receiver: String,
+    pub pages: bool,
+    pub firing_before: u64,
+    pub firing_after: u64,
+    pub notifications_before: u64,
+    pub notifications_after: u64,
+}
+
+/// Receivers whose notifications differ between two replays.
+pub fn compare(before: &Pages, after: &Pages) -> Vec<ReceiverChange> {
+    after
+        .receivers
+        .iter()
+        .map(|a| {
+            let b = before
+                .receivers
+                .iter()
+                .find(|b| b.receiver == a.receiver)
+                .map(|b| b.counts.clone())
+                .unwrap_or_default();
+            ReceiverChange {
+                receiver: a.receiver.clone(),
+                pages: a.pages,
+                firing_before: b.firing,
+                firing_after: a.counts.firing,
+                notifications_before: b.sent(),
+                notifications_after: a.counts.sent(),
+            }
+        })
+        .filter(|c| {
+            c.notifications_before != c.notifications_after || c.firing_before != c.firing_after
+        })
+        .collect()
+}
+
 /// Whether `ms` is at night (22:00 to 07:00) and whether on a weekend, in `tz`.
 pub fn night_and_weekend(ms: i64, tz: Tz) -> (bool, bool) {
     match tz.timestamp_millis_opt(ms).single() {

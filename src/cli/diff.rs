@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use clap::ValueEnum;
 
+use super::alertmanager_args::{self, AlertmanagerArgs, Loaded};
 use super::history_args::{self, EvaluationArgs, ServerArgs, WindowArgs};
 use super::progress::Progress;
 use super::{exit, fail};
@@ -41,16 +42,27 @@ pub struct DiffArgs {
     pub format: DiffFormat,
     #[command(flatten)]
     pub server: ServerArgs,
+    #[command(flatten)]
+    pub alertmanager: AlertmanagerArgs,
 }
 
 pub fn run(args: DiffArgs, config: &Config, out: &mut dyn Write) -> u8 {
-    match diff(args, config, out) {
+    let alertmanager = match args.alertmanager.load(config) {
+        Ok(loaded) => loaded,
+        Err(e) => return alertmanager_args::report(e),
+    };
+    match diff(args, alertmanager, config, out) {
         Ok(status) => status,
         Err(e) => fail(e),
     }
 }
 
-fn diff(args: DiffArgs, config: &Config, out: &mut dyn Write) -> Result<u8, String> {
+fn diff(
+    args: DiffArgs,
+    alertmanager: Option<Loaded>,
+    config: &Config,
+    out: &mut dyn Write,
+) -> Result<u8, String> {
     let (globals, eval_offset_ms) = args.evaluation.globals(config)?;
     let (start_ms, end_ms) = args.window.bounds()?;
     let options = SimulateOptions {
@@ -59,6 +71,7 @@ fn diff(args: DiffArgs, config: &Config, out: &mut dyn Write) -> Result<u8, Stri
         eval_offset_ms,
         start_ms,
         end_ms,
+        today_timelines: alertmanager.is_some(),
         ..SimulateOptions::default()
     };
     let server = match &args.data {
@@ -95,12 +108,39 @@ fn diff(args: DiffArgs, config: &Config, out: &mut dyn Write) -> Result<u8, Stri
     if args.format == DiffFormat::Json {
         super::progress::print_server_warnings(&result.warnings);
     }
+    let pages = alertmanager.as_ref().map(|am| diff_pages(am, &result));
     let written = match args.format {
-        DiffFormat::Markdown => report::diff::write_markdown(&result, out),
-        DiffFormat::Json => report::diff::write_json(&result, out),
+        DiffFormat::Markdown => report::diff::write_markdown(&result, pages.as_ref(), out),
+        DiffFormat::Json => report::diff::write_json(&result, pages.as_ref(), out),
     };
     match written.and_then(|()| out.flush()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(format!("writing the diff: {e}")),
         _ => Ok(exit::CLEAN),
+    }
+}
+
+/// The changed alerts through Alertmanager: their old versions, then
+/// the added and changed ones as they are now.
+fn diff_pages(am: &Loaded, result: &crate::diff::DiffResult) -> report::diff::DiffPages {
+    use crate::alertmanager::pages::{self, RuleTimelines};
+    fn timelines(a: &crate::simulate::AlertReplay) -> RuleTimelines<'_> {
+        RuleTimelines {
+            alertname: &a.plan.alertname,
+            grid: a.grid,
+            timelines: &a.today_timelines,
+        }
+    }
+    let before: Vec<RuleTimelines> = result
+        .alerts
+        .iter()
+        .filter_map(|a| a.before.as_ref())
+        .map(timelines)
+        .collect();
+    let after: Vec<RuleTimelines> = result.alerts.iter().map(|a| timelines(&a.after)).collect();
+    let before = pages::replay(&am.config, &before, &am.options);
+    let after = pages::replay(&am.config, &after, &am.options);
+    report::diff::DiffPages {
+        config: am.path.clone(),
+        receivers: pages::compare(&before, &after),
     }
 }

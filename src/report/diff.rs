@@ -54,7 +54,63 @@ fn verdict(a: &AlertDiff) -> String {
 }
 
 /// A Markdown report for a pull-request comment.
-pub fn write_markdown(result: &DiffResult, out: &mut dyn Write) -> io::Result<()> {
+/// The changed alerts' notifications through Alertmanager, before and after.
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffPages {
+    pub config: String,
+    pub receivers: Vec<crate::alertmanager::pages::ReceiverChange>,
+}
+
+fn write_pages(pages: &DiffPages, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "Through Alertmanager (`{}`), the changed alerts' notifications:\n",
+        pages.config
+    )?;
+    if pages.receivers.is_empty() {
+        writeln!(out, "No receiver would be notified more or less often.\n")?;
+        return Ok(());
+    }
+    for r in pages.receivers.iter().filter(|r| r.pages) {
+        if r.firing_before != r.firing_after {
+            writeln!(
+                out,
+                "- pages `{}` {} instead of {}",
+                r.receiver,
+                times(r.firing_after),
+                r.firing_before
+            )?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "| receiver | firing before | firing after | all before | all after |"
+    )?;
+    writeln!(out, "| --- | ---: | ---: | ---: | ---: |")?;
+    for r in &pages.receivers {
+        writeln!(
+            out,
+            "| `{}`{} | {} | {} | {} | {} |",
+            r.receiver,
+            if r.pages { " (pages)" } else { "" },
+            r.firing_before,
+            r.firing_after,
+            r.notifications_before,
+            r.notifications_after
+        )?;
+    }
+    writeln!(
+        out,
+        "\nOnly the added and changed alerts are replayed: grouping with and inhibition by unchanged alerts is not counted.\n"
+    )
+}
+
+pub fn write_markdown(
+    result: &DiffResult,
+    pages: Option<&DiffPages>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     writeln!(out, "### firedrill: the changed alerts on real history\n")?;
     match window(result) {
         Some((start, end)) => writeln!(
@@ -102,6 +158,9 @@ pub fn write_markdown(result: &DiffResult, out: &mut dyn Write) -> io::Result<()
         }
         writeln!(out)?;
     }
+    if let Some(pages) = pages {
+        write_pages(pages, out)?;
+    }
     if !result.removed.is_empty() {
         let names: Vec<String> = result
             .removed
@@ -135,6 +194,8 @@ struct JsonDiff<'a> {
     removed: Vec<JsonRemoved<'a>>,
     unchanged: usize,
     warnings: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alertmanager: Option<&'a DiffPages>,
 }
 
 #[derive(Serialize)]
@@ -176,7 +237,11 @@ fn counts(replay: &AlertReplay) -> JsonCounts {
     }
 }
 
-pub fn write_json(result: &DiffResult, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_json(
+    result: &DiffResult,
+    pages: Option<&DiffPages>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let window = window(result);
     let doc = JsonDiff {
         schema_version: SCHEMA_VERSION,
@@ -209,6 +274,7 @@ pub fn write_json(result: &DiffResult, out: &mut dyn Write) -> io::Result<()> {
             .collect(),
         unchanged: result.unchanged,
         warnings: &result.warnings,
+        alertmanager: pages,
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
     writeln!(out)

@@ -68,7 +68,13 @@ impl CandidatePages {
         } else {
             self.page_receivers.join(", ")
         };
-        let times = |n: u64| if n == 1 { "once".to_string() } else { format!("{n} times") };
+        let times = |n: u64| {
+            if n == 1 {
+                "once".to_string()
+            } else {
+                format!("{n} times")
+            }
+        };
         let mut text = format!(
             "Through Alertmanager ({}): today's rule paged {} {} (firing notifications to {receivers}) and sent {} notification{} in all",
             self.config,
@@ -77,7 +83,11 @@ impl CandidatePages {
             today.notifications,
             if today.notifications == 1 { "" } else { "s" },
         );
-        match t.recommended.and_then(|r| self.of(r)).filter(|_| t.recommended != Some(0)) {
+        match t
+            .recommended
+            .and_then(|r| self.of(r))
+            .filter(|_| t.recommended != Some(0))
+        {
             Some(rec) if rec.pages < today.pages => {
                 let saved = today.pages - rec.pages;
                 text.push_str(&format!(
