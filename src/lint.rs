@@ -74,6 +74,8 @@ pub struct LintOptions {
     pub settings: Settings,
     /// Severity overrides, by check id or family; later entries win.
     pub severity: Vec<(String, Severity)>,
+    /// `--alertmanager`: the configuration the alerts are routed through.
+    pub alertmanager: Option<crate::alertmanager::LintInput>,
 }
 
 /// Why a run could not start (exit status 2).
@@ -223,6 +225,7 @@ pub fn check(rules: RuleSet, runbooks: RunbookSet, options: &LintOptions) -> Lin
         partial: options.partial,
         settings,
         house: &house,
+        alertmanager: options.alertmanager.as_ref(),
     };
     for check in &active {
         check.check_set(&ctx, &mut diagnostics);

@@ -26,6 +26,8 @@ use crate::yaml::{self, Node, Style};
 #[derive(Debug, Clone)]
 pub struct Config {
     pub route: RouteConfig,
+    /// Where the root route's `receiver` is (or the route, without one).
+    pub route_span: Span,
     pub receivers: Vec<Receiver>,
     pub inhibit_rules: Vec<InhibitRule>,
     /// Named sets of time intervals (`time_intervals` and the older
@@ -68,9 +70,25 @@ pub struct InhibitRule {
     pub source: Vec<Matcher>,
     pub target: Vec<Matcher>,
     pub equal: Vec<String>,
-    /// The rule's place, and its `equal` list's.
+    /// The rule's place, and each `equal` item's.
     pub span: Span,
-    pub equal_span: Option<Span>,
+    pub equal_spans: Vec<Span>,
+}
+
+impl Config {
+    /// Moves every place kept by `f` (from an embedded text to its file).
+    fn map_spans(&mut self, f: impl Fn(Span) -> Span) {
+        self.route_span = f(self.route_span);
+        for r in &mut self.receivers {
+            r.span = f(r.span);
+        }
+        for rule in &mut self.inhibit_rules {
+            rule.span = f(rule.span);
+            for s in &mut rule.equal_spans {
+                *s = f(*s);
+            }
+        }
+    }
 }
 
 /// A mistake and where it is.
@@ -201,7 +219,9 @@ fn from_secret(text: &str, secret: &Node) -> Result<Config, ConfigError> {
     if let Some(node) = in_string_data {
         let inner = string(node)?;
         let map = EmbeddedText::new(text, node, &inner);
-        return load(&inner).map_err(|e| error(e.message, map.span(e.span)));
+        let mut config = load(&inner).map_err(|e| error(e.message, map.span(e.span)))?;
+        config.map_spans(|s| map.span(s));
+        return Ok(config);
     }
     let in_data = secret
         .get("data")
@@ -213,12 +233,14 @@ fn from_secret(text: &str, secret: &Node) -> Result<Config, ConfigError> {
         let inner = String::from_utf8(bytes)
             .map_err(|_| error("alertmanager.yaml is not UTF-8 text", node.span))?;
         // Offsets inside encoded text cannot be shown; the key is the place.
-        return load(&inner).map_err(|e| {
+        let mut config = load(&inner).map_err(|e| {
             error(
                 format!("in the decoded alertmanager.yaml: {}", e.message),
                 node.span,
             )
-        });
+        })?;
+        config.map_spans(|_| node.span);
+        return Ok(config);
     }
     Err(error(
         "a Secret with no alertmanager.yaml under stringData or data",
@@ -240,10 +262,16 @@ impl EmbeddedText {
         let mut lines = Vec::new();
         let literal = node.as_scalar().is_some_and(|s| s.style == Style::Literal);
         if literal {
-            // The block starts after its `|` header line.
-            let region = &file[node.span.start.min(file.len())..node.span.end.min(file.len())];
-            if let Some(nl) = region.find('\n') {
-                let mut file_at = node.span.start + nl + 1;
+            // The value's lines start after the `|` header line when the
+            // span starts at the header, else at the span's own line.
+            let at = node.span.start.min(file.len());
+            let first = if matches!(file.as_bytes().get(at), Some(b'|' | b'>')) {
+                file[at..].find('\n').map(|nl| at + nl + 1)
+            } else {
+                Some(file[..at].rfind('\n').map_or(0, |nl| nl + 1))
+            };
+            if let Some(first) = first {
+                let mut file_at = first;
                 let mut value_at = 0;
                 for line in value.split_inclusive('\n') {
                     let file_line = &file[file_at.min(file.len())..];
@@ -357,8 +385,12 @@ fn read_config(root: &Node) -> Result<Config, ConfigError> {
             .collect::<Result<_, _>>()?,
         None => Vec::new(),
     };
+    let route_span = route_node
+        .get("receiver")
+        .map_or(route_node.span, |n| n.span);
     Ok(Config {
         route,
+        route_span,
         receivers,
         inhibit_rules,
         time_intervals,
@@ -664,7 +696,10 @@ fn read_inhibit_rule(node: &Node) -> Result<InhibitRule, ConfigError> {
         target: matchers_of(node, "target_")?,
         equal,
         span: node.span,
-        equal_span: equal_node.map(|n| n.span),
+        equal_spans: match equal_node {
+            Some(list) => seq(list)?.iter().map(|n| n.span).collect(),
+            None => Vec::new(),
+        },
     })
 }
 

@@ -9,5 +9,16 @@ pub mod config;
 pub mod dispatch;
 pub mod pages;
 pub mod route;
+pub mod rule_labels;
 pub mod sends;
 pub mod time_interval;
+
+/// An Alertmanager configuration for `lint`: its file, and what
+/// Alertmanager makes of it.
+#[derive(Debug, Clone)]
+pub struct LintInput {
+    pub source: crate::source::Source,
+    pub config: Result<config::Config, config::ConfigError>,
+    /// Prometheus's `external_labels`.
+    pub external_labels: Vec<(String, String)>,
+}

@@ -18,6 +18,9 @@ mod alert_no_comparison;
 mod alert_template;
 mod alert_value_format;
 mod alert_value_in_label;
+mod alertmanager_config;
+mod alertmanager_inhibit_equal;
+mod alertmanager_unrouted;
 mod group_interval;
 pub mod house;
 mod promql_absent_labels;
@@ -146,6 +149,8 @@ pub struct Context<'a> {
     pub settings: &'a Settings,
     /// The conventions of the rules, per folder and whole.
     pub house: &'a House,
+    /// The Alertmanager configuration, when `--alertmanager` named one.
+    pub alertmanager: Option<&'a crate::alertmanager::LintInput>,
 }
 
 /// What a per-file check sees besides the file: the team's settings and the
@@ -245,6 +250,9 @@ pub fn registry() -> &'static [&'static dyn Check] {
         &runbook_url_unresolved::UrlUnresolved,
         &runbook_stale::Stale,
         &runbook_url_missing::UrlMissing,
+        &alertmanager_config::AlertmanagerConfig,
+        &alertmanager_unrouted::Unrouted,
+        &alertmanager_inhibit_equal::InhibitEqual,
         &suppression_unknown_id::UnknownId,
         &suppression_unused::Unused,
     ]
@@ -503,6 +511,7 @@ pub(crate) mod testing {
                 partial: false,
                 settings,
                 house: &house,
+                alertmanager: None,
             },
             &mut out,
         );
@@ -554,6 +563,7 @@ pub(crate) mod testing {
                 partial: false,
                 settings: &Settings::default(),
                 house: &House::read(&set),
+                alertmanager: None,
             },
             &mut out,
         );

@@ -267,6 +267,7 @@ mod tests {
                 partial: false,
                 settings: &Default::default(),
                 house: &super::super::House::read(&set),
+                alertmanager: None,
             },
             &mut out,
         );
@@ -300,6 +301,7 @@ mod tests {
                 partial: false,
                 settings: &Default::default(),
                 house: &super::super::House::read(&set),
+                alertmanager: None,
             },
             &mut out,
         );

@@ -113,19 +113,7 @@ impl AlertmanagerArgs {
                 format!("unknown time zone {name:?} (an IANA name, such as Europe/Berlin)")
             })?,
         };
-        let mut external_labels: Vec<(String, String)> = section
-            .external_labels
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        for item in &self.external_labels {
-            let (k, v) = item
-                .split_once('=')
-                .filter(|(k, _)| !k.is_empty())
-                .ok_or_else(|| format!("--external-label {item:?}: expected NAME=VALUE"))?;
-            external_labels.retain(|(name, _)| name != k);
-            external_labels.push((k.to_string(), v.to_string()));
-        }
+        let external_labels = external_labels(&self.external_labels, config)?;
         let page_receivers = if self.page_receivers.is_empty() {
             section.page_receivers.clone()
         } else {
@@ -160,4 +148,46 @@ pub fn report(unusable: Unusable) -> u8 {
             super::fail("the Alertmanager configuration is invalid")
         }
     }
+}
+
+/// `NAME=VALUE` flags over the config file's `external-labels`.
+fn external_labels(flags: &[String], config: &Config) -> Result<Vec<(String, String)>, String> {
+    let mut out: Vec<(String, String)> = config
+        .alertmanager
+        .external_labels
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for item in flags {
+        let (k, v) = item
+            .split_once('=')
+            .filter(|(k, _)| !k.is_empty())
+            .ok_or_else(|| format!("--external-label {item:?}: expected NAME=VALUE"))?;
+        out.retain(|(name, _)| name != k);
+        out.push((k.to_string(), v.to_string()));
+    }
+    Ok(out)
+}
+
+/// The configuration `lint` checks and checks the rules against; a
+/// configuration Alertmanager refuses is kept, to be reported as a finding.
+pub fn lint_input(
+    path: Option<&str>,
+    external: &[String],
+    config: &Config,
+) -> Result<Option<crate::alertmanager::LintInput>, String> {
+    let Some(path) = path
+        .map(str::to_string)
+        .or_else(|| config.alertmanager.config.clone())
+    else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let source: Source = Arc::new(SourceFile::new(path, text));
+    let parsed = am::load(&source.text);
+    Ok(Some(crate::alertmanager::LintInput {
+        source,
+        config: parsed,
+        external_labels: external_labels(external, config)?,
+    }))
 }

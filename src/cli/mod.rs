@@ -115,6 +115,14 @@ pub struct LintArgs {
     /// Rule files, folders (every *.yaml/*.yml below) or - for standard input.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
+    /// An alertmanager.yml (or a Secret holding one): check it as Alertmanager
+    /// would, and the alerts against its routes and inhibit rules (default:
+    /// `[alertmanager] config`).
+    #[arg(long, value_name = "FILE")]
+    pub alertmanager: Option<String>,
+    /// A Prometheus external label the alerts get (repeatable: NAME=VALUE).
+    #[arg(long = "external-label", value_name = "NAME=VALUE")]
+    pub external_label: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     pub format: FormatArg,
@@ -237,7 +245,16 @@ fn run_lint(args: LintArgs, config: &Config, out: &mut dyn Write) -> u8 {
     if let Err(e) = selection.validate() {
         return fail(e);
     }
+    let alertmanager = match alertmanager_args::lint_input(
+        args.alertmanager.as_deref(),
+        &args.external_label,
+        config,
+    ) {
+        Ok(input) => input,
+        Err(e) => return fail(e),
+    };
     let options = LintOptions {
+        alertmanager,
         load: LoadOptions {
             ignore_unknown_fields: args.ignore_unknown_fields,
             promql,
