@@ -124,7 +124,7 @@ fn simulate_counts_what_each_receiver_was_sent() {
     let text = stdout(&out);
     assert!(
         text.contains(&format!(
-            "{} pages (firing notifications to pager)",
+            "{} of them pages (firing notifications to pager)",
             am["pages"]
         )),
         "{text}"

@@ -22,8 +22,11 @@ pub fn write_human(
         .filter(|r| r.pages)
         .map(|r| r.receiver.as_str())
         .collect();
+    let all = pages.notifications.len();
     let head = format!(
-        "Through Alertmanager ({config}): {} page{} (firing notifications to {}). Night is 22:00-07:00, weekend Saturday and Sunday, in {}.",
+        "Through Alertmanager ({config}), those firing episodes made {} notification{} in all, {} of them page{} (firing notifications to {}). Night is 22:00-07:00, weekend Saturday and Sunday, in {}.",
+        all,
+        if all == 1 { "" } else { "s" },
         pages.pages_sent(),
         if pages.pages_sent() == 1 { "" } else { "s" },
         if paging.is_empty() {
