@@ -161,6 +161,13 @@ fn the_documented_example_config_is_valid_and_applied() {
         "# Runbooks\n\n| Alert | Section |\n| --- | --- |\n| FaultSignalHigh | [x](#fault-signal) |\n\n## Fault signal\n",
     )
     .unwrap();
+    // `[alertmanager] config`: lint reads it too (and finds nothing in it).
+    std::fs::create_dir_all(dir.path().join("deploy")).unwrap();
+    std::fs::write(
+        dir.path().join("deploy/alertmanager.yml"),
+        "route:\n  receiver: oncall-pagerduty\nreceivers:\n  - name: oncall-pagerduty\n    pagerduty_configs: [{routing_key: x}]\n",
+    )
+    .unwrap();
     let rules = dir.path().join("rules");
     std::fs::create_dir_all(&rules).unwrap();
     std::fs::write(
