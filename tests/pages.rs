@@ -138,7 +138,7 @@ fn tune_reports_the_page_it_would_have_saved_and_diff_agrees() {
     let data = root("fixtures/wecare-7d.parquet");
     let config = root("rules/alertmanager.yml");
     let marks = root("rules/incidents.toml");
-    let out = firedrill(&[
+    let tune: Vec<&str> = vec![
         "tune",
         &rules,
         "--alert",
@@ -149,9 +149,8 @@ fn tune_reports_the_page_it_would_have_saved_and_diff_agrees() {
         &marks,
         "--alertmanager",
         &config,
-        "--format",
-        "json",
-    ]);
+    ];
+    let out = firedrill(&[tune.as_slice(), &["--format", "json"]].concat());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let tuned: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let am = &tuned["alertmanager"];
@@ -174,18 +173,7 @@ fn tune_reports_the_page_it_would_have_saved_and_diff_agrees() {
     // The false positive paged: the recommendation saves that page.
     assert_eq!(today - after, 1, "today {today}, recommended {after}");
 
-    let human = firedrill(&[
-        "tune",
-        &rules,
-        "--alert",
-        "FPMPoolSaturation",
-        "--data",
-        &data,
-        "--marks",
-        &marks,
-        "--alertmanager",
-        &config,
-    ]);
+    let human = firedrill(&tune);
     assert!(
         stdout(&human).contains("1 page saved"),
         "{}",
@@ -295,31 +283,29 @@ fn a_bad_configuration_is_refused_at_its_place() {
         stdout(&out)
     );
 
-    // A receiver named as paging that the configuration lacks.
-    let out = firedrill(&[
-        "simulate",
-        &root("rules"),
-        "--data",
-        &root("fixtures/wecare-7d.parquet"),
-        "--alertmanager",
-        &root("rules/alertmanager.yml"),
-        "--page-receiver",
-        "oncall",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--page-receiver \"oncall\": no such receiver"));
-    let out = firedrill(&[
-        "simulate",
-        &root("rules"),
-        "--data",
-        &root("fixtures/wecare-7d.parquet"),
-        "--alertmanager",
-        &root("rules/alertmanager.yml"),
-        "--timezone",
-        "Mars/Olympus",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("unknown time zone"));
+    // A receiver named as paging that the configuration lacks; a zone nobody has.
+    for (flag, value, says) in [
+        (
+            "--page-receiver",
+            "oncall",
+            "--page-receiver \"oncall\": no such receiver",
+        ),
+        ("--timezone", "Mars/Olympus", "unknown time zone"),
+    ] {
+        let out = firedrill(&[
+            "simulate",
+            &root("rules"),
+            "--data",
+            &root("fixtures/wecare-7d.parquet"),
+            "--alertmanager",
+            &root("rules/alertmanager.yml"),
+            flag,
+            value,
+        ]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains(says), "{}", stderr(&out));
+        assert!(stdout(&out).is_empty());
+    }
 }
 
 #[test]

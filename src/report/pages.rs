@@ -64,18 +64,9 @@ pub fn write_human(
                     r.receiver.clone()
                 };
                 let c = &r.counts;
-                (
-                    "  ",
-                    vec![
-                        name,
-                        c.firing.to_string(),
-                        c.resolved.to_string(),
-                        c.night.to_string(),
-                        c.weekend.to_string(),
-                        c.inhibited.to_string(),
-                        c.muted.to_string(),
-                    ],
-                )
+                let mut cells = vec![name, c.firing.to_string(), c.resolved.to_string()];
+                cells.extend(tail_cells(c));
+                ("  ", cells)
             })
             .collect(),
         text_last: false,
@@ -101,23 +92,15 @@ pub fn write_human(
                 .by_alert
                 .iter()
                 .map(|a| {
-                    let c = &a.counts;
-                    (
-                        "  ",
-                        vec![
-                            a.alertname.clone(),
-                            if a.pages {
-                                format!("{} (pages)", a.receiver)
-                            } else {
-                                a.receiver.clone()
-                            },
-                            c.firing.to_string(),
-                            c.night.to_string(),
-                            c.weekend.to_string(),
-                            c.inhibited.to_string(),
-                            c.muted.to_string(),
-                        ],
-                    )
+                    let receiver = if a.pages {
+                        format!("{} (pages)", a.receiver)
+                    } else {
+                        a.receiver.clone()
+                    };
+                    let mut cells =
+                        vec![a.alertname.clone(), receiver, a.counts.firing.to_string()];
+                    cells.extend(tail_cells(&a.counts));
+                    ("  ", cells)
                 })
                 .collect(),
             text_last: false,
@@ -128,6 +111,16 @@ pub fn write_human(
         }
     }
     writeln!(out)
+}
+
+/// The night, weekend, inhibited and muted cells both tables end with.
+fn tail_cells(c: &crate::alertmanager::pages::Counts) -> [String; 4] {
+    [
+        c.night.to_string(),
+        c.weekend.to_string(),
+        c.inhibited.to_string(),
+        c.muted.to_string(),
+    ]
 }
 
 /// Everything, for `--format json`: counts, and each notification with its
