@@ -157,6 +157,9 @@ fn simulate(
     if let Some(path) = &args.out {
         report::simulate::write_parquet(&result, std::path::Path::new(path))?;
     }
+    if alertmanager.is_some() && !args.alert.is_empty() {
+        eprintln!("firedrill: note: only the --alert alerts go through Alertmanager: grouping with the other alerts, and their inhibitions, are not counted");
+    }
     let pages = alertmanager.as_ref().map(|am| {
         let rules: Vec<RuleTimelines> = result
             .alerts
