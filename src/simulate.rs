@@ -348,6 +348,55 @@ pub fn record(
     }
 }
 
+/// Today's rules ordered for a whole repository: the alerts that fired,
+/// noisiest first (pages per week, then firing time), and apart the ones
+/// that never fired, that had no series at all, and that fired throughout.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ranking {
+    /// Indices into [`SimulateResult::alerts`].
+    pub fired: Vec<usize>,
+    pub never_fired: Vec<usize>,
+    /// No series over the whole window: often a typo in a metric name.
+    pub no_data: Vec<usize>,
+    pub always_firing: Vec<usize>,
+}
+
+impl SimulateResult {
+    pub fn ranking(&self) -> Ranking {
+        let mut ranking = Ranking::default();
+        for (i, a) in self.alerts.iter().enumerate() {
+            let today = a.outcomes.first();
+            if a.always_firing {
+                ranking.always_firing.push(i);
+            } else if a.series == 0 {
+                ranking.no_data.push(i);
+            } else if today.is_some_and(|o| o.pages > 0) {
+                ranking.fired.push(i);
+            } else {
+                ranking.never_fired.push(i);
+            }
+        }
+        let rate = |i: usize| {
+            let a = &self.alerts[i];
+            let window = (a.grid.step_ms * a.grid.len as i64).max(1) as f64;
+            a.outcomes.first().map_or(0.0, |o| o.pages as f64 / window)
+        };
+        let firing = |i: usize| self.alerts[i].outcomes.first().map_or(0, |o| o.firing_ms);
+        ranking.fired.sort_by(|&a, &b| {
+            rate(b)
+                .total_cmp(&rate(a))
+                .then_with(|| firing(b).cmp(&firing(a)))
+                .then_with(|| {
+                    self.alerts[a]
+                        .plan
+                        .alertname
+                        .cmp(&self.alerts[b].plan.alertname)
+                })
+        });
+        ranking
+    }
+}
+
 /// Runs today's rule and the candidates for one alert.
 pub fn replay_alert(
     plan: &Plan,

@@ -497,3 +497,88 @@ fn a_group_query_offset_fetches_that_far_back_from_a_live_server() {
         serde_json::json!([[T0 + 33 * 60, T0 + 43 * 60]])
     );
 }
+
+#[test]
+fn a_whole_repository_opens_with_its_noisiest_alerts_and_names_the_silent_ones() {
+    // Three signals on a real Prometheus: `flappy` passes 5 in six
+    // separate minutes, `steady` in one long run, `calm` never; a fourth
+    // alert reads `stedy`, a metric nobody scrapes.
+    let minutes = 0..=90;
+    let series = vec![
+        Series {
+            metric: "flappy".into(),
+            labels: vec![("job".into(), "a".into())],
+            samples: minutes
+                .clone()
+                .map(|k| (T0 + k * 60, if k % 12 == 5 { 9.0 } else { 1.0 }))
+                .collect(),
+        },
+        Series {
+            metric: "steady".into(),
+            labels: vec![("job".into(), "a".into())],
+            samples: minutes
+                .clone()
+                .map(|k| (T0 + k * 60, if (20..60).contains(&k) { 9.0 } else { 1.0 }))
+                .collect(),
+        },
+        Series {
+            metric: "calm".into(),
+            labels: vec![("job".into(), "a".into())],
+            samples: minutes.map(|k| (T0 + k * 60, 1.0)).collect(),
+        },
+    ];
+    let prometheus = Prometheus::start(&series);
+    let path = prometheus.path("repo.yml");
+    std::fs::write(
+        &path,
+        "groups:\n- name: g\n  interval: 1m\n  rules:\n  - alert: Steady\n    expr: steady > 5\n  - alert: Typo\n    expr: stedy > 5\n  - alert: Calm\n    expr: calm > 5\n  - alert: Flappy\n    expr: flappy > 5\n",
+    )
+    .unwrap();
+    let json = prometheus.simulate(&path, T0 + 60, T0 + 85 * 60, &[]);
+    let ranking = &json["ranking"];
+    let pages = |name: &str| {
+        json["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["alertname"] == name)
+            .unwrap()["candidates"][0]["pages"]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(pages("Flappy") > pages("Steady"));
+    let fired: Vec<&str> = ranking["fired"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["alertname"].as_str().unwrap())
+        .collect();
+    assert_eq!(fired, ["Flappy", "Steady"]);
+    assert_eq!(ranking["never_fired"], serde_json::json!(["Calm"]));
+    assert_eq!(ranking["no_data"], serde_json::json!(["Typo"]));
+
+    let top = prometheus.simulate(&path, T0 + 60, T0 + 85 * 60, &["--top", "1"]);
+    assert_eq!(top["ranking"]["fired"].as_array().unwrap().len(), 1);
+    assert_eq!(top["ranking"]["more"], 1);
+
+    // The same in words, with the typo explained, and --top keeping one block.
+    let out = firedrill(&[
+        "simulate",
+        path.to_str().unwrap(),
+        "--prometheus",
+        &prometheus.url,
+        "--start",
+        &(T0 + 60).to_string(),
+        "--end",
+        &(T0 + 85 * 60).to_string(),
+        "--top",
+        "1",
+        "-q",
+    ]);
+    let text = stdout(&out);
+    assert!(text.starts_with("Noisiest first"), "{text}");
+    assert!(text.contains("No data at all (1): Typo."), "{text}");
+    assert!(text.contains("a typo in a metric or label name"), "{text}");
+    assert!(text.contains("Flappy  "), "{text}");
+    assert!(!text.contains("\nSteady  "), "{text}");
+}

@@ -53,6 +53,10 @@ pub struct SimulateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = SimulateFormat::Human)]
     pub format: SimulateFormat,
+    /// Only the N noisiest alerts: the ranking's first N rows and their
+    /// blocks (in JSON, the ranking's first N).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
     /// Also write the results table as Parquet.
     #[arg(long, value_name = "FILE")]
     pub out: Option<String>,
@@ -173,15 +177,19 @@ fn simulate(
         (am, pages::replay(&am.config, &rules, &am.options))
     });
     let written = match args.format {
-        SimulateFormat::Human => report::simulate::write_human(&result, out, super::table_width())
-            .and_then(|()| match &pages {
-                Some((am, pages)) => {
-                    report::pages::write_human(pages, &am.path, out, super::table_width())
-                }
-                None => Ok(()),
-            }),
+        SimulateFormat::Human => {
+            report::simulate::write_human(&result, args.top, out, super::table_width()).and_then(
+                |()| match &pages {
+                    Some((am, pages)) => {
+                        report::pages::write_human(pages, &am.path, out, super::table_width())
+                    }
+                    None => Ok(()),
+                },
+            )
+        }
         SimulateFormat::Json => report::simulate::write_json(
             &result,
+            args.top,
             pages
                 .as_ref()
                 .map(|(am, p)| report::pages::json(p, &am.path)),

@@ -61,12 +61,28 @@ fn per_week(alert: &AlertReplay, pages: u64) -> f64 {
 }
 
 /// The replay for people; lines fit `width` when given (the terminal's).
+/// Several alerts open with the ranking; `top` keeps its first N rows and
+/// then shows only their blocks, noisiest first.
 pub fn write_human(
     result: &SimulateResult,
+    top: Option<usize>,
     out: &mut dyn Write,
     width: Option<usize>,
 ) -> io::Result<()> {
-    for alert in &result.alerts {
+    let ranking = result.ranking();
+    if result.alerts.len() > 1 {
+        write_ranking(result, &ranking, top, out, width)?;
+    }
+    let shown: Vec<&AlertReplay> = match top {
+        Some(n) => ranking
+            .fired
+            .iter()
+            .take(n)
+            .map(|&i| &result.alerts[i])
+            .collect(),
+        None => result.alerts.iter().collect(),
+    };
+    for alert in shown {
         let p = &alert.plan;
         let mut how = format!("group {}, evaluated every {}", p.group, p.interval);
         if p.interval_from != IntervalFrom::Group {
@@ -219,6 +235,121 @@ pub fn write_human(
     Ok(())
 }
 
+/// The opening table of a whole repository: the alerts that fired, by pages
+/// per week, and the others named apart.
+fn write_ranking(
+    result: &SimulateResult,
+    ranking: &crate::simulate::Ranking,
+    top: Option<usize>,
+    out: &mut dyn Write,
+    width: Option<usize>,
+) -> io::Result<()> {
+    let window = result
+        .alerts
+        .first()
+        .map(|a| human_duration(window_ms(a)))
+        .unwrap_or_default();
+    for line in labelled(
+        "",
+        &format!(
+            "Noisiest first: today's rules over {window}, by pages per week, then firing time."
+        ),
+        width,
+    ) {
+        writeln!(out, "{line}")?;
+    }
+    writeln!(out)?;
+    let shown = top.unwrap_or(usize::MAX).min(ranking.fired.len());
+    if shown > 0 {
+        let rows = ranking.fired[..shown]
+            .iter()
+            .map(|&i| {
+                let a = &result.alerts[i];
+                let o = &a.outcomes[0];
+                (
+                    "  ",
+                    vec![
+                        a.plan.alertname.clone(),
+                        o.pages.to_string(),
+                        format!("{:.1}", per_week(a, o.pages)),
+                        human_duration(o.firing_ms),
+                        human_duration(o.longest_ms),
+                        o.label_sets_fired.to_string(),
+                        format!("{}:{}", a.plan.file, a.plan.line),
+                    ],
+                )
+            })
+            .collect();
+        let table = Table {
+            header_prefix: "  ",
+            header: [
+                "alert",
+                "pages",
+                "pages/week",
+                "firing",
+                "longest",
+                "instances",
+                "rule",
+            ]
+            .iter()
+            .map(|h| h.to_string())
+            .collect(),
+            rows,
+            text_last: false,
+            // The rule's place goes first on a narrow terminal.
+            droppable: vec![6, 5, 4],
+        };
+        for line in table.render(width) {
+            writeln!(out, "{line}")?;
+        }
+        if shown < ranking.fired.len() {
+            writeln!(
+                out,
+                "  ... {} more that fired (--top {shown} shows the first)",
+                ranking.fired.len() - shown
+            )?;
+        }
+        writeln!(out)?;
+    }
+    let names = |list: &[usize]| -> String {
+        list.iter()
+            .map(|&i| result.alerts[i].plan.alertname.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut apart = Vec::new();
+    if !ranking.never_fired.is_empty() {
+        apart.push(format!(
+            "Never fired ({}): {}.",
+            ranking.never_fired.len(),
+            names(&ranking.never_fired)
+        ));
+    }
+    if !ranking.no_data.is_empty() {
+        apart.push(format!(
+            "No data at all ({}): {}. Their queries returned no series over the whole window; a typo in a metric or label name is the usual cause (or a target that is not scraped).",
+            ranking.no_data.len(),
+            names(&ranking.no_data)
+        ));
+    }
+    if !ranking.always_firing.is_empty() {
+        apart.push(format!(
+            "Firing throughout ({}): {} (a heartbeat such as Watchdog, or a condition that never cleared).",
+            ranking.always_firing.len(),
+            names(&ranking.always_firing)
+        ));
+    }
+    for text in &apart {
+        for line in labelled("", text, width) {
+            writeln!(out, "{line}")?;
+        }
+    }
+    if !apart.is_empty() {
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
 /// The last lines: what today's rules did over the window, and where the
 /// history came from.
 fn summary(result: &SimulateResult) -> String {
@@ -258,8 +389,31 @@ struct JsonOutput<'a> {
     source: &'a str,
     warnings: &'a [String],
     rules: Vec<JsonRule<'a>>,
+    ranking: JsonRanking<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     alertmanager: Option<serde_json::Value>,
+}
+
+/// [`crate::simulate::Ranking`], by name.
+#[derive(Serialize)]
+struct JsonRanking<'a> {
+    /// Today's rules that fired, noisiest first (`--top` keeps the first N).
+    fired: Vec<JsonRanked<'a>>,
+    /// Fired, but left out by `--top`.
+    more: usize,
+    never_fired: Vec<&'a str>,
+    no_data: Vec<&'a str>,
+    always_firing: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonRanked<'a> {
+    alertname: &'a str,
+    file: &'a str,
+    line: usize,
+    pages: u64,
+    pages_per_week: f64,
+    firing_seconds: f64,
 }
 
 #[derive(Serialize)]
@@ -380,9 +534,38 @@ fn json_candidate(alert: &AlertReplay, i: usize, o: &Outcome) -> JsonCandidate {
 /// when there was one ([`super::pages::json`]).
 pub fn write_json(
     result: &SimulateResult,
+    top: Option<usize>,
     alertmanager: Option<serde_json::Value>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    let ranking = result.ranking();
+    let names = |list: &[usize]| -> Vec<&str> {
+        list.iter()
+            .map(|&i| result.alerts[i].plan.alertname.as_str())
+            .collect()
+    };
+    let kept = top.unwrap_or(usize::MAX).min(ranking.fired.len());
+    let json_ranking = JsonRanking {
+        fired: ranking.fired[..kept]
+            .iter()
+            .map(|&i| {
+                let a = &result.alerts[i];
+                let o = &a.outcomes[0];
+                JsonRanked {
+                    alertname: &a.plan.alertname,
+                    file: &a.plan.file,
+                    line: a.plan.line,
+                    pages: o.pages,
+                    pages_per_week: per_week(a, o.pages),
+                    firing_seconds: seconds(o.firing_ms),
+                }
+            })
+            .collect(),
+        more: ranking.fired.len() - kept,
+        never_fired: names(&ranking.never_fired),
+        no_data: names(&ranking.no_data),
+        always_firing: names(&ranking.always_firing),
+    };
     let rules = result
         .alerts
         .iter()
@@ -459,6 +642,7 @@ pub fn write_json(
             source: &result.source,
             warnings: &result.warnings,
             rules,
+            ranking: json_ranking,
             alertmanager,
         },
     )?;
