@@ -14,6 +14,7 @@ pub mod prometheus;
 pub mod rng;
 pub mod tls;
 pub mod tools;
+pub mod victoria;
 
 /// Real public rule files and runbooks, vendored with their sources and
 /// licenses (tests/corpus/SOURCES.md), so a clone alone runs every test.

@@ -429,6 +429,10 @@ impl Request<'_> {
                 ("end", &seconds(self.chunk.end_ms)),
                 ("step", &seconds(self.job.step_ms)),
                 ("partial_response", "false"),
+                // VictoriaMetrics otherwise moves start and end to multiples
+                // of the step (for its cache) once a query returns 50 or
+                // more points, and the points off the evaluation grid.
+                ("nocache", "1"),
             ])
             .timeout(timeout)
             .send();
