@@ -12,7 +12,7 @@ use crate::changes::{self, RuleRef};
 use crate::replay::plan::Planner;
 use std::collections::BTreeMap;
 
-use crate::replay::plan::{Inlining, Plan, PlanMode};
+use crate::replay::plan::{Inlining, Plan, PlanError, PlanMode};
 use crate::rules::RuleSet;
 use crate::simulate::SimulateResult;
 use crate::simulate::{AlertReplay, SimulateError, SimulateOptions};
@@ -37,8 +37,20 @@ impl Status {
 pub struct DiffPlan {
     entries: Vec<Entry>,
     pub removed: Vec<RuleRef>,
+    /// Added or changed alerts whose expression does not parse: not
+    /// replayed (lint reports them), the others still are.
+    pub unparsable: Vec<RuleRef>,
     /// Alerting rules the change left as they were.
     pub unchanged: usize,
+}
+
+/// A plan, or `None` when the rule's expression does not parse.
+fn parsable(plan: Result<Plan, PlanError>) -> Result<Option<Plan>, SimulateError> {
+    match plan {
+        Ok(p) => Ok(Some(p)),
+        Err(PlanError::Unparsable { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +77,7 @@ pub struct DiffResult {
     pub source: String,
     pub alerts: Vec<AlertDiff>,
     pub removed: Vec<RuleRef>,
+    pub unparsable: Vec<RuleRef>,
     pub unchanged: usize,
     pub warnings: Vec<String>,
 }
@@ -102,21 +115,31 @@ impl DiffPlan {
         let as_it_is = Inlining::None;
         let unchanged_planner = Planner::new(new, options.globals, &as_it_is);
         let mut entries = Vec::new();
+        let mut unparsable: Vec<RuleRef> = Vec::new();
         let mut planned: Vec<(String, usize)> = Vec::new();
         for rule in compared.added.iter().filter(|r| r.alert) {
             planned.push((rule.file.clone(), rule.span.start));
-            entries.push(Entry {
-                status: Status::Added,
-                before: None,
-                after: after_planner.at(&rule.file, rule.span.start)?,
-            });
+            match parsable(after_planner.at(&rule.file, rule.span.start))? {
+                Some(after) => entries.push(Entry {
+                    status: Status::Added,
+                    before: None,
+                    after,
+                }),
+                None => unparsable.push(rule.clone()),
+            }
         }
         for (before, after) in compared.changed.iter().filter(|(_, r)| r.alert) {
             planned.push((after.file.clone(), after.span.start));
-            // A rule that was a recording rule before has no alert replay to compare.
+            // A rule that was a recording rule before (or did not parse)
+            // has no alert replay to compare.
             let before = match before.alert {
-                true => Some(before_planner.at(&before.file, before.span.start)?),
+                true => parsable(before_planner.at(&before.file, before.span.start))?,
                 false => None,
+            };
+            let Some(after_plan) = parsable(after_planner.at(&after.file, after.span.start))?
+            else {
+                unparsable.push(after.clone());
+                continue;
             };
             entries.push(Entry {
                 status: if before.is_some() {
@@ -125,7 +148,7 @@ impl DiffPlan {
                     Status::Added
                 },
                 before,
-                after: after_planner.at(&after.file, after.span.start)?,
+                after: after_plan,
             });
         }
         // An alert the change left as it was, that reads a recording rule the
@@ -164,10 +187,12 @@ impl DiffPlan {
             .flat_map(|g| &g.rules)
             .filter(|r| r.is_alert())
             .count()
-            - entries.len();
+            - entries.len()
+            - unparsable.len();
         Ok(DiffPlan {
             entries,
             removed: compared.removed.into_iter().filter(|r| r.alert).collect(),
+            unparsable,
             unchanged: unchanged_alerts,
         })
     }
@@ -214,6 +239,7 @@ impl DiffPlan {
             source: result.source,
             alerts,
             removed: self.removed,
+            unparsable: self.unparsable,
             unchanged: self.unchanged,
             warnings: result.warnings,
         }

@@ -161,6 +161,18 @@ pub fn write_markdown(
     if let Some(pages) = pages {
         write_pages(pages, out)?;
     }
+    if !result.unparsable.is_empty() {
+        let names: Vec<String> = result
+            .unparsable
+            .iter()
+            .map(|r| format!("`{}` ({}, group {})", r.name, r.file, r.group))
+            .collect();
+        writeln!(
+            out,
+            "Not replayed, their expression does not parse (see the lint findings): {}.\n",
+            names.join(", ")
+        )?;
+    }
     if !result.removed.is_empty() {
         let names: Vec<String> = result
             .removed
@@ -192,6 +204,7 @@ struct JsonDiff<'a> {
     end: Option<i64>,
     alerts: Vec<JsonAlert<'a>>,
     removed: Vec<JsonRemoved<'a>>,
+    unparsable: Vec<JsonRemoved<'a>>,
     unchanged: usize,
     warnings: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -261,6 +274,15 @@ pub fn write_json(
                 changes: &a.changes,
                 before: a.before.as_ref().map(counts),
                 after: counts(&a.after),
+            })
+            .collect(),
+        unparsable: result
+            .unparsable
+            .iter()
+            .map(|r| JsonRemoved {
+                alertname: &r.name,
+                group: &r.group,
+                file: &r.file,
             })
             .collect(),
         removed: result
