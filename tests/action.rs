@@ -208,6 +208,8 @@ struct Run {
     steps: Vec<(String, i32, String)>,
     outputs: BTreeMap<String, BTreeMap<String, String>>,
     summary: String,
+    /// RUNNER_TEMP, where the outputs' files are; removed with the run.
+    _temp: tempfile::TempDir,
 }
 
 fn run_action(workspace: &Path, inputs: &[(&str, &str)], api: &str) -> Run {
@@ -234,11 +236,8 @@ fn run_action(workspace: &Path, inputs: &[(&str, &str)], api: &str) -> Run {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut run = Run {
-        steps: Vec::new(),
-        outputs: BTreeMap::new(),
-        summary: String::new(),
-    };
+    let mut steps_run = Vec::new();
+    let mut outputs_of: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for step in steps {
         let Some(script) = &step.run else {
             assert!(step.uses.is_some());
@@ -246,7 +245,7 @@ fn run_action(workspace: &Path, inputs: &[(&str, &str)], api: &str) -> Run {
         };
         let output_file = temp.path().join(format!("output-{}", step.id));
         std::fs::write(&output_file, "").unwrap();
-        let script = expand(script, &values, &run.outputs);
+        let script = expand(script, &values, &outputs_of);
         let out = Command::new("bash")
             .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &script])
             .current_dir(workspace)
@@ -268,7 +267,7 @@ fn run_action(workspace: &Path, inputs: &[(&str, &str)], api: &str) -> Run {
             .envs(
                 step.env
                     .iter()
-                    .map(|(k, v)| (k.clone(), expand(v, &values, &run.outputs))),
+                    .map(|(k, v)| (k.clone(), expand(v, &values, &outputs_of))),
             )
             .output()
             .unwrap();
@@ -283,18 +282,19 @@ fn run_action(workspace: &Path, inputs: &[(&str, &str)], api: &str) -> Run {
             .filter_map(|l| l.split_once('='))
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        run.outputs.insert(step.id.clone(), outputs);
+        outputs_of.insert(step.id.clone(), outputs);
         let status = out.status.code().unwrap_or(-1);
-        run.steps.push((step.id.clone(), status, text));
+        steps_run.push((step.id.clone(), status, text));
         if status != 0 {
             break;
         }
     }
-    run.summary = std::fs::read_to_string(&summary).unwrap_or_default();
-    // The files the outputs name live in RUNNER_TEMP: keep them for the asserts.
-    let kept = temp.keep();
-    let _ = kept;
-    run
+    Run {
+        steps: steps_run,
+        outputs: outputs_of,
+        summary: std::fs::read_to_string(&summary).unwrap_or_default(),
+        _temp: temp,
+    }
 }
 
 fn data() -> String {
