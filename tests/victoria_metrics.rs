@@ -87,25 +87,7 @@ fn firing(json: &serde_json::Value) -> BTreeMap<String, serde_json::Value> {
 }
 
 fn simulate(rules: &std::path::Path, url: &str, extra: &[&str]) -> serde_json::Value {
-    let start = (T0 + 10 * 60).to_string();
-    let end = (T0 + 200 * 60).to_string();
-    let mut args = vec![
-        "simulate",
-        rules.to_str().unwrap(),
-        "--prometheus",
-        url,
-        "--start",
-        &start,
-        "--end",
-        &end,
-        "--format",
-        "json",
-        "-q",
-    ];
-    args.extend_from_slice(extra);
-    let out = firedrill(&args);
-    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::prometheus::simulate_on(url, rules, T0 + 10 * 60, T0 + 200 * 60, extra)
 }
 
 #[test]

@@ -239,6 +239,16 @@ struct JsonRemoved<'a> {
     file: &'a str,
 }
 
+impl<'a> JsonRemoved<'a> {
+    fn of(r: &'a crate::changes::RuleRef) -> Self {
+        JsonRemoved {
+            alertname: &r.name,
+            group: &r.group,
+            file: &r.file,
+        }
+    }
+}
+
 fn counts(replay: &AlertReplay) -> JsonCounts {
     let o = current(replay);
     JsonCounts {
@@ -276,24 +286,8 @@ pub fn write_json(
                 after: counts(&a.after),
             })
             .collect(),
-        unparsable: result
-            .unparsable
-            .iter()
-            .map(|r| JsonRemoved {
-                alertname: &r.name,
-                group: &r.group,
-                file: &r.file,
-            })
-            .collect(),
-        removed: result
-            .removed
-            .iter()
-            .map(|r| JsonRemoved {
-                alertname: &r.name,
-                group: &r.group,
-                file: &r.file,
-            })
-            .collect(),
+        unparsable: result.unparsable.iter().map(JsonRemoved::of).collect(),
+        removed: result.removed.iter().map(JsonRemoved::of).collect(),
         unchanged: result.unchanged,
         warnings: &result.warnings,
         alertmanager: pages,

@@ -118,29 +118,41 @@ impl Prometheus {
         end: i64,
         extra: &[&str],
     ) -> serde_json::Value {
-        let (start, end) = (start.to_string(), end.to_string());
-        let mut args = vec![
-            "simulate",
-            rules.to_str().unwrap(),
-            "--prometheus",
-            &self.url,
-            "--start",
-            &start,
-            "--end",
-            &end,
-            "--format",
-            "json",
-            "-q",
-        ];
-        args.extend_from_slice(extra);
-        let out = super::firedrill(&args);
-        assert!(
-            out.status.success(),
-            "firedrill {args:?}: {}",
-            super::stderr(&out)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        simulate_on(&self.url, rules, start, end, extra)
     }
+}
+
+/// `firedrill simulate --format json` of `rules` on any server speaking
+/// Prometheus's API at `url`; panics on failure.
+pub fn simulate_on(
+    url: &str,
+    rules: &Path,
+    start: i64,
+    end: i64,
+    extra: &[&str],
+) -> serde_json::Value {
+    let (start, end) = (start.to_string(), end.to_string());
+    let mut args = vec![
+        "simulate",
+        rules.to_str().unwrap(),
+        "--prometheus",
+        url,
+        "--start",
+        &start,
+        "--end",
+        &end,
+        "--format",
+        "json",
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    let out = super::firedrill(&args);
+    assert!(
+        out.status.success(),
+        "firedrill {args:?}: {}",
+        super::stderr(&out)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Starts `prometheus` on `dir/tsdb`, on a free port of 127.0.0.1.
