@@ -69,8 +69,9 @@ pub struct AlertReplay {
     pub outcomes: Vec<Outcome>,
     /// Per candidate (same order as `outcomes`), when asked for.
     pub timelines: Vec<Vec<Timeline>>,
-    /// Today's rule's timelines, when asked for.
-    pub today_timelines: Vec<Timeline>,
+    /// Today's rule's timelines, when asked for and not already the
+    /// first of `timelines` (read both through [`AlertReplay::today`]).
+    today_timelines: Vec<Timeline>,
     /// Today's rule holds for every instance at every evaluation of the
     /// window: a heartbeat such as `vector(1)`, or a condition that never
     /// cleared. Its one episode per instance is not a page anyone got in
@@ -361,6 +362,17 @@ pub struct Ranking {
     pub always_firing: Vec<usize>,
 }
 
+impl AlertReplay {
+    /// Today's rule's instance timelines, when they were kept
+    /// (`timelines` or `today_timelines` in the options); else empty.
+    pub fn today(&self) -> &[Timeline] {
+        match self.timelines.first() {
+            Some(t) => t,
+            None => &self.today_timelines,
+        }
+    }
+}
+
 impl SimulateResult {
     pub fn ranking(&self) -> Ranking {
         let mut ranking = Ranking::default();
@@ -451,7 +463,6 @@ pub fn replay_alert(
         Vec::new()
     };
     let today_timelines = match (timelines.first(), outcomes.first()) {
-        (Some(t), _) if options.today_timelines => t.clone(),
         (None, Some(today)) if options.today_timelines => timelines_of(today.candidate).0,
         _ => Vec::new(),
     };

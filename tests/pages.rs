@@ -18,7 +18,8 @@ fn root(path: &str) -> String {
         .to_string()
 }
 
-fn simulate_json(extra: &[&str]) -> serde_json::Value {
+/// `simulate` of the shipped rules and week through rules/alertmanager.yml.
+fn simulate_shipped(extra: &[&str]) -> Output {
     let data = root("fixtures/wecare-7d.parquet");
     let rules = root("rules");
     let config = root("rules/alertmanager.yml");
@@ -29,11 +30,13 @@ fn simulate_json(extra: &[&str]) -> serde_json::Value {
         &data,
         "--alertmanager",
         &config,
-        "--format",
-        "json",
     ];
     args.extend(extra);
-    let out = firedrill(&args);
+    firedrill(&args)
+}
+
+fn simulate_json(extra: &[&str]) -> serde_json::Value {
+    let out = simulate_shipped(&[&["--format", "json"], extra].concat());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     serde_json::from_slice(&out.stdout).unwrap()
 }
@@ -113,14 +116,7 @@ fn simulate_counts_what_each_receiver_was_sent() {
     }
 
     // The human output shows the same table.
-    let out = firedrill(&[
-        "simulate",
-        &root("rules"),
-        "--data",
-        &root("fixtures/wecare-7d.parquet"),
-        "--alertmanager",
-        &root("rules/alertmanager.yml"),
-    ]);
+    let out = simulate_shipped(&[]);
     let text = stdout(&out);
     assert!(
         text.contains(&format!(
@@ -292,16 +288,7 @@ fn a_bad_configuration_is_refused_at_its_place() {
         ),
         ("--timezone", "Mars/Olympus", "unknown time zone"),
     ] {
-        let out = firedrill(&[
-            "simulate",
-            &root("rules"),
-            "--data",
-            &root("fixtures/wecare-7d.parquet"),
-            "--alertmanager",
-            &root("rules/alertmanager.yml"),
-            flag,
-            value,
-        ]);
+        let out = simulate_shipped(&[flag, value]);
         assert_eq!(out.status.code(), Some(2));
         assert!(stderr(&out).contains(says), "{}", stderr(&out));
         assert!(stdout(&out).is_empty());

@@ -37,6 +37,18 @@ impl Default for PageOptions {
     }
 }
 
+impl PageOptions {
+    /// Whether receiver `name` wakes someone: named with `page_receivers`,
+    /// else one with an incident management integration.
+    pub fn pages(&self, config: &Config, name: &str) -> bool {
+        if self.page_receivers.is_empty() {
+            config.receivers.iter().any(|r| r.name == name && r.pages())
+        } else {
+            self.page_receivers.iter().any(|p| p == name)
+        }
+    }
+}
+
 /// One alert rule's replayed instances, on its evaluation grid.
 pub struct RuleTimelines<'a> {
     pub alertname: &'a str,
@@ -214,13 +226,7 @@ fn summarize(
     suppressed: Vec<Suppressed>,
     options: &PageOptions,
 ) -> Pages {
-    let pages = |name: &str| {
-        if options.page_receivers.is_empty() {
-            config.receivers.iter().any(|r| r.name == name && r.pages())
-        } else {
-            options.page_receivers.iter().any(|p| p == name)
-        }
-    };
+    let pages = |name: &str| options.pages(config, name);
     let mut receivers: Vec<ReceiverPages> = config
         .receivers
         .iter()

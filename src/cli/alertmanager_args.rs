@@ -61,6 +61,12 @@ impl From<String> for Unusable {
     }
 }
 
+/// The configuration file, as a source for diagnostics.
+fn read(path: &str) -> Result<Source, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    Ok(Arc::new(SourceFile::new(path, text)))
+}
+
 /// The diagnostic of a configuration mistake.
 pub fn diagnostic(source: &Source, e: &ConfigError) -> Diagnostic {
     Diagnostic::new(
@@ -90,9 +96,7 @@ impl AlertmanagerArgs {
             }
             return Ok(None);
         };
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| Unusable::Message(format!("cannot read {path}: {e}")))?;
-        let source: Source = Arc::new(SourceFile::new(path.clone(), text));
+        let source = read(&path)?;
         let parsed = am::load(&source.text)
             .map_err(|e| Unusable::Invalid(Box::new(diagnostic(&source, &e))))?;
         let options = self.options(config, &parsed)?;
@@ -182,8 +186,7 @@ pub fn lint_input(
     else {
         return Ok(None);
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    let source: Source = Arc::new(SourceFile::new(path, text));
+    let source = read(&path)?;
     let parsed = am::load(&source.text);
     Ok(Some(crate::alertmanager::LintInput {
         source,

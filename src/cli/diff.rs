@@ -127,7 +127,7 @@ fn diff_pages(am: &Loaded, result: &crate::diff::DiffResult) -> report::diff::Di
         RuleTimelines {
             alertname: &a.plan.alertname,
             grid: a.grid,
-            timelines: &a.today_timelines,
+            timelines: a.today(),
         }
     }
     let before: Vec<RuleTimelines> = result

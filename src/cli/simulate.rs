@@ -171,7 +171,7 @@ fn simulate(
             .map(|a| RuleTimelines {
                 alertname: &a.plan.alertname,
                 grid: a.grid,
-                timelines: &a.today_timelines,
+                timelines: a.today(),
             })
             .collect();
         (am, pages::replay(&am.config, &rules, &am.options))

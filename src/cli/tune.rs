@@ -277,15 +277,24 @@ fn candidate_pages(
     let by_candidate: Vec<report::tune::CandidatePaged> = shown
         .par_iter()
         .map(|&i| {
-            let candidate = t.candidates[i].candidate();
-            let timelines =
-                replay::limited::timelines(t.grid, series, mode, candidate, t.plan.limit).0;
+            // Today's and the recommendation's timelines are in the tuning already.
+            let computed;
+            let timelines: &[crate::replay::Timeline] = if i == 0 {
+                &t.today_timelines
+            } else if Some(i) == t.recommended {
+                &t.recommended_timelines
+            } else {
+                let candidate = t.candidates[i].candidate();
+                computed =
+                    replay::limited::timelines(t.grid, series, mode, candidate, t.plan.limit).0;
+                &computed
+            };
             let replayed = pages::replay(
                 &am.config,
                 &[RuleTimelines {
                     alertname: &t.plan.alertname,
                     grid: t.grid,
-                    timelines: &timelines,
+                    timelines,
                 }],
                 &am.options,
             );
@@ -310,13 +319,7 @@ fn candidate_pages(
         .config
         .receivers
         .iter()
-        .filter(|r| {
-            if am.options.page_receivers.is_empty() {
-                r.pages()
-            } else {
-                am.options.page_receivers.contains(&r.name)
-            }
-        })
+        .filter(|r| am.options.pages(&am.config, &r.name))
         .map(|r| r.name.clone())
         .collect();
     report::tune::CandidatePages {
