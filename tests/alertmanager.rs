@@ -518,6 +518,8 @@ fn the_model_reads_its_configs_like_amtool() {
         receiver("default", true)
     )
     .replace("WEBHOOK", "http://127.0.0.1:9");
+    let integration =
+        |entries: &str| format!("route:\n  receiver: r\nreceivers:\n  - name: r\n    {entries}\n");
     let cases: BTreeMap<&str, String> = BTreeMap::from([
         ("good", good.clone()),
         ("unknown-receiver", good.replace("receiver: default", "receiver: nobody")),
@@ -529,6 +531,21 @@ fn the_model_reads_its_configs_like_amtool() {
         ("duplicate-receiver", good.clone() + &receiver("default", false).replace("WEBHOOK", "http://127.0.0.1:9")),
         ("inhibit-field", good.clone() + "inhibit_rules:\n  - source_matchers: ['a=\"b\"']\n    equals: [x]\n"),
         ("wildcard-and-more", good.replace("[alertname]", "['...', alertname]")),
+        // What integrations require of their entries (unchanged since 0.25).
+        ("webhook-no-url", integration("webhook_configs: [{send_resolved: true}]")),
+        ("pagerduty-routing-key", integration("pagerduty_configs: [{routing_key: abc}]")),
+        ("pagerduty-no-key", integration("pagerduty_configs: [{severity: critical}]")),
+        ("pagerduty-misspelt-field", integration("pagerduty_configs: [{routing_key: abc, severty: critical}]")),
+        ("email-no-to", integration("email_configs: [{from: a@b.c, smarthost: 'mail:25'}]")),
+        ("email-no-smarthost", integration("email_configs: [{to: a@b.c, from: a@b.c}]")),
+        ("victorops-no-routing-key", integration("victorops_configs: [{api_key: abc}]")),
+        ("sns-two-targets", integration("sns_configs: [{topic_arn: a, phone_number: '1'}]")),
+        ("sns-topic", integration("sns_configs: [{topic_arn: a}]")),
+        ("telegram-no-chat", integration("telegram_configs: [{bot_token: abc}]")),
+        ("opsgenie-responder-type", integration("opsgenie_configs: [{api_key: abc, responders: [{name: x, type: squad}]}]")),
+        ("pushover-no-token", integration("pushover_configs: [{user_key: abc}]")),
+        ("null-webhook", integration("webhook_configs: [null]")),
+        ("global-misspelt", format!("global:\n  resolve_timout: 5m\n{good}")),
     ]);
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in &cases {

@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 
+use super::integrations::{self, KINDS};
 use super::route::{MatchOp, Matcher, RouteConfig};
 use super::time_interval::{self, TimeInterval};
 use crate::rules::Duration;
@@ -55,12 +56,9 @@ impl Receiver {
     /// Whether the receiver wakes someone: it notifies an incident
     /// management service (PagerDuty, Opsgenie, VictorOps, incident.io).
     pub fn pages(&self) -> bool {
-        self.integrations.iter().any(|i| {
-            matches!(
-                i.kind.as_str(),
-                "pagerduty" | "opsgenie" | "victorops" | "incidentio"
-            )
-        })
+        self.integrations
+            .iter()
+            .any(|i| integrations::pages(&i.kind))
     }
 }
 
@@ -104,29 +102,6 @@ fn error(message: impl Into<String>, span: Span) -> ConfigError {
         span,
     }
 }
-
-/// Integrations by their `_configs` key, with their `send_resolved` default
-/// (true but for e-mail, Slack, WeChat and Rocket.Chat).
-const INTEGRATIONS: [(&str, bool); 18] = [
-    ("discord", true),
-    ("email", false),
-    ("incidentio", true),
-    ("jira", true),
-    ("mattermost", true),
-    ("msteams", true),
-    ("msteamsv2", true),
-    ("opsgenie", true),
-    ("pagerduty", true),
-    ("pushover", true),
-    ("rocketchat", false),
-    ("slack", false),
-    ("sns", true),
-    ("telegram", true),
-    ("victorops", true),
-    ("webex", true),
-    ("webhook", true),
-    ("wechat", false),
-];
 
 const TOP_LEVEL: [&str; 8] = [
     "global",
@@ -343,13 +318,29 @@ fn read_config(root: &Node) -> Result<Config, ConfigError> {
         ));
     }
     known_fields(root, &TOP_LEVEL, "config.plain")?;
+    let global = root.get("global").filter(|g| !g.is_null());
+    if let Some(global) = global {
+        map(global)?;
+        known_fields(global, &integrations::GLOBAL_FIELDS, "config.plain")?;
+    }
+    // What decoding refuses first, then what Config.UnmarshalYAML checks
+    // of the whole (config/config.go), in that order.
     let receivers = read_receivers(root)?;
     let time_intervals = read_time_intervals(root)?;
-    let route_node = root
-        .get("route")
-        .filter(|r| !r.is_null())
-        .ok_or_else(|| error("no routes provided", root.span))?;
-    let route = read_route(route_node)?;
+    let route_node = root.get("route").filter(|r| !r.is_null());
+    let route = route_node.map(read_route).transpose()?;
+    let inhibit_rules = match root.get("inhibit_rules").filter(|n| !n.is_null()) {
+        Some(list) => seq(list)?
+            .iter()
+            .map(read_inhibit_rule)
+            .collect::<Result<_, _>>()?,
+        None => Vec::new(),
+    };
+    integrations::check_global(global)?;
+    check_receivers(root, global)?;
+    let (Some(route_node), Some(route)) = (route_node, route) else {
+        return Err(error("no routes provided", root.span));
+    };
     if route.receiver.is_none() {
         return Err(error(
             "root route must specify a default receiver",
@@ -378,13 +369,6 @@ fn read_config(root: &Node) -> Result<Config, ConfigError> {
         ));
     }
     check_references(route_node, &route, &receivers, &time_intervals)?;
-    let inhibit_rules = match root.get("inhibit_rules").filter(|n| !n.is_null()) {
-        Some(list) => seq(list)?
-            .iter()
-            .map(read_inhibit_rule)
-            .collect::<Result<_, _>>()?,
-        None => Vec::new(),
-    };
     let route_span = route_node
         .get("receiver")
         .map_or(route_node.span, |n| n.span);
@@ -401,7 +385,6 @@ fn read_receivers(root: &Node) -> Result<Vec<Receiver>, ConfigError> {
     let Some(list) = root.get("receivers").filter(|n| !n.is_null()) else {
         return Ok(Vec::new());
     };
-    let global = root.get("global");
     let mut receivers: Vec<Receiver> = Vec::new();
     for node in seq(list)? {
         let mut integrations = Vec::new();
@@ -412,9 +395,9 @@ fn read_receivers(root: &Node) -> Result<Vec<Receiver>, ConfigError> {
                 name = Some(string(&pair.value)?);
                 continue;
             }
-            let kind = key.strip_suffix("_configs");
-            let Some(&(kind, default)) =
-                kind.and_then(|k| INTEGRATIONS.iter().find(|(i, _)| *i == k))
+            let Some(kind) = key
+                .strip_suffix("_configs")
+                .and_then(|k| KINDS.iter().find(|kind| kind.name == k))
             else {
                 return Err(error(
                     format!("field {key} not found in type config.plain"),
@@ -425,13 +408,17 @@ fn read_receivers(root: &Node) -> Result<Vec<Receiver>, ConfigError> {
                 continue;
             }
             for item in seq(&pair.value)? {
-                check_integration(kind, item, global)?;
+                if !item.is_null() {
+                    map(item)?;
+                    known_fields(item, kind.fields, &format!("{}.plain", kind.package))?;
+                }
+                integrations::check_entry(kind.name, item)?;
                 let send_resolved = match item.get("send_resolved") {
                     Some(v) => boolean(v)?,
-                    None => default,
+                    None => kind.send_resolved,
                 };
                 integrations.push(Integration {
-                    kind: kind.to_string(),
+                    kind: kind.name.to_string(),
                     send_resolved,
                 });
             }
@@ -439,13 +426,6 @@ fn read_receivers(root: &Node) -> Result<Vec<Receiver>, ConfigError> {
         let name = name
             .filter(|n| !n.is_empty())
             .ok_or_else(|| error("missing name in receiver", node.span))?;
-        if receivers.iter().any(|r| r.name == name) {
-            let at = node.get("name").map_or(node.span, |n| n.span);
-            return Err(error(
-                format!("notification config name {name:?} is not unique"),
-                at,
-            ));
-        }
         receivers.push(Receiver {
             name,
             integrations,
@@ -455,34 +435,30 @@ fn read_receivers(root: &Node) -> Result<Vec<Receiver>, ConfigError> {
     Ok(receivers)
 }
 
-/// The settings Alertmanager requires of an integration when the global
-/// section does not give them.
-fn check_integration(kind: &str, item: &Node, global: Option<&Node>) -> Result<(), ConfigError> {
-    let has = |own: &[&str], global_key: &str| {
-        own.iter()
-            .any(|k| item.get(k).is_some_and(|v| !v.is_null()))
-            || global
-                .and_then(|g| g.get(global_key))
-                .is_some_and(|v| !v.is_null())
+/// Receiver by receiver: a name used twice, then what each integration
+/// lacks once the global defaults are in, kind by kind in
+/// Alertmanager's order.
+fn check_receivers(root: &Node, global: Option<&Node>) -> Result<(), ConfigError> {
+    let Some(list) = root.get("receivers").and_then(Node::as_seq) else {
+        return Ok(());
     };
-    match kind {
-        "email" => {
-            if !has(&["smarthost"], "smtp_smarthost") {
-                return Err(error("no global SMTP smarthost set", item.span));
-            }
-            if !has(&["from"], "smtp_from") {
-                return Err(error("no global SMTP from set", item.span));
+    let mut names: Vec<&str> = Vec::new();
+    for node in list {
+        let name_node = node.get("name");
+        let name = name_node.and_then(Node::as_str).unwrap_or("");
+        if names.contains(&name) {
+            return Err(error(
+                format!("notification config name {name:?} is not unique"),
+                name_node.map_or(node.span, |n| n.span),
+            ));
+        }
+        for kind in &KINDS {
+            let key = format!("{}_configs", kind.name);
+            for item in node.get(&key).and_then(Node::as_seq).unwrap_or(&[]) {
+                integrations::check_defaults(kind.name, item, global)?;
             }
         }
-        "slack" => {
-            let global_file = global
-                .and_then(|g| g.get("slack_api_url_file"))
-                .is_some_and(|v| !v.is_null());
-            if !has(&["api_url", "api_url_file"], "slack_api_url") && !global_file {
-                return Err(error("no global Slack API URL set", item.span));
-            }
-        }
-        _ => {}
+        names.push(name);
     }
     Ok(())
 }
@@ -652,6 +628,13 @@ fn matchers_of(node: &Node, prefix: &str) -> Result<Vec<Matcher>, ConfigError> {
             let name = p.key.as_str().unwrap_or("");
             if !is_label_name(name) {
                 return Err(error(format!("invalid label name {name:?}"), p.key.span));
+            }
+            // A null regex is never compiled, and config.go refuses it.
+            if op == MatchOp::Regex && p.value.is_null() {
+                return Err(error(
+                    format!("invalid regexp value for {name:?}"),
+                    p.value.span,
+                ));
             }
             let mut v = string(&p.value)?;
             if op == MatchOp::Regex {

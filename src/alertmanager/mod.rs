@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod dispatch;
+pub mod integrations;
 pub mod pages;
 pub mod route;
 pub mod rule_labels;

@@ -15,7 +15,12 @@ With `--alertmanager FILE` (an `alertmanager.yml`, or a Kubernetes Secret holdin
 `alertmanager.yaml`), reads the configuration as Alertmanager does and reports what it would
 refuse, at its place: an unknown field, a route whose receiver or time interval nobody defines, a
 root route with matchers, a bad matcher or regex, a zero `group_interval`, a duplicated receiver
-name, a bad weekday or time of day. The verdict is `amtool check-config`'s.
+name, a bad weekday or time of day, and an integration missing what it needs (a PagerDuty entry
+with no routing or service key, a webhook with no `url`, an e-mail with no `to`, an Opsgenie or
+Slack entry with no key or URL of its own or in `global`) or given both a value and its `_file`.
+The verdict is `amtool check-config`'s, of the current Alertmanager: every one of Alertmanager's
+own configuration fixtures (config/testdata) gets its verdict and message. Integrations and
+settings newer than your Alertmanager are accepted.
 
 ## Why is this bad?
 Alertmanager does not start on a configuration it refuses, and a reload keeps the old one: the

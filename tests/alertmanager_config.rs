@@ -1,0 +1,94 @@
+//! Alertmanager's own configuration fixtures (config/testdata of
+//! prometheus/alertmanager, vendored under
+//! tests/corpus/alertmanager-config-testdata with their verdicts from
+//! config/config_test.go): firedrill refuses exactly the files Alertmanager
+//! (main) refuses, in its words and at its line, and accepts the others.
+//! Debian's amtool 0.25 is run on each file too, pinning down where it
+//! differs from main (integrations and settings added since).
+
+mod common;
+
+use firedrill::alertmanager::config::load;
+use firedrill::source::SourceFile;
+
+fn expectations() -> Vec<(String, serde_json::Value)> {
+    let dir = common::corpus().join("alertmanager-config-testdata");
+    let text = std::fs::read_to_string(dir.join("expectations.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["files"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+fn read(file: &str) -> String {
+    let path = common::corpus()
+        .join("alertmanager-config-testdata")
+        .join(file);
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[test]
+fn alertmanagers_own_fixtures_get_alertmanagers_verdict() {
+    let cases = expectations();
+    assert_eq!(cases.len(), 46, "every file of config/testdata");
+    let mut refused = 0;
+    for (file, verdict) in &cases {
+        let text = read(file);
+        let expected = verdict["main"].as_str().unwrap();
+        match (load(&text), expected) {
+            (Ok(_), "ok") => {}
+            (Ok(_), _) => {
+                panic!("{file}: Alertmanager refuses it ({expected}), firedrill accepts it")
+            }
+            (Err(e), "ok") => panic!("{file}: Alertmanager accepts it, firedrill says {e:?}"),
+            (Err(e), _) => {
+                refused += 1;
+                // A decoding error's "line N:" is firedrill's place.
+                let (line, message) =
+                    match expected.strip_prefix("yaml: unmarshal errors:\n  line ") {
+                        Some(rest) => {
+                            let (n, message) = rest.split_once(": ").unwrap();
+                            (Some(n.parse::<usize>().unwrap()), message)
+                        }
+                        None => (None, expected),
+                    };
+                assert_eq!(e.message, message, "{file}");
+                if let Some(line) = line {
+                    let source = SourceFile::new(file.as_str(), text.clone());
+                    assert_eq!(source.line_col(e.span.start).line, line, "{file}");
+                }
+            }
+        }
+    }
+    assert_eq!(refused, 26);
+}
+
+#[test]
+fn amtool_025_refuses_what_came_after_it() {
+    common::tools::require("amtool", "prometheus-alertmanager");
+    let dir = common::corpus().join("alertmanager-config-testdata");
+    let mut newer = Vec::new();
+    for (file, verdict) in expectations() {
+        let accepted = std::process::Command::new("amtool")
+            .arg("check-config")
+            .arg(dir.join(&file))
+            .output()
+            .unwrap()
+            .status
+            .success();
+        let recorded = verdict["amtool-0.25"].as_str().unwrap() == "ok";
+        assert_eq!(accepted, recorded, "{file}: amtool 0.25");
+        // 0.25 never accepts what main refuses: main only added.
+        if accepted {
+            assert_eq!(verdict["main"], "ok", "{file}");
+        } else if verdict["main"] == "ok" {
+            newer.push(file);
+        }
+    }
+    // Mattermost, Rocket.Chat, Slack app tokens, global Telegram and
+    // WeChat secrets, SMTP auth secrets: all after 0.25.
+    assert_eq!(newer.len(), 9, "{newer:?}");
+}
