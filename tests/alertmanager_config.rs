@@ -1,8 +1,9 @@
 //! Alertmanager's own configuration fixtures (config/testdata of
-//! prometheus/alertmanager, vendored under
-//! tests/corpus/alertmanager-config-testdata with their verdicts from
-//! config/config_test.go): firedrill refuses exactly the files Alertmanager
-//! (main) refuses, in its words and at its line, and accepts the others.
+//! prometheus/alertmanager, and the configurations written inside
+//! config/config_test.go's tests, vendored under
+//! tests/corpus/alertmanager-config-testdata with that test's verdicts):
+//! firedrill refuses exactly what Alertmanager (main) refuses, in its
+//! words and at its line, and accepts the rest.
 //! Debian's amtool 0.25 is run on each file too, pinning down where it
 //! differs from main (integrations and settings added since).
 
@@ -11,11 +12,13 @@ mod common;
 use firedrill::alertmanager::config::load;
 use firedrill::source::SourceFile;
 
-fn expectations() -> Vec<(String, serde_json::Value)> {
+/// The verdicts of one section of expectations.json: `files` (the
+/// testdata files) or `inline` (the Go tests' own configurations).
+fn expectations(section: &str) -> Vec<(String, serde_json::Value)> {
     let dir = common::corpus().join("alertmanager-config-testdata");
     let text = std::fs::read_to_string(dir.join("expectations.json")).unwrap();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    json["files"]
+    json[section]
         .as_object()
         .unwrap()
         .iter()
@@ -30,12 +33,11 @@ fn read(file: &str) -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
-#[test]
-fn alertmanagers_own_fixtures_get_alertmanagers_verdict() {
-    let cases = expectations();
-    assert_eq!(cases.len(), 46, "every file of config/testdata");
+/// How many of `cases` firedrill refuses; panics where its verdict,
+/// message or line is not Alertmanager's.
+fn refused_as_alertmanager_refuses(cases: &[(String, serde_json::Value)]) -> usize {
     let mut refused = 0;
-    for (file, verdict) in &cases {
+    for (file, verdict) in cases {
         let text = read(file);
         let expected = verdict["main"].as_str().unwrap();
         match (load(&text), expected) {
@@ -63,7 +65,25 @@ fn alertmanagers_own_fixtures_get_alertmanagers_verdict() {
             }
         }
     }
-    assert_eq!(refused, 26);
+    refused
+}
+
+#[test]
+fn alertmanagers_own_fixtures_get_alertmanagers_verdict() {
+    let files = expectations("files");
+    assert_eq!(files.len(), 46, "every file of config/testdata");
+    assert_eq!(refused_as_alertmanager_refuses(&files), 26);
+}
+
+#[test]
+fn alertmanagers_own_test_configurations_get_its_verdict() {
+    let inline = expectations("inline");
+    assert_eq!(
+        inline.len(),
+        30,
+        "every configuration written in config_test.go"
+    );
+    assert_eq!(refused_as_alertmanager_refuses(&inline), 20);
 }
 
 #[test]
@@ -71,7 +91,10 @@ fn amtool_025_refuses_what_came_after_it() {
     common::tools::require("amtool", "prometheus-alertmanager");
     let dir = common::corpus().join("alertmanager-config-testdata");
     let mut newer = Vec::new();
-    for (file, verdict) in expectations() {
+    for (file, verdict) in expectations("files")
+        .into_iter()
+        .chain(expectations("inline"))
+    {
         let accepted = std::process::Command::new("amtool")
             .arg("check-config")
             .arg(dir.join(&file))
@@ -89,6 +112,7 @@ fn amtool_025_refuses_what_came_after_it() {
         }
     }
     // Mattermost, Rocket.Chat, Slack app tokens, global Telegram and
-    // WeChat secrets, SMTP auth secrets: all after 0.25.
-    assert_eq!(newer.len(), 9, "{newer:?}");
+    // WeChat secrets, SMTP auth secrets, Teams v2, receiver and route
+    // labels: all after 0.25.
+    assert_eq!(newer.len(), 16, "{newer:?}");
 }

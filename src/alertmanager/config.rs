@@ -103,7 +103,7 @@ fn error(message: impl Into<String>, span: Span) -> ConfigError {
     }
 }
 
-const TOP_LEVEL: [&str; 8] = [
+const TOP_LEVEL: [&str; 9] = [
     "global",
     "route",
     "inhibit_rules",
@@ -112,8 +112,9 @@ const TOP_LEVEL: [&str; 8] = [
     "mute_time_intervals",
     "time_intervals",
     "tracing",
+    "event_recorder",
 ];
-const ROUTE_FIELDS: [&str; 12] = [
+const ROUTE_FIELDS: [&str; 13] = [
     "receiver",
     "group_by",
     "match",
@@ -126,8 +127,10 @@ const ROUTE_FIELDS: [&str; 12] = [
     "repeat_interval",
     "mute_time_intervals",
     "active_time_intervals",
+    "labels",
 ];
-const INHIBIT_FIELDS: [&str; 7] = [
+const INHIBIT_FIELDS: [&str; 8] = [
+    "name",
     "source_match",
     "source_match_re",
     "source_matchers",
@@ -389,10 +392,15 @@ fn read_receivers(root: &Node) -> Result<Vec<Receiver>, ConfigError> {
     for node in seq(list)? {
         let mut integrations = Vec::new();
         let mut name = None;
+        let mut labels = None;
         for pair in map(node)? {
             let key = pair.key.as_str().unwrap_or("");
             if key == "name" {
                 name = Some(string(&pair.value)?);
+                continue;
+            }
+            if key == "labels" {
+                labels = Some(&pair.value);
                 continue;
             }
             let Some(kind) = key
@@ -426,6 +434,18 @@ fn read_receivers(root: &Node) -> Result<Vec<Receiver>, ConfigError> {
         let name = name
             .filter(|n| !n.is_empty())
             .ok_or_else(|| error("missing name in receiver", node.span))?;
+        // Labels for the API's receiver filters; `name` is the receiver's.
+        if let Some(labels) = labels.filter(|l| !l.is_null()) {
+            if let Some(label) = map(labels)?.iter().find(|p| p.key.as_str() == Some("name")) {
+                let value = string(&label.value)?;
+                if value != name {
+                    return Err(error(
+                        format!("receiver label \"name\" must match receiver name {name:?}, got {value:?}"),
+                        label.value.span,
+                    ));
+                }
+            }
+        }
         receivers.push(Receiver {
             name,
             integrations,
@@ -709,6 +729,18 @@ fn read_route(node: &Node) -> Result<RouteConfig, ConfigError> {
         }
         match key {
             "receiver" => route.receiver = Some(string(value)?),
+            // Labels for notification templates: they route nothing.
+            "labels" => {
+                for p in map(value)? {
+                    let name = p.key.as_str().unwrap_or("");
+                    if !is_label_name(name) {
+                        return Err(error(
+                            format!("invalid label name {name:?} in route labels"),
+                            p.key.span,
+                        ));
+                    }
+                }
+            }
             "group_by" => {
                 let names = strings(value)?;
                 for (i, name) in names.iter().enumerate() {
