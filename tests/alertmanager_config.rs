@@ -116,3 +116,38 @@ fn amtool_025_refuses_what_came_after_it() {
     // labels: all after 0.25.
     assert_eq!(newer.len(), 16, "{newer:?}");
 }
+
+#[test]
+fn time_intervals_parse_and_hold_as_alertmanagers_own_tests_say() {
+    // timeinterval/timeinterval_test.go's cases, each the interval `t` of
+    // a minimal configuration: its error, or the times it must contain
+    // and exclude.
+    let path = common::corpus().join("alertmanager-config-testdata/time_intervals.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = json["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 23);
+    let (mut refused, mut times) = (0, 0);
+    for case in cases {
+        let name = case["go_test"].as_str().unwrap();
+        let loaded = load(case["config"].as_str().unwrap());
+        if let Some(expected) = case["error"].as_str() {
+            let e = loaded.expect_err(name);
+            assert_eq!(e.message, expected, "{name}");
+            refused += 1;
+            continue;
+        }
+        let config = loaded.unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let intervals = &config.time_intervals["t"];
+        for (key, inside) in [("contains", true), ("excludes", false)] {
+            for at in case[key].as_array().unwrap() {
+                let ms = at["ms"].as_i64().unwrap();
+                let held = intervals.iter().any(|i| i.contains(ms));
+                assert_eq!(held, inside, "{name}: {key} {}", at["time"]);
+                times += 1;
+            }
+        }
+    }
+    assert_eq!(refused, 15);
+    assert_eq!(times, 21);
+}
