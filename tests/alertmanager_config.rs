@@ -151,3 +151,77 @@ fn time_intervals_parse_and_hold_as_alertmanagers_own_tests_say() {
     assert_eq!(refused, 15);
     assert_eq!(times, 21);
 }
+
+#[test]
+fn routing_trees_route_as_alertmanagers_own_tests_say() {
+    // dispatch/route_test.go's three trees (match/match_re, matchers, and
+    // both mixed) and, for each label set, the routes reached in order,
+    // their inherited options and their keys.
+    use firedrill::alertmanager::route::{LabelSet, Route};
+    let path = common::corpus().join("alertmanager-config-testdata/routes.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let default_ms = |v: &serde_json::Value, default: u64| v.as_u64().unwrap_or(default);
+    let mut checked = 0;
+    for tree in json["trees"].as_array().unwrap() {
+        let name = tree["go_test"].as_str().unwrap();
+        let config =
+            load(tree["config"].as_str().unwrap()).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let root = Route::new(&config.route);
+        for case in tree["cases"].as_array().unwrap() {
+            let labels: LabelSet = case["labels"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+                .collect();
+            let reached = root.matching(&labels);
+            let expected = case["routes"].as_array().unwrap();
+            assert_eq!(reached.len(), expected.len(), "{name} {labels:?}");
+            for ((route, want), key) in reached
+                .iter()
+                .zip(expected)
+                .zip(case["keys"].as_array().unwrap())
+            {
+                let at = format!("{name} {labels:?} {}", route.key);
+                assert_eq!(
+                    route.opts.receiver,
+                    want["receiver"].as_str().unwrap(),
+                    "{at}"
+                );
+                let all = want["group_by_all"].as_bool().unwrap();
+                let mut group_by = route.opts.group_by.clone();
+                if let Some(by) = &mut group_by {
+                    by.sort();
+                }
+                let want_by: Option<Vec<String>> = (!all).then(|| {
+                    want["group_by"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|l| l.as_str().unwrap().to_string())
+                        .collect()
+                });
+                assert_eq!(group_by, want_by, "{at}");
+                assert_eq!(
+                    route.opts.group_wait.millis,
+                    default_ms(&want["group_wait_ms"], 30_000),
+                    "{at}"
+                );
+                assert_eq!(
+                    route.opts.group_interval.millis,
+                    default_ms(&want["group_interval_ms"], 300_000),
+                    "{at}"
+                );
+                assert_eq!(
+                    route.opts.repeat_interval.millis,
+                    default_ms(&want["repeat_interval_ms"], 4 * 3_600_000),
+                    "{at}"
+                );
+                assert_eq!(route.key, key.as_str().unwrap(), "{at}");
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 27);
+}
