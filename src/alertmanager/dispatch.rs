@@ -646,4 +646,59 @@ inhibit_rules:
         );
         assert_eq!(shown.len(), 40);
     }
+
+    #[test]
+    fn an_alert_on_both_sides_of_a_rule_is_not_inhibited_by_its_like() {
+        // inhibit/inhibit_test.go's TestInhibitRuleMatches (Alertmanager
+        // main): two rules, a firing source for each (the second's also
+        // matching its own target side), and whether each target is
+        // inhibited.
+        let config = load(
+            "route:
+  receiver: r
+  group_by: ['...']
+receivers:
+  - name: r
+    webhook_configs: [{url: 'http://127.0.0.1/'}]
+inhibit_rules:
+  - source_match: {s1: '1'}
+    target_match: {t1: '1'}
+    equal: [e]
+  - source_match: {s2: '1'}
+    target_match: {t2: '1'}
+    equal: [e]
+",
+        )
+        .unwrap();
+        let am = Alertmanager::new(&config);
+        let source1 = labels(&[("s1", "1"), ("t1", "2"), ("e", "1")]);
+        let source2 = labels(&[("s2", "1"), ("t2", "1"), ("e", "1")]);
+        let cases: [(&[(&str, &str)], bool); 8] = [
+            (&[("t1", "1"), ("e", "1")], true),
+            (&[("t2", "1"), ("e", "1")], true),
+            (&[("t1", "1"), ("t3", "1"), ("e", "1")], true),
+            (&[("t1", "1"), ("t2", "1"), ("e", "1")], true),
+            (&[("t1", "0"), ("e", "1")], false),
+            // On both sides of rule 1; its source only on the source side.
+            (&[("s1", "1"), ("t1", "1"), ("e", "1")], true),
+            // On both sides of rule 2, as its source is.
+            (&[("s2", "1"), ("t2", "1"), ("e", "1")], false),
+            (&[("t1", "1"), ("e", "0")], false),
+        ];
+        for (target, inhibited) in cases {
+            let histories = [
+                history(source1.clone(), &[(0, 0, None)]),
+                history(source2.clone(), &[(0, 0, None)]),
+                history(labels(target), &[(MIN, MIN, None)]),
+            ];
+            let alerts: Vec<LabelSet> = histories.iter().map(|h| h.labels.clone()).collect();
+            let out = am.dispatch(&alerts, &pushes(&histories, 60_000, 30 * MIN), 30 * MIN);
+            let held = out
+                .suppressed
+                .iter()
+                .any(|s| s.why == Suppression::Inhibited && s.firing.contains(&2));
+            let notified = out.notifications.iter().any(|n| n.firing.contains(&2));
+            assert_eq!((held, notified), (inhibited, !inhibited), "{target:?}");
+        }
+    }
 }
