@@ -375,6 +375,13 @@ impl AlertReplay {
 
 impl SimulateResult {
     pub fn ranking(&self) -> Ranking {
+        self.ranking_by(None)
+    }
+
+    /// The ranking, led by `paged` when given: each alert's (by index)
+    /// firing notifications to the paging receivers through Alertmanager,
+    /// per week; then pages (firing episodes) per week and firing time.
+    pub fn ranking_by(&self, paged: Option<&[u64]>) -> Ranking {
         let mut ranking = Ranking::default();
         for (i, a) in self.alerts.iter().enumerate() {
             let today = a.outcomes.first();
@@ -388,15 +395,18 @@ impl SimulateResult {
                 ranking.never_fired.push(i);
             }
         }
-        let rate = |i: usize| {
-            let a = &self.alerts[i];
-            let window = (a.grid.step_ms * a.grid.len as i64).max(1) as f64;
-            a.outcomes.first().map_or(0.0, |o| o.pages as f64 / window)
+        let per_window = |i: usize, count: u64| {
+            let grid = &self.alerts[i].grid;
+            count as f64 / (grid.step_ms * grid.len as i64).max(1) as f64
         };
+        let rate = |i: usize| per_window(i, self.alerts[i].outcomes.first().map_or(0, |o| o.pages));
+        let paged_rate =
+            |i: usize| per_window(i, paged.and_then(|p| p.get(i).copied()).unwrap_or(0));
         let firing = |i: usize| self.alerts[i].outcomes.first().map_or(0, |o| o.firing_ms);
         ranking.fired.sort_by(|&a, &b| {
-            rate(b)
-                .total_cmp(&rate(a))
+            paged_rate(b)
+                .total_cmp(&paged_rate(a))
+                .then_with(|| rate(b).total_cmp(&rate(a)))
                 .then_with(|| firing(b).cmp(&firing(a)))
                 .then_with(|| {
                     self.alerts[a]

@@ -129,6 +129,49 @@ fn simulate_counts_what_each_receiver_was_sent() {
 }
 
 #[test]
+fn the_ranking_leads_with_the_pages_alertmanager_sent() {
+    // Each fired alert's `paged` is its firing notifications to the
+    // paging receiver (pager), counted from the notification list; the
+    // order is by it, then by firing episodes.
+    let doc = simulate_json(&[]);
+    let fired = doc["ranking"]["fired"].as_array().unwrap();
+    assert!(fired.len() > 3);
+    let keys: Vec<(u64, u64)> = fired
+        .iter()
+        .map(|r| {
+            let name = r["alertname"].as_str().unwrap();
+            let paged = r["paged"].as_u64().unwrap();
+            assert_eq!(paged, pages_of(&doc, "pager", name), "{name}");
+            (paged, r["pages"].as_u64().unwrap())
+        })
+        .collect();
+    assert!(keys.windows(2).all(|w| w[0] >= w[1]), "{keys:?}");
+    assert!(keys.iter().any(|&(paged, _)| paged == 0));
+    // Without the configuration there is no `paged`, and the order is by
+    // firing episodes, then firing time: some alert that paged nobody
+    // came before one that paged.
+    let (rules, data) = (root("rules"), root("fixtures/wecare-7d.parquet"));
+    let out = firedrill(&["simulate", &rules, "--data", &data, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plain: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plain = plain["ranking"]["fired"].as_array().unwrap();
+    assert!(plain.iter().all(|r| r.get("paged").is_none()));
+    let paged_of = |name: &serde_json::Value| {
+        fired.iter().find(|r| r["alertname"] == *name).unwrap()["paged"]
+            .as_u64()
+            .unwrap()
+    };
+    let position = |name: &serde_json::Value| fired.iter().position(|r| r["alertname"] == *name);
+    let overtaken = plain.iter().enumerate().any(|(i, earlier)| {
+        plain[i + 1..].iter().any(|later| {
+            paged_of(&later["alertname"]) > paged_of(&earlier["alertname"])
+                && position(&later["alertname"]) < position(&earlier["alertname"])
+        })
+    });
+    assert!(overtaken, "the pages changed no place in the order");
+}
+
+#[test]
 fn tune_reports_the_page_it_would_have_saved_and_diff_agrees() {
     let rules = root("rules");
     let data = root("fixtures/wecare-7d.parquet");

@@ -176,20 +176,43 @@ fn simulate(
             .collect();
         (am, pages::replay(&am.config, &rules, &am.options))
     });
+    // Each alert's pages through Alertmanager lead the ranking, when some
+    // receiver pages at all.
+    let paged = pages.as_ref().and_then(|(am, p)| {
+        let receivers: Vec<&str> = p
+            .receivers
+            .iter()
+            .filter(|r| r.pages)
+            .map(|r| r.receiver.as_str())
+            .collect();
+        (!receivers.is_empty()).then(|| report::simulate::Paged {
+            counts: result
+                .alerts
+                .iter()
+                .map(|a| p.pages_of(&a.plan.alertname))
+                .collect(),
+            receivers,
+            path: &am.path,
+        })
+    });
     let written = match args.format {
-        SimulateFormat::Human => {
-            report::simulate::write_human(&result, args.top, out, super::table_width()).and_then(
-                |()| match &pages {
-                    Some((am, pages)) => {
-                        report::pages::write_human(pages, &am.path, out, super::table_width())
-                    }
-                    None => Ok(()),
-                },
-            )
-        }
+        SimulateFormat::Human => report::simulate::write_human(
+            &result,
+            args.top,
+            paged.as_ref(),
+            out,
+            super::table_width(),
+        )
+        .and_then(|()| match &pages {
+            Some((am, pages)) => {
+                report::pages::write_human(pages, &am.path, out, super::table_width())
+            }
+            None => Ok(()),
+        }),
         SimulateFormat::Json => report::simulate::write_json(
             &result,
             args.top,
+            paged.as_ref(),
             pages
                 .as_ref()
                 .map(|(am, p)| report::pages::json(p, &am.path)),

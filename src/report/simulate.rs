@@ -61,17 +61,29 @@ fn per_week(alert: &AlertReplay, pages: u64) -> f64 {
 }
 
 /// The replay for people; lines fit `width` when given (the terminal's).
+/// What Alertmanager made of each alert, for the ranking: its firing
+/// notifications to the paging receivers.
+pub struct Paged<'a> {
+    /// By alert, in the result's order.
+    pub counts: Vec<u64>,
+    /// The paging receivers' names.
+    pub receivers: Vec<&'a str>,
+    /// The Alertmanager configuration's file.
+    pub path: &'a str,
+}
+
 /// Several alerts open with the ranking; `top` keeps its first N rows and
 /// then shows only their blocks, noisiest first.
 pub fn write_human(
     result: &SimulateResult,
     top: Option<usize>,
+    paged: Option<&Paged>,
     out: &mut dyn Write,
     width: Option<usize>,
 ) -> io::Result<()> {
-    let ranking = result.ranking();
+    let ranking = result.ranking_by(paged.map(|p| p.counts.as_slice()));
     if result.alerts.len() > 1 {
-        write_ranking(result, &ranking, top, out, width)?;
+        write_ranking(result, &ranking, top, paged, out, width)?;
     }
     let shown: Vec<&AlertReplay> = match top {
         Some(n) => ranking
@@ -241,6 +253,7 @@ fn write_ranking(
     result: &SimulateResult,
     ranking: &crate::simulate::Ranking,
     top: Option<usize>,
+    paged: Option<&Paged>,
     out: &mut dyn Write,
     width: Option<usize>,
 ) -> io::Result<()> {
@@ -249,11 +262,17 @@ fn write_ranking(
         .first()
         .map(|a| human_duration(window_ms(a)))
         .unwrap_or_default();
+    let order = match paged {
+        Some(p) => format!(
+            "by paged (firing notifications to {} through {}), then pages (firing episodes) per week and firing time",
+            p.receivers.join(", "),
+            p.path
+        ),
+        None => "by pages per week, then firing time".to_string(),
+    };
     for line in labelled(
         "",
-        &format!(
-            "Noisiest first: today's rules over {window}, by pages per week, then firing time."
-        ),
+        &format!("Noisiest first: today's rules over {window}, {order}."),
         width,
     ) {
         writeln!(out, "{line}")?;
@@ -266,38 +285,45 @@ fn write_ranking(
             .map(|&i| {
                 let a = &result.alerts[i];
                 let o = &a.outcomes[0];
+                let paged = paged.map(|p| p.counts.get(i).copied().unwrap_or(0).to_string());
                 (
                     "  ",
-                    vec![
-                        a.plan.alertname.clone(),
-                        o.pages.to_string(),
-                        format!("{:.1}", per_week(a, o.pages)),
-                        human_duration(o.firing_ms),
-                        human_duration(o.longest_ms),
-                        o.label_sets_fired.to_string(),
-                        format!("{}:{}", a.plan.file, a.plan.line),
-                    ],
+                    [a.plan.alertname.clone()]
+                        .into_iter()
+                        .chain(paged)
+                        .chain([
+                            o.pages.to_string(),
+                            format!("{:.1}", per_week(a, o.pages)),
+                            human_duration(o.firing_ms),
+                            human_duration(o.longest_ms),
+                            o.label_sets_fired.to_string(),
+                            format!("{}:{}", a.plan.file, a.plan.line),
+                        ])
+                        .collect(),
                 )
             })
             .collect();
-        let table = Table {
-            header_prefix: "  ",
-            header: [
-                "alert",
+        let header: Vec<String> = ["alert"]
+            .into_iter()
+            .chain(paged.map(|_| "paged"))
+            .chain([
                 "pages",
                 "pages/week",
                 "firing",
                 "longest",
                 "instances",
                 "rule",
-            ]
-            .iter()
-            .map(|h| h.to_string())
-            .collect(),
+            ])
+            .map(str::to_string)
+            .collect();
+        let last = header.len() - 1;
+        let table = Table {
+            header_prefix: "  ",
+            header,
             rows,
             text_last: false,
             // The rule's place goes first on a narrow terminal.
-            droppable: vec![6, 5, 4],
+            droppable: vec![last, last - 1, last - 2],
         };
         for line in table.render(width) {
             writeln!(out, "{line}")?;
@@ -411,6 +437,12 @@ struct JsonRanked<'a> {
     alertname: &'a str,
     file: &'a str,
     line: usize,
+    /// Firing notifications to the paging receivers through Alertmanager,
+    /// with `--alertmanager` (which then leads the order).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    paged: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    paged_per_week: Option<f64>,
     pages: u64,
     pages_per_week: f64,
     firing_seconds: f64,
@@ -530,15 +562,16 @@ fn json_candidate(alert: &AlertReplay, i: usize, o: &Outcome) -> JsonCandidate {
     }
 }
 
-/// The JSON document; `alertmanager` is the replay through Alertmanager,
-/// when there was one ([`super::pages::json`]).
+/// The JSON document; `paged` leads the ranking and `alertmanager` is the
+/// replay through Alertmanager, when there was one ([`super::pages::json`]).
 pub fn write_json(
     result: &SimulateResult,
     top: Option<usize>,
+    paged: Option<&Paged>,
     alertmanager: Option<serde_json::Value>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let ranking = result.ranking();
+    let ranking = result.ranking_by(paged.map(|p| p.counts.as_slice()));
     let names = |list: &[usize]| -> Vec<&str> {
         list.iter()
             .map(|&i| result.alerts[i].plan.alertname.as_str())
@@ -551,10 +584,13 @@ pub fn write_json(
             .map(|&i| {
                 let a = &result.alerts[i];
                 let o = &a.outcomes[0];
+                let paged = paged.map(|p| p.counts.get(i).copied().unwrap_or(0));
                 JsonRanked {
                     alertname: &a.plan.alertname,
                     file: &a.plan.file,
                     line: a.plan.line,
+                    paged,
+                    paged_per_week: paged.map(|n| per_week(a, n)),
                     pages: o.pages,
                     pages_per_week: per_week(a, o.pages),
                     firing_seconds: seconds(o.firing_ms),
