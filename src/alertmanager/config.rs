@@ -332,13 +332,7 @@ fn read_config(root: &Node) -> Result<Config, ConfigError> {
     let time_intervals = read_time_intervals(root)?;
     let route_node = root.get("route").filter(|r| !r.is_null());
     let route = route_node.map(read_route).transpose()?;
-    let inhibit_rules = match root.get("inhibit_rules").filter(|n| !n.is_null()) {
-        Some(list) => seq(list)?
-            .iter()
-            .map(read_inhibit_rule)
-            .collect::<Result<_, _>>()?,
-        None => Vec::new(),
-    };
+    let inhibit_rules = list_of(root, "inhibit_rules", read_inhibit_rule)?;
     integrations::check_global(global)?;
     check_receivers(root, global)?;
     let (Some(route_node), Some(route)) = (route_node, route) else {
@@ -503,13 +497,7 @@ fn read_time_intervals(root: &Node) -> Result<BTreeMap<String, Vec<TimeInterval>
                 let at = entry.get("name").map_or(entry.span, |n| n.span);
                 return Err(error(format!("{what} {name:?} is not unique"), at));
             }
-            let intervals = match entry.get("time_intervals").filter(|n| !n.is_null()) {
-                Some(items) => seq(items)?
-                    .iter()
-                    .map(read_interval)
-                    .collect::<Result<_, _>>()?,
-                None => Vec::new(),
-            };
+            let intervals = list_of(entry, "time_intervals", read_interval)?;
             out.insert(name.to_string(), intervals);
         }
     }
@@ -835,6 +823,18 @@ fn string(node: &Node) -> Result<String, ConfigError> {
         ));
     }
     Ok(node.as_str().unwrap_or("").to_string())
+}
+
+/// The list under `key`, each item read by `read`; none when absent.
+fn list_of<T>(
+    parent: &Node,
+    key: &str,
+    read: impl Fn(&Node) -> Result<T, ConfigError>,
+) -> Result<Vec<T>, ConfigError> {
+    match parent.get(key).filter(|n| !n.is_null()) {
+        Some(list) => seq(list)?.iter().map(read).collect(),
+        None => Ok(Vec::new()),
+    }
 }
 
 fn strings(node: &Node) -> Result<Vec<String>, ConfigError> {

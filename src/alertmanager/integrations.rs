@@ -510,12 +510,16 @@ fn at_most_one(node: &Node, a: &str, b: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// Neither `a` nor `b` set: refused with `message`.
-fn one_of(node: &Node, a: &str, b: &str, message: &str) -> Result<(), ConfigError> {
+/// Exactly one of `a` and `b` set, as Alertmanager requires of a value
+/// that may be given inline or in a file.
+fn exactly_one(node: &Node, a: &str, b: &str) -> Result<(), ConfigError> {
     if !set(Some(node), a) && !set(Some(node), b) {
-        return Err(refuse(message, node.span));
+        return Err(refuse(
+            format!("one of {a} or {b} must be configured"),
+            node.span,
+        ));
     }
-    Ok(())
+    at_most_one(node, a, b)
 }
 
 /// An entry's own mistakes, as its `UnmarshalYAML` refuses them while the
@@ -528,22 +532,10 @@ pub fn check_entry(kind: &str, entry: &Node) -> Result<(), ConfigError> {
     let text = |key: &str| entry.get(key).and_then(Node::as_str).unwrap_or("");
     match kind {
         "webhook" => {
-            one_of(
-                entry,
-                "url",
-                "url_file",
-                "one of url or url_file must be configured",
-            )?;
-            at_most_one(entry, "url", "url_file")?;
+            exactly_one(entry, "url", "url_file")?;
         }
         "discord" | "msteams" => {
-            one_of(
-                entry,
-                "webhook_url",
-                "webhook_url_file",
-                "one of webhook_url or webhook_url_file must be configured",
-            )?;
-            at_most_one(entry, "webhook_url", "webhook_url_file")?;
+            exactly_one(entry, "webhook_url", "webhook_url_file")?;
         }
         "mattermost" => at_most_one(entry, "webhook_url", "webhook_url_file")?,
         "email" => {
@@ -596,20 +588,8 @@ pub fn check_entry(kind: &str, entry: &Node) -> Result<(), ConfigError> {
             check_opsgenie_responders(entry)?;
         }
         "pushover" => {
-            one_of(
-                entry,
-                "user_key",
-                "user_key_file",
-                "one of user_key or user_key_file must be configured",
-            )?;
-            at_most_one(entry, "user_key", "user_key_file")?;
-            one_of(
-                entry,
-                "token",
-                "token_file",
-                "one of token or token_file must be configured",
-            )?;
-            at_most_one(entry, "token", "token_file")?;
+            exactly_one(entry, "user_key", "user_key_file")?;
+            exactly_one(entry, "token", "token_file")?;
             if text("html") == "true" && text("monospace") == "true" {
                 return Err(refuse(
                     "at most one of monospace & html must be configured",
@@ -714,13 +694,7 @@ pub fn check_entry(kind: &str, entry: &Node) -> Result<(), ConfigError> {
             }
         }
         "incidentio" => {
-            one_of(
-                entry,
-                "url",
-                "url_file",
-                "one of url or url_file must be configured",
-            )?;
-            at_most_one(entry, "url", "url_file")?;
+            exactly_one(entry, "url", "url_file")?;
             at_most_one(entry, "alert_source_token", "alert_source_token_file")?;
             let token = set(Some(entry), "alert_source_token")
                 || set(Some(entry), "alert_source_token_file");

@@ -107,6 +107,15 @@ pub struct Pages {
 }
 
 impl Pages {
+    /// The paging receivers' names.
+    pub fn paging_receivers(&self) -> Vec<&str> {
+        self.receivers
+            .iter()
+            .filter(|r| r.pages)
+            .map(|r| r.receiver.as_str())
+            .collect()
+    }
+
     /// Notifications (firing) to the paging receivers.
     pub fn pages_sent(&self) -> u64 {
         self.receivers

@@ -179,12 +179,7 @@ fn simulate(
     // Each alert's pages through Alertmanager lead the ranking, when some
     // receiver pages at all.
     let paged = pages.as_ref().and_then(|(am, p)| {
-        let receivers: Vec<&str> = p
-            .receivers
-            .iter()
-            .filter(|r| r.pages)
-            .map(|r| r.receiver.as_str())
-            .collect();
+        let receivers = p.paging_receivers();
         (!receivers.is_empty()).then(|| report::simulate::Paged {
             counts: result
                 .alerts

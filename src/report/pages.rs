@@ -16,12 +16,7 @@ pub fn write_human(
     out: &mut dyn Write,
     width: Option<usize>,
 ) -> io::Result<()> {
-    let paging: Vec<&str> = pages
-        .receivers
-        .iter()
-        .filter(|r| r.pages)
-        .map(|r| r.receiver.as_str())
-        .collect();
+    let paging = pages.paging_receivers();
     let all = pages.notifications.len();
     let head = format!(
         "Through Alertmanager ({config}), those firing episodes made {} notification{} in all, {} of them page{} (firing notifications to {}). Night is 22:00-07:00, weekend Saturday and Sunday, in {}.",
