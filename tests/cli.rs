@@ -258,6 +258,24 @@ fn only_non_rule_documents_is_a_usage_error() {
 }
 
 #[test]
+fn an_alertmanager_configuration_given_as_rules_says_where_it_goes() {
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/alertmanager.yml");
+    let out = firedrill(&["lint", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("(an Alertmanager configuration: give it with --alertmanager)"),
+        "{}",
+        stderr(&out)
+    );
+    // No "All checks passed" over nothing.
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
 fn a_yaml_marks_file_beside_the_rules_is_not_a_rule_file() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -319,8 +319,14 @@ fn run_lint(args: LintArgs, config: &Config, out: &mut dyn Write) -> u8 {
         FormatArg::Junit => Format::Junit,
     };
     let style = human_style(args.color);
-    if let Err(e) = report::write(&result, format, style, out) {
-        return fail(format!("writing the report: {e}"));
+    // "All checks passed" over no rule file would read as a verdict; the
+    // machine formats still get their (empty) document.
+    let nothing_to_say =
+        no_rule_files && result.diagnostics.is_empty() && matches!(format, Format::Human);
+    if !nothing_to_say {
+        if let Err(e) = report::write(&result, format, style, out) {
+            return fail(format!("writing the report: {e}"));
+        }
     }
     if no_rule_files {
         let names: Vec<String> = result

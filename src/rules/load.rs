@@ -232,6 +232,13 @@ fn classify(root: &Node) -> DocKind {
     if root.get("groups").is_some() {
         return DocKind::Plain;
     }
+    // Before Prometheus's: both may have `global`.
+    if ["route", "receivers", "inhibit_rules"]
+        .iter()
+        .any(|k| root.get(k).is_some())
+    {
+        return DocKind::Other("an Alertmanager configuration: give it with --alertmanager".into());
+    }
     if ["scrape_configs", "global", "alerting", "remote_write"]
         .iter()
         .any(|k| root.get(k).is_some())
