@@ -546,6 +546,19 @@ fn the_model_reads_its_configs_like_amtool() {
         ("pushover-no-token", integration("pushover_configs: [{user_key: abc}]")),
         ("null-webhook", integration("webhook_configs: [null]")),
         ("global-misspelt", format!("global:\n  resolve_timout: 5m\n{good}")),
+        // Values refused by their type.
+        ("url-without-scheme", integration("slack_configs: [{api_url: hooks.example.com/T0, channel: '#x'}]")),
+        ("url-ftp", integration("opsgenie_configs: [{api_key: k, api_url: 'ftp://example.com/'}]")),
+        ("url-without-host", integration("pagerduty_configs: [{routing_key: k, url: 'https://'}]")),
+        ("global-url-empty", format!("global:\n  slack_api_url: ''\n{good}")),
+        ("global-url-fine", format!("global:\n  slack_api_url: 'https://hooks.example.com/T0'\n{good}")),
+        ("pushover-url-is-text", integration("pushover_configs: [{user_key: u, token: t, url: 'see the runbook'}]")),
+        ("smarthost-without-port", integration("email_configs: [{to: a@b.c, from: a@b.c, smarthost: mail.example.com}]")),
+        ("smarthost-empty-port", integration("email_configs: [{to: a@b.c, from: a@b.c, smarthost: 'mail.example.com:'}]")),
+        ("smarthost-fine", integration("email_configs: [{to: a@b.c, from: a@b.c, smarthost: 'mail.example.com:587'}]")),
+        ("chat-id-quoted", integration("telegram_configs: [{bot_token: b, chat_id: '-1001'}]")),
+        ("chat-id-name", integration("telegram_configs: [{bot_token: b, chat_id: '@alerts'}]")),
+        ("chat-id-fine", integration("telegram_configs: [{bot_token: b, chat_id: -1001}]")),
     ]);
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in &cases {

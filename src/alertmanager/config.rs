@@ -325,6 +325,7 @@ fn read_config(root: &Node) -> Result<Config, ConfigError> {
     if let Some(global) = global {
         map(global)?;
         known_fields(global, &integrations::GLOBAL_FIELDS, "config.plain")?;
+        integrations::check_global_values(global)?;
     }
     // What decoding refuses first, then what Config.UnmarshalYAML checks
     // of the whole (config/config.go), in that order.

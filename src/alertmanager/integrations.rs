@@ -14,7 +14,7 @@
 
 use super::config::ConfigError;
 use crate::source::Span;
-use crate::yaml::Node;
+use crate::yaml::{resolve_plain, Node, Resolved};
 
 /// An integration kind: the `_configs` key's stem, its `send_resolved`
 /// default, and the fields an entry may have (the Go package that
@@ -528,6 +528,7 @@ pub fn check_entry(kind: &str, entry: &Node) -> Result<(), ConfigError> {
     if entry.is_null() {
         return Ok(());
     }
+    check_values(kind, entry)?;
     let span = entry.span;
     let text = |key: &str| entry.get(key).and_then(Node::as_str).unwrap_or("");
     match kind {
@@ -718,6 +719,158 @@ pub fn check_entry(kind: &str, entry: &Node) -> Result<(), ConfigError> {
         _ => {}
     }
     Ok(())
+}
+
+/// The URL-typed fields of each kind (`amcommoncfg.URL` and its secret
+/// forms); Pushover's `url` and SNS's `api_url` are plain strings.
+fn url_fields(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "slack" => &["api_url", "app_url"],
+        "webhook" | "pagerduty" | "incidentio" => &["url"],
+        "discord" | "msteams" | "msteamsv2" | "mattermost" => &["webhook_url"],
+        "webex" | "wechat" | "victorops" | "opsgenie" | "jira" | "rocketchat" | "telegram" => {
+            &["api_url"]
+        }
+        _ => &[],
+    }
+}
+
+/// The `global` section's URL-typed fields.
+const GLOBAL_URLS: [&str; 11] = [
+    "slack_api_url",
+    "slack_app_url",
+    "pagerduty_url",
+    "opsgenie_api_url",
+    "wechat_api_url",
+    "victorops_api_url",
+    "telegram_api_url",
+    "webex_api_url",
+    "rocketchat_api_url",
+    "mattermost_webhook_url",
+    "jira_api_url",
+];
+
+/// A value filled in before Alertmanager reads the file (`${SLACK_URL}`,
+/// `$HOST`, `<chat id>`, a Helm or Go template): not judged.
+fn placeholder(text: &str) -> bool {
+    text.contains("${")
+        || text.contains("{{")
+        || (text.starts_with('<') && text.ends_with('>') && text != "<secret>")
+        || text
+            .split('$')
+            .skip(1)
+            .any(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase() || c == '_'))
+}
+
+/// The values Alertmanager's decoding refuses by their type: a URL that
+/// is not http(s) with a host, a smarthost without a port, a Telegram
+/// chat id that is not an integer.
+fn check_values(kind: &str, entry: &Node) -> Result<(), ConfigError> {
+    for key in url_fields(kind) {
+        // The webhook's URL may be a template, and may be empty.
+        check_url(entry, key, kind != "webhook")?;
+    }
+    if kind == "email" {
+        check_host_port(entry, "smarthost")?;
+    }
+    if kind == "telegram" {
+        if let Some(node) = entry.get("chat_id").filter(|n| !n.is_null()) {
+            let text = node.as_str().unwrap_or("");
+            let int = node
+                .as_scalar()
+                .is_some_and(|s| resolve_plain(s, node.tag.as_deref()) == Resolved::Int);
+            if !int && !placeholder(text) {
+                // go-yaml's words, which show at most seven characters.
+                let shown = if text.chars().count() > 10 {
+                    format!("{}...", text.chars().take(7).collect::<String>())
+                } else {
+                    text.to_string()
+                };
+                return Err(refuse(
+                    format!("cannot unmarshal !!str `{shown}` into int64"),
+                    node.span,
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `config/common/url.go`'s `ParseURL`: http or https, and a host; an
+/// empty value too unless `empty_refused` is false.
+fn check_url(node: &Node, key: &str, empty_refused: bool) -> Result<(), ConfigError> {
+    let Some(value) = node.get(key).filter(|n| !n.is_null()) else {
+        return Ok(());
+    };
+    let text = value.as_str().unwrap_or("");
+    if (text.is_empty() && !empty_refused) || text == "<secret>" || placeholder(text) {
+        return Ok(());
+    }
+    let (scheme, rest) = match text.split_once(':') {
+        Some((scheme, rest))
+            if scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) =>
+        {
+            (scheme.to_ascii_lowercase(), rest)
+        }
+        _ => (String::new(), text),
+    };
+    if scheme != "http" && scheme != "https" {
+        return Err(refuse(
+            format!("unsupported scheme {scheme:?} for URL"),
+            value.span,
+        ));
+    }
+    let authority = rest
+        .strip_prefix("//")
+        .map(|r| r.split(['/', '?', '#']).next().unwrap_or(""))
+        .unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    if host.is_empty() {
+        return Err(refuse("missing host for URL", value.span));
+    }
+    Ok(())
+}
+
+/// A `host:port` (Go's `net.SplitHostPort`, as `HostPort` reads it).
+fn check_host_port(node: &Node, key: &str) -> Result<(), ConfigError> {
+    let Some(value) = node.get(key).filter(|n| !n.is_null()) else {
+        return Ok(());
+    };
+    let text = value.as_str().unwrap_or("");
+    if text.is_empty() || placeholder(text) {
+        return Ok(());
+    }
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err(refuse(
+            format!("address {text}: missing port in address"),
+            value.span,
+        ));
+    };
+    let bracketed = host.starts_with('[') && host.ends_with(']');
+    if host.contains(':') && !bracketed {
+        return Err(refuse(
+            format!("address {text}: too many colons in address"),
+            value.span,
+        ));
+    }
+    if port.is_empty() {
+        return Err(refuse(
+            format!("address {text:?}: port cannot be empty"),
+            value.span,
+        ));
+    }
+    Ok(())
+}
+
+/// The `global` section's values refused by their type.
+pub fn check_global_values(global: &Node) -> Result<(), ConfigError> {
+    for key in GLOBAL_URLS {
+        check_url(global, key, true)?;
+    }
+    check_host_port(global, "smtp_smarthost")
 }
 
 /// E-mail header names are case-insensitive: two spellings of one are
@@ -978,6 +1131,26 @@ pub fn check_defaults(kind: &str, entry: &Node, global: Option<&Node>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_filled_in_at_deploy_time_are_not_judged() {
+        for text in [
+            "${SLACK_URL}",
+            "$SMTP_HOST:25",
+            "<chat_id>",
+            "{{ .Values.url }}",
+        ] {
+            assert!(placeholder(text), "{text}");
+        }
+        for text in [
+            "https://hooks.example.com/$1",
+            "YOUR_CHAT_ID",
+            "<secret>",
+            "a$b",
+        ] {
+            assert!(!placeholder(text), "{text}");
+        }
+    }
 
     #[test]
     fn header_names_are_canonical_as_go_writes_them() {

@@ -17,7 +17,10 @@ refuse, at its place: an unknown field, a route whose receiver or time interval 
 root route with matchers, a bad matcher or regex, a zero `group_interval`, a duplicated receiver
 name, a bad weekday or time of day, and an integration missing what it needs (a PagerDuty entry
 with no routing or service key, a webhook with no `url`, an e-mail with no `to`, an Opsgenie or
-Slack entry with no key or URL of its own or in `global`) or given both a value and its `_file`.
+Slack entry with no key or URL of its own or in `global`) or given both a value and its `_file`,
+a URL that is not http(s) with a host, a smarthost without a port, a Telegram `chat_id` that is
+not an integer. A value filled in before Alertmanager reads the file (`${SLACK_URL}`, `$HOST`,
+`<chat_id>`, a template) is not judged.
 The verdict is `amtool check-config`'s, of the current Alertmanager: every one of Alertmanager's
 own configuration fixtures (config/testdata) gets its verdict and message. Integrations and
 settings newer than your Alertmanager are accepted.
