@@ -81,6 +81,43 @@ fn simulate_counts_what_each_receiver_was_sent() {
             .count() as u64;
         assert_eq!(r["night"].as_u64(), Some(nights), "{name}");
     }
+    // The alert table too: per alert and receiver, the notifications with
+    // that alert firing, and the resolved ones telling of it with none of
+    // it firing.
+    let alerts = am["alerts"].as_array().unwrap();
+    assert!(alerts.iter().any(|a| a["resolved"].as_u64().unwrap() > 0));
+    for a in alerts {
+        let (name, receiver) = (&a["alertname"], &a["receiver"]);
+        let with = |status: &str| {
+            notifications
+                .iter()
+                .filter(|n| n["receiver"] == *receiver)
+                .filter(|n| {
+                    let of = |s: &str| {
+                        n["alerts"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .any(|x| x["status"] == s && x["labels"]["alertname"] == *name)
+                    };
+                    match status {
+                        "firing" => of("firing"),
+                        _ => of("resolved") && !of("firing"),
+                    }
+                })
+                .count() as u64
+        };
+        assert_eq!(
+            a["firing"].as_u64(),
+            Some(with("firing")),
+            "{name} {receiver}"
+        );
+        assert_eq!(
+            a["resolved"].as_u64(),
+            Some(with("resolved")),
+            "{name} {receiver}"
+        );
+    }
     // PagerDuty makes `pager` the paging receiver; its firing notifications are the pages.
     let pager = am["receivers"]
         .as_array()

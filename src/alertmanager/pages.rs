@@ -263,17 +263,30 @@ fn summarize(
         if let Some(r) = receivers.iter_mut().find(|r| r.receiver == n.receiver) {
             add(&mut r.counts, !n.firing.is_empty());
         }
-        // Per alert: notifications with the alert firing in them.
-        let mut names: Vec<String> = n.firing.iter().map(|&a| alertname(a)).collect();
-        names.sort();
-        names.dedup();
+        // Per alert: notifications with the alert firing in them, and
+        // those telling of it resolved and none of it firing.
+        let names = |list: &[usize]| {
+            let mut names: Vec<String> = list.iter().map(|&a| alertname(a)).collect();
+            names.sort();
+            names.dedup();
+            names
+        };
+        let firing = names(&n.firing);
+        let resolved: Vec<String> = names(&n.resolved)
+            .into_iter()
+            .filter(|name| !firing.contains(name))
+            .collect();
         indices.clear();
-        for name in names {
-            let paging = pages(&n.receiver);
-            indices.push(entry(&mut by_alert, name, &n.receiver, paging));
+        let paging = pages(&n.receiver);
+        for (name, is_firing) in firing
+            .into_iter()
+            .map(|name| (name, true))
+            .chain(resolved.into_iter().map(|name| (name, false)))
+        {
+            indices.push((entry(&mut by_alert, name, &n.receiver, paging), is_firing));
         }
-        for &i in &indices {
-            add(&mut by_alert[i].counts, true);
+        for &(i, is_firing) in &indices {
+            add(&mut by_alert[i].counts, is_firing);
         }
     }
     for s in &suppressed {

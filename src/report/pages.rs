@@ -78,6 +78,7 @@ pub fn write_human(
                 "alert",
                 "receiver",
                 "firing",
+                "resolved",
                 "night",
                 "weekend",
                 "inhibited",
@@ -92,14 +93,18 @@ pub fn write_human(
                     } else {
                         a.receiver.clone()
                     };
-                    let mut cells =
-                        vec![a.alertname.clone(), receiver, a.counts.firing.to_string()];
+                    let mut cells = vec![
+                        a.alertname.clone(),
+                        receiver,
+                        a.counts.firing.to_string(),
+                        a.counts.resolved.to_string(),
+                    ];
                     cells.extend(tail_cells(&a.counts));
                     ("  ", cells)
                 })
                 .collect(),
             text_last: false,
-            droppable: vec![6, 5],
+            droppable: vec![7, 6],
         };
         for line in table.render(width) {
             writeln!(out, "{line}")?;
