@@ -35,18 +35,16 @@ pub fn write_human(
         writeln!(out, "{line}")?;
     }
     writeln!(out)?;
-    let header = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+    // The leading columns, then the counts every table shares.
+    let header = |lead: &[&str]| {
+        lead.iter()
+            .chain(&COUNT_COLUMNS)
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+    };
     let table = Table {
         header_prefix: "  ",
-        header: header(&[
-            "receiver",
-            "firing",
-            "resolved",
-            "night",
-            "weekend",
-            "inhibited",
-            "muted",
-        ]),
+        header: header(&["receiver"]),
         rows: pages
             .receivers
             .iter()
@@ -58,9 +56,8 @@ pub fn write_human(
                 } else {
                     r.receiver.clone()
                 };
-                let c = &r.counts;
-                let mut cells = vec![name, c.firing.to_string(), c.resolved.to_string()];
-                cells.extend(tail_cells(c));
+                let mut cells = vec![name];
+                cells.extend(count_cells(&r.counts));
                 ("  ", cells)
             })
             .collect(),
@@ -74,16 +71,7 @@ pub fn write_human(
         writeln!(out)?;
         let table = Table {
             header_prefix: "  ",
-            header: header(&[
-                "alert",
-                "receiver",
-                "firing",
-                "resolved",
-                "night",
-                "weekend",
-                "inhibited",
-                "muted",
-            ]),
+            header: header(&["alert", "receiver"]),
             rows: pages
                 .by_alert
                 .iter()
@@ -93,13 +81,8 @@ pub fn write_human(
                     } else {
                         a.receiver.clone()
                     };
-                    let mut cells = vec![
-                        a.alertname.clone(),
-                        receiver,
-                        a.counts.firing.to_string(),
-                        a.counts.resolved.to_string(),
-                    ];
-                    cells.extend(tail_cells(&a.counts));
+                    let mut cells = vec![a.alertname.clone(), receiver];
+                    cells.extend(count_cells(&a.counts));
                     ("  ", cells)
                 })
                 .collect(),
@@ -114,8 +97,20 @@ pub fn write_human(
 }
 
 /// The night, weekend, inhibited and muted cells both tables end with.
-fn tail_cells(c: &crate::alertmanager::pages::Counts) -> [String; 4] {
+/// The counts' columns, in [`count_cells`]' order.
+const COUNT_COLUMNS: [&str; 6] = [
+    "firing",
+    "resolved",
+    "night",
+    "weekend",
+    "inhibited",
+    "muted",
+];
+
+fn count_cells(c: &crate::alertmanager::pages::Counts) -> [String; 6] {
     [
+        c.firing.to_string(),
+        c.resolved.to_string(),
         c.night.to_string(),
         c.weekend.to_string(),
         c.inhibited.to_string(),
