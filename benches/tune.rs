@@ -84,6 +84,7 @@ fn bench(c: &mut Criterion) {
         limit: 0,
         inlined: Vec::new(),
         not_inlined: Vec::new(),
+        reads_recorded: Vec::new(),
         for_: Duration { millis: 120_000 },
         keep_firing_for: Duration { millis: 0 },
         static_labels: Vec::new(),

@@ -359,6 +359,11 @@ pub struct Ranking {
     pub never_fired: Vec<usize>,
     /// No series over the whole window: often a typo in a metric name.
     pub no_data: Vec<usize>,
+    /// No series over the whole window, and the query reads series of the
+    /// rule set's recording rules from the server (not inlined): the
+    /// server has no history of them, which the replay says, with why it
+    /// read them as series.
+    pub no_data_recorded: Vec<usize>,
     pub always_firing: Vec<usize>,
 }
 
@@ -387,6 +392,8 @@ impl SimulateResult {
             let today = a.outcomes.first();
             if a.always_firing {
                 ranking.always_firing.push(i);
+            } else if a.series == 0 && !a.plan.reads_recorded.is_empty() {
+                ranking.no_data_recorded.push(i);
             } else if a.series == 0 {
                 ranking.no_data.push(i);
             } else if today.is_some_and(|o| o.pages > 0) {

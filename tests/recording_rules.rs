@@ -281,3 +281,146 @@ fn diff_replays_an_unchanged_alert_through_its_changed_recording_rule() {
         "{alert}"
     );
 }
+
+/// Rules whose alerts read `job:errors:sum` in ways the server has no
+/// history of: as recorded (a recording not deployed), and with an
+/// `offset`, which is not inlined.
+const UNRECORDED: &str = "groups:
+- name: record
+  interval: 1m
+  rules:
+  - record: job:errors:sum
+    expr: sum by (job) (errors)
+- name: alert
+  interval: 1m
+  rules:
+  - alert: ManyErrors
+    expr: job:errors:sum > 6
+    for: 5m
+  - alert: ManyErrorsBefore
+    expr: job:errors:sum offset 5m > 6
+";
+
+#[test]
+fn a_replay_never_falls_silently_into_no_data() {
+    // Only raw series on the server: nothing was ever recorded.
+    let prometheus = Prometheus::start(&raw());
+    let rules_path = prometheus.path("rules.yml");
+    std::fs::write(&rules_path, UNRECORDED).unwrap();
+    let json = simulate(&prometheus, &rules_path, &[]);
+    let apart = &json["ranking"]["no_data_recorded"];
+    assert_eq!(apart.as_array().unwrap().len(), 2, "{apart}");
+    assert_eq!(apart[0]["alertname"], "ManyErrors");
+    let read = &apart[0]["recorded_series_read"][0];
+    assert_eq!(read["name"], "job:errors:sum");
+    assert!(
+        read["reason"]
+            .as_str()
+            .unwrap()
+            .contains("--inline-recording"),
+        "{read}"
+    );
+    assert_eq!(json["ranking"]["no_data"], serde_json::json!([]));
+
+    // Inlined, the first replays from the raw series; the second cannot be
+    // (`offset` goes on selectors only) and says why, in JSON and in the
+    // table.
+    let json = simulate(&prometheus, &rules_path, &["--inline-recording"]);
+    let apart = json["ranking"]["no_data_recorded"].as_array().unwrap();
+    assert_eq!(apart.len(), 1, "{apart:?}");
+    assert_eq!(apart[0]["alertname"], "ManyErrorsBefore");
+    assert!(apart[0]["recorded_series_read"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("offset"));
+    assert_eq!(json["ranking"]["fired"][0]["alertname"], "ManyErrors");
+    let (start, end) = ((T0 + 10 * 60).to_string(), (T0 + STEPS * 60).to_string());
+    let out = common::firedrill(&[
+        "simulate",
+        rules_path.to_str().unwrap(),
+        "--prometheus",
+        &prometheus.url,
+        "--start",
+        &start,
+        "--end",
+        &end,
+        "--inline-recording",
+        "-q",
+    ]);
+    let text = common::stdout(&out);
+    assert!(
+        text.contains("No data through recording rules (1): ManyErrorsBefore reads job:errors:sum"),
+        "{text}"
+    );
+}
+
+#[test]
+fn diff_names_an_alert_the_server_cannot_replay_in_the_comment() {
+    // A pull request adds a recording rule and two alerts on it: one is
+    // replayed through the new rule, the other reads it with `offset` and
+    // cannot be; the comment says so instead of "would have fired 0 times".
+    let prometheus = Prometheus::start(&raw());
+    let repo = tempfile::tempdir().unwrap();
+    let rules_path = repo.path().join("rules.yml");
+    std::fs::write(
+        &rules_path,
+        "groups:\n- name: alert\n  interval: 1m\n  rules:\n  - alert: Old\n    expr: errors > 100\n",
+    )
+    .unwrap();
+    common::git::git(repo.path(), &["init", "-q"]);
+    common::git::git(repo.path(), &["add", "-A"]);
+    common::git::git(repo.path(), &["commit", "-q", "-m", "before"]);
+    std::fs::write(&rules_path, UNRECORDED).unwrap();
+    common::git::git(repo.path(), &["commit", "-q", "-am", "after"]);
+    let (start, end) = ((T0 + 10 * 60).to_string(), (T0 + STEPS * 60).to_string());
+    let run = |format: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_firedrill"))
+            .current_dir(repo.path())
+            .env_remove("PROMETHEUS_URL")
+            .args([
+                "diff",
+                "rules.yml",
+                "--base",
+                "HEAD~1",
+                "--prometheus",
+                &prometheus.url,
+                "--start",
+                &start,
+                "--end",
+                &end,
+                "--format",
+                format,
+                "-q",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let markdown = run("markdown");
+    assert!(
+        markdown.contains("No data through recording rules")
+            && markdown
+                .contains("- `ManyErrorsBefore` reads `job:errors:sum` (the selector has `offset`"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains(
+            "| `ManyErrorsBefore` | added | – | 0 | – | 0 | no data: reads recorded series"
+        ),
+        "{markdown}"
+    );
+    let json: Value = serde_json::from_str(&run("json")).unwrap();
+    let alerts = json["alerts"].as_array().unwrap();
+    let before = alerts
+        .iter()
+        .find(|a| a["alertname"] == "ManyErrorsBefore")
+        .unwrap();
+    assert_eq!(before["no_data_recorded"][0]["name"], "job:errors:sum");
+    let many = alerts
+        .iter()
+        .find(|a| a["alertname"] == "ManyErrors")
+        .unwrap();
+    assert_eq!(many["no_data_recorded"], serde_json::json!([]));
+    assert!(many["after"]["pages"].as_u64().unwrap() > 0, "{many}");
+}

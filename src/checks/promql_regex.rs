@@ -39,29 +39,6 @@ const META: &[char] = &[
     '.', '+', '*', '?', '(', ')', '[', ']', '{', '}', '|', '^', '$', '\\',
 ];
 
-/// The value of a PromQL string token: quotes removed, Go escapes read.
-fn unquote(raw: &str) -> Option<String> {
-    let quote = raw.chars().next()?;
-    let inner = raw.get(1..raw.len().checked_sub(1)?)?;
-    if quote == '`' {
-        return Some(inner.to_string());
-    }
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next()? {
-            'n' => out.push('\n'),
-            't' => out.push('\t'),
-            other => out.push(other),
-        }
-    }
-    Some(out)
-}
-
 /// A label matcher of an expression, as written.
 pub(super) struct RegexMatcher<'a> {
     pub name: &'a str,
@@ -104,7 +81,7 @@ pub(super) fn label_matchers<'f>(
                 {
                     continue;
                 }
-                let Some(pattern) = unquote(value.text(text)) else {
+                let Some(pattern) = crate::promql::string_value(value.text(text)) else {
                     continue;
                 };
                 f(

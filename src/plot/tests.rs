@@ -55,6 +55,7 @@ fn tuning() -> (Tuning, Vec<Series>) {
         limit: 0,
         inlined: Vec::new(),
         not_inlined: Vec::new(),
+        reads_recorded: Vec::new(),
         for_: Duration::from_secs(120),
         keep_firing_for: Duration::ZERO,
         static_labels: Vec::new(),

@@ -15,7 +15,7 @@ mod type_errors;
 pub use operators::binary_operators;
 pub use promql_parser::parser::Expr;
 pub use split::Comparison;
-pub use tokens::{tokenize, Token, TokenKind, GROUPING_KEYWORDS};
+pub use tokens::{quoted, string_value, tokenize, Token, TokenKind, GROUPING_KEYWORDS};
 
 use crate::contained_panic;
 

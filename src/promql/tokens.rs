@@ -53,6 +53,10 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     let bytes = text.as_bytes();
     let mut tokens = Vec::new();
     let mut i = 0;
+    // Inside `[...]` a colon separates a subquery's range from its step;
+    // outside, it begins a metric name (`:node_memory:sum`), as in
+    // Prometheus's lexer (promql/parser/lex.go, lexStatements).
+    let mut brackets = 0usize;
     while i < bytes.len() {
         let c = bytes[i];
         let start = i;
@@ -108,7 +112,14 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                 }
                 TokenKind::Number
             }
-            c if c.is_ascii_alphabetic() || c == b'_' => {
+            c if c.is_ascii_alphabetic()
+                || c == b'_'
+                || (c == b':'
+                    && brackets == 0
+                    && bytes
+                        .get(i + 1)
+                        .is_some_and(|&n| n.is_ascii_alphanumeric() || n == b'_' || n == b':')) =>
+            {
                 while i < bytes.len()
                     && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b':')
                 {
@@ -120,8 +131,14 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             b')' => single(&mut i, TokenKind::RightParen),
             b'{' => single(&mut i, TokenKind::LeftBrace),
             b'}' => single(&mut i, TokenKind::RightBrace),
-            b'[' => single(&mut i, TokenKind::LeftBracket),
-            b']' => single(&mut i, TokenKind::RightBracket),
+            b'[' => {
+                brackets += 1;
+                single(&mut i, TokenKind::LeftBracket)
+            }
+            b']' => {
+                brackets = brackets.saturating_sub(1);
+                single(&mut i, TokenKind::RightBracket)
+            }
             b',' => single(&mut i, TokenKind::Comma),
             b':' => single(&mut i, TokenKind::Colon),
             b'@' => single(&mut i, TokenKind::At),
@@ -146,6 +163,48 @@ pub fn tokenize(text: &str) -> Vec<Token> {
         });
     }
     tokens
+}
+
+/// The value of a PromQL string token: quotes removed, Go escapes read.
+pub fn string_value(raw: &str) -> Option<String> {
+    let quote = raw.chars().next()?;
+    let inner = raw.get(1..raw.len().checked_sub(1)?)?;
+    if quote == '`' {
+        return Some(inner.to_string());
+    }
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next()? {
+            'n' => out.push('\n'),
+            't' => out.push('\t'),
+            'r' => out.push('\r'),
+            other => out.push(other),
+        }
+    }
+    Some(out)
+}
+
+/// `value` as a double-quoted PromQL string.
+pub fn quoted(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn single(i: &mut usize, kind: TokenKind) -> TokenKind {
@@ -190,6 +249,17 @@ mod tests {
         assert_eq!(kinds.last(), Some(&TokenKind::Comment));
         let number = tokenize(text).into_iter().find(|t| t.text(text) == "1e-3");
         assert!(number.is_some());
+    }
+
+    #[test]
+    fn a_colon_outside_brackets_begins_a_metric_name() {
+        let text = ":capacity:ratio{job=\"a\"}[5m:1m] < 0.1";
+        let tokens = tokenize(text);
+        assert_eq!(tokens[0].kind, TokenKind::Identifier);
+        assert_eq!(tokens[0].text(text), ":capacity:ratio");
+        // In a subquery's brackets it is the separator.
+        let colon = tokens.iter().filter(|t| t.kind == TokenKind::Colon).count();
+        assert_eq!(colon, 1);
     }
 
     #[test]

@@ -279,6 +279,7 @@ mod tests {
             limit: 0,
             inlined: Vec::new(),
             not_inlined: Vec::new(),
+            reads_recorded: Vec::new(),
             for_: Duration::ZERO,
             keep_firing_for: Duration::ZERO,
             static_labels: vec![

@@ -48,6 +48,10 @@ pub struct Plan {
     pub inlined: Vec<InlinedRule>,
     /// Recording rules asked for but left as series, and why.
     pub not_inlined: Vec<NotInlined>,
+    /// The series of the rule set's recording rules that `query` still
+    /// reads (not inlined, asked for or not): their history is the
+    /// server's.
+    pub reads_recorded: Vec<NotInlined>,
 }
 
 /// Which recording rules an alert's query is replayed through.
@@ -63,11 +67,17 @@ pub enum Inlining {
 }
 
 impl Inlining {
-    fn reason(&self, name: &str) -> Option<String> {
+    /// Why a recorded series is inlined, or why not.
+    fn reason(&self, name: &str) -> Result<String, String> {
         match self {
-            Inlining::None => None,
-            Inlining::All => Some("asked (--inline-recording)".into()),
-            Inlining::Only(names) => names.get(name).cloned(),
+            Inlining::None => Err(
+                "not inlined: read from the server as recorded (--inline-recording replays it from its rule's raw series)"
+                    .into(),
+            ),
+            Inlining::All => Ok("asked (--inline-recording)".into()),
+            Inlining::Only(names) => names.get(name).cloned().ok_or_else(|| {
+                "unchanged: read from the server as recorded".into()
+            }),
         }
     }
 }
@@ -285,12 +295,11 @@ struct Through<'a> {
 
 impl<'a> Through<'a> {
     fn new(rules: &RuleSet, globals: Globals, inlining: &'a Inlining) -> Self {
-        let recordings = match inlining {
-            Inlining::None => Recordings::default(),
-            _ => Recordings::of(rules, |group, manifest| {
-                interval_of(group, manifest, globals).0
-            }),
-        };
+        // Read even when none is inlined: an alert that finds no data
+        // says which recorded series it read from the server.
+        let recordings = Recordings::of(rules, |group, manifest| {
+            interval_of(group, manifest, globals).0
+        });
         Through {
             recordings,
             inlining,
@@ -337,8 +346,16 @@ fn plan_rule(
     };
     let (interval, interval_from) = interval_of(group, at.manifest, globals);
     let written = query.clone();
-    let (query, inlined, not_inlined) = if through.recordings.is_empty() {
-        (query, Vec::new(), Vec::new())
+    let inline::Inlined {
+        query,
+        inlined,
+        refused: not_inlined,
+        reads_recorded,
+    } = if through.recordings.is_empty() {
+        inline::Inlined {
+            query,
+            ..Default::default()
+        }
     } else {
         inline::inline(&query, &through.recordings, &|name| {
             through.inlining.reason(name)
@@ -385,6 +402,7 @@ fn plan_rule(
             .map_or(0, |l| usize::try_from(l.value).unwrap_or(0)),
         inlined,
         not_inlined,
+        reads_recorded,
     })
 }
 

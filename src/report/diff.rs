@@ -42,7 +42,20 @@ fn times(n: u64) -> String {
     }
 }
 
+/// The recorded series a replay read from the server and found nothing
+/// in: its "no data" is not the rule's doing, and is said.
+fn no_data_recorded(replay: &AlertReplay) -> &[crate::replay::inline::NotInlined] {
+    if replay.series == 0 {
+        &replay.plan.reads_recorded
+    } else {
+        &[]
+    }
+}
+
 fn verdict(a: &AlertDiff) -> String {
+    if !no_data_recorded(&a.after).is_empty() {
+        return "no data: reads recorded series the server has no history of (below)".into();
+    }
     let after = current(&a.after).pages;
     match &a.before {
         None => format!("would have fired {}", times(after)),
@@ -158,6 +171,28 @@ pub fn write_markdown(
         }
         writeln!(out)?;
     }
+    let silent: Vec<String> = result
+        .alerts
+        .iter()
+        .filter(|a| !no_data_recorded(&a.after).is_empty())
+        .map(|a| {
+            let read: Vec<String> = no_data_recorded(&a.after)
+                .iter()
+                .map(|r| format!("`{}` ({})", r.name, r.reason))
+                .collect();
+            format!("- `{}` reads {}", a.after.plan.alertname, read.join(", "))
+        })
+        .collect();
+    if !silent.is_empty() {
+        writeln!(
+            out,
+            "No data through recording rules: the server has no history of these recorded series over the window, so these alerts were not replayed on real data.\n"
+        )?;
+        for line in silent {
+            writeln!(out, "{line}")?;
+        }
+        writeln!(out)?;
+    }
     if let Some(pages) = pages {
         write_pages(pages, out)?;
     }
@@ -221,6 +256,15 @@ struct JsonAlert<'a> {
     changes: &'a [String],
     before: Option<JsonCounts>,
     after: JsonCounts,
+    /// After the change, no data: the recorded series read from the server
+    /// (not inlined) that had no history, and why each was read.
+    no_data_recorded: Vec<JsonRecorded<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRecorded<'a> {
+    name: &'a str,
+    reason: &'a str,
 }
 
 #[derive(Serialize)]
@@ -284,6 +328,13 @@ pub fn write_json(
                 changes: &a.changes,
                 before: a.before.as_ref().map(counts),
                 after: counts(&a.after),
+                no_data_recorded: no_data_recorded(&a.after)
+                    .iter()
+                    .map(|r| JsonRecorded {
+                        name: &r.name,
+                        reason: &r.reason,
+                    })
+                    .collect(),
             })
             .collect(),
         unparsable: result.unparsable.iter().map(JsonRemoved::of).collect(),

@@ -56,3 +56,8 @@ pub fn write(
         other => other,
     }
 }
+
+/// A query as written may span lines (`expr: |`); reports show it on one.
+pub fn one_line(query: &str) -> String {
+    query.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -111,8 +111,7 @@ pub fn write_human(
             2,
             width,
         );
-        // The query as written may span lines (`expr: |`); shown on one.
-        let query = p.query.split_whitespace().collect::<Vec<_>>().join(" ");
+        let query = super::one_line(&p.query);
         head.extend(match &p.mode {
             PlanMode::Split { op, threshold } => labelled(
                 "  signal  ",
@@ -160,6 +159,22 @@ pub fn write_human(
                 ),
                 width,
             ));
+        }
+        if alert.series == 0 {
+            for rule in p
+                .reads_recorded
+                .iter()
+                .filter(|r| !p.not_inlined.iter().any(|n| n.name == r.name))
+            {
+                head.extend(labelled(
+                    "  note    ",
+                    &format!(
+                        "no data: it reads the recorded series {}, which the server has no history of ({})",
+                        rule.name, rule.reason
+                    ),
+                    width,
+                ));
+            }
         }
         if !p.group_labels.is_empty() {
             head.extend(labelled(
@@ -358,6 +373,26 @@ fn write_ranking(
             names(&ranking.no_data)
         ));
     }
+    if !ranking.no_data_recorded.is_empty() {
+        let each: Vec<String> = ranking
+            .no_data_recorded
+            .iter()
+            .map(|&i| {
+                let plan = &result.alerts[i].plan;
+                let read: Vec<String> = plan
+                    .reads_recorded
+                    .iter()
+                    .map(|r| format!("{} ({})", r.name, r.reason))
+                    .collect();
+                format!("{} reads {}", plan.alertname, read.join(", "))
+            })
+            .collect();
+        apart.push(format!(
+            "No data through recording rules ({}): {}. The server has no history of these recorded series over the window.",
+            ranking.no_data_recorded.len(),
+            each.join("; ")
+        ));
+    }
     if !ranking.always_firing.is_empty() {
         apart.push(format!(
             "Firing throughout ({}): {} (a heartbeat such as Watchdog, or a condition that never cleared).",
@@ -429,7 +464,18 @@ struct JsonRanking<'a> {
     more: usize,
     never_fired: Vec<&'a str>,
     no_data: Vec<&'a str>,
+    /// No data, reading recorded series the replay did not inline, with
+    /// why each was read from the server.
+    no_data_recorded: Vec<JsonNoDataRecorded<'a>>,
     always_firing: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonNoDataRecorded<'a> {
+    alertname: &'a str,
+    file: &'a str,
+    line: usize,
+    recorded_series_read: Vec<JsonInlined<'a>>,
 }
 
 #[derive(Serialize)]
@@ -478,6 +524,9 @@ struct JsonRule<'a> {
     recording_rules_inlined: Vec<JsonInlined<'a>>,
     /// Recording rules asked for but queried as series, and why.
     recording_rules_not_inlined: Vec<JsonInlined<'a>>,
+    /// The rule set's recorded series `query` reads from the server (not
+    /// inlined, asked for or not), and why.
+    recorded_series_read: Vec<JsonInlined<'a>>,
     start: i64,
     end: i64,
     evaluations: usize,
@@ -492,6 +541,15 @@ struct JsonRule<'a> {
 struct JsonInlined<'a> {
     name: &'a str,
     reason: &'a str,
+}
+
+fn json_inlined(list: &[crate::replay::inline::NotInlined]) -> Vec<JsonInlined<'_>> {
+    list.iter()
+        .map(|i| JsonInlined {
+            name: &i.name,
+            reason: &i.reason,
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -600,6 +658,19 @@ pub fn write_json(
         more: ranking.fired.len() - kept,
         never_fired: names(&ranking.never_fired),
         no_data: names(&ranking.no_data),
+        no_data_recorded: ranking
+            .no_data_recorded
+            .iter()
+            .map(|&i| {
+                let plan = &result.alerts[i].plan;
+                JsonNoDataRecorded {
+                    alertname: &plan.alertname,
+                    file: &plan.file,
+                    line: plan.line,
+                    recorded_series_read: json_inlined(&plan.reads_recorded),
+                }
+            })
+            .collect(),
         always_firing: names(&ranking.always_firing),
     };
     let rules = result
@@ -648,15 +719,8 @@ pub fn write_json(
                         reason: &i.reason,
                     })
                     .collect(),
-                recording_rules_not_inlined: a
-                    .plan
-                    .not_inlined
-                    .iter()
-                    .map(|i| JsonInlined {
-                        name: &i.name,
-                        reason: &i.reason,
-                    })
-                    .collect(),
+                recording_rules_not_inlined: json_inlined(&a.plan.not_inlined),
+                recorded_series_read: json_inlined(&a.plan.reads_recorded),
                 start: a.grid.start_ms / 1000,
                 end: a.grid.at(a.grid.len) / 1000,
                 evaluations: a.grid.len,

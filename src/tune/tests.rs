@@ -23,6 +23,7 @@ fn plan(threshold: f64, for_min: u64) -> Plan {
         limit: 0,
         inlined: Vec::new(),
         not_inlined: Vec::new(),
+        reads_recorded: Vec::new(),
         for_: Duration {
             millis: for_min * 60_000,
         },
