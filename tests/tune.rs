@@ -199,6 +199,22 @@ fn human_output_puts_today_first_and_offers_the_change() {
     );
     assert!(text.contains("Recommended: threshold `> 0.8` →"), "{text}");
     assert!(text.contains("labels and annotations unchanged"), "{text}");
+    // The signal, written over three lines in the rule (`expr: |`), is
+    // shown on one, as simulate shows it.
+    let signal: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("signal"))
+        .take_while(|l| !l.trim().is_empty() && !l.trim_start().starts_with("window"))
+        .collect();
+    assert_eq!(
+        signal.concat().split_whitespace().collect::<Vec<_>>().join(" "),
+        "signal sum by (namespace, pod) (phpfpm_active_processes{namespace=\"ecommercen-clients-wecare\"}) / sum by (namespace, pod) (phpfpm_total_processes{namespace=\"ecommercen-clients-wecare\"}) > 0.8",
+        "{text}"
+    );
+    assert!(
+        signal.iter().all(|l| !l.trim_start().starts_with('/')),
+        "a line of the rule's own layout: {text}"
+    );
     // Every candidate as a row of the Parquet table, the recommended one flagged.
     use polars::prelude::*;
     let frame = ParquetReader::new(std::fs::File::open(&parquet).unwrap())

@@ -584,9 +584,14 @@ pub fn write_human(t: &Tuning, context: &Context, out: &mut dyn Write) -> io::Re
             out,
             width,
             "  signal   ",
-            &format!("{}  {} {}", p.query, op.symbol(), number(*threshold)),
+            &format!(
+                "{}  {} {}",
+                super::one_line(&p.query),
+                op.symbol(),
+                number(*threshold)
+            ),
         )?,
-        PlanMode::Whole { .. } => put(out, width, "  expr     ", &p.query)?,
+        PlanMode::Whole { .. } => put(out, width, "  expr     ", &super::one_line(&p.query))?,
     }
     put(out, width, "  window   ", &window_line(t))?;
     put(out, width, "  data     ", &context.source)?;
@@ -696,11 +701,15 @@ pub fn write_markdown(t: &Tuning, context: &Context, out: &mut dyn Write) -> io:
         PlanMode::Split { op, threshold } => writeln!(
             out,
             "Signal: `{}`, today `{} {}`.\n",
-            p.query,
+            super::one_line(&p.query),
             op.symbol(),
             number(*threshold)
         )?,
-        PlanMode::Whole { .. } => writeln!(out, "Expression (replayed whole): `{}`.\n", p.query)?,
+        PlanMode::Whole { .. } => writeln!(
+            out,
+            "Expression (replayed whole): `{}`.\n",
+            super::one_line(&p.query)
+        )?,
     }
     let marks = marks_lines(t);
     if !marks.is_empty() {
