@@ -94,15 +94,9 @@ fn promql_options(prometheus: &PrometheusConfig) -> Result<ParseOptions, Invalid
     Ok(options)
 }
 
-/// `2`, `2.53`, `3`, `3.15`: the major version is what decides.
+/// `2`, `2.53`, `3`, `3.13`, `3.16`: see `promql::versions`.
 pub fn prometheus_version(text: &str) -> Result<PrometheusVersion, String> {
-    match text.trim_start_matches('v').split('.').next() {
-        Some("2") => Ok(PrometheusVersion::V2),
-        Some("3") => Ok(PrometheusVersion::V3),
-        _ => Err(format!(
-            "unknown Prometheus version {text:?}: firedrill gives the verdict of 2 (2.x) or 3 (3.15)"
-        )),
-    }
+    promql::versions::parse_version(text)
 }
 
 /// The message for a feature name promtool does not take.

@@ -96,9 +96,28 @@ pub struct LintResult {
     pub diagnostics: Vec<Diagnostic>,
     /// Findings silenced by `# firedrill disable` comments.
     pub suppressed: usize,
+    /// Whose verdict on PromQL, with which feature flags.
+    pub promql: crate::promql::ParseOptions,
+    /// The Alertmanager configuration checked with the rules, by name.
+    pub alertmanager: Option<String>,
 }
 
 impl LintResult {
+    /// "Prometheus 3.16's verdict", "Prometheus 3.13's verdict with
+    /// promql-duration-expr": what a CI log shows the run judged by.
+    pub fn verdict_of(&self) -> String {
+        let features = self.promql.features();
+        if features.is_empty() {
+            format!("Prometheus {}'s verdict", self.promql.version)
+        } else {
+            format!(
+                "Prometheus {}'s verdict with {}",
+                self.promql.version,
+                features.join(", ")
+            )
+        }
+    }
+
     pub fn count(&self, severity: Severity) -> usize {
         self.diagnostics
             .iter()
@@ -248,6 +267,8 @@ pub fn check(rules: RuleSet, runbooks: RunbookSet, options: &LintOptions) -> Lin
         runbooks,
         diagnostics,
         suppressed,
+        promql: options.load.promql,
+        alertmanager: options.alertmanager.as_ref().map(|a| a.source.name.clone()),
     }
 }
 

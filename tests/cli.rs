@@ -28,7 +28,7 @@ fn clean_file_exits_zero_with_summary() {
     let (_d, path) = temp_file("good.yaml", GOOD.as_bytes());
     let out = firedrill(&["lint", &path]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("All checks passed: 1 file (1 rule)."));
+    assert!(stdout(&out).contains("All checks passed: 1 file (1 rule); Prometheus 3.16's verdict."));
 }
 
 #[test]

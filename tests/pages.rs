@@ -385,3 +385,44 @@ fn the_shipped_routes_send_every_alert_somewhere() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
+
+#[test]
+fn lint_checks_an_alertmanager_configuration_alone() {
+    // As `amtool check-config` does: no rule files given.
+    let out = firedrill(&["lint", "--alertmanager", &root("rules/alertmanager.yml")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!(
+            "All checks passed: the Alertmanager configuration {}.",
+            root("rules/alertmanager.yml")
+        )),
+        "{}",
+        stdout(&out)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("alertmanager.yml");
+    let text = std::fs::read_to_string(root("rules/alertmanager.yml"))
+        .unwrap()
+        .replace("      receiver: heartbeat", "      receiver: heartbaet");
+    std::fs::write(&broken, &text).unwrap();
+    let line = text.lines().position(|l| l.contains("heartbaet")).unwrap() + 1;
+    let out = firedrill(&["lint", "--alertmanager", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let said = stdout(&out);
+    assert!(
+        said.contains(&format!("alertmanager.yml:{line}:17")),
+        "{said}"
+    );
+    assert!(
+        said.contains("Found 1 error in the Alertmanager configuration"),
+        "{said}"
+    );
+    // Neither rules nor a configuration: a usage error naming both.
+    let out = firedrill(&["lint"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--alertmanager FILE alone"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -1,4 +1,4 @@
-//! PromQL as Prometheus 3.15 parses it, and as Prometheus 2 did. The
+//! PromQL as Prometheus 3 parses it, and as Prometheus 2 did. The
 //! conformance bar is Prometheus's own test data
 //! (`fixtures/promqltest/`, copied from prometheus/prometheus main:
 //! `duration_expression.test`, `extended_vectors.test`, `fill-modifier.test`):
@@ -12,54 +12,15 @@ mod common;
 
 use std::process::Command;
 
+use common::promqltest::Eval;
 use common::*;
 
-/// An `eval` of a .test file: the expression, whether Prometheus ran it as
-/// an instant query (a rule's evaluation is one), and the evaluation error
-/// it expects (`expect fail msg: ...`).
-struct Eval {
-    file: &'static str,
-    line: usize,
-    expr: String,
-    instant: bool,
-    fails_with: Option<String>,
-}
-
 fn evals() -> Vec<Eval> {
-    let mut out = Vec::new();
-    for file in [
+    let out = common::promqltest::evals(&[
         "duration_expression.test",
         "extended_vectors.test",
         "fill-modifier.test",
-    ] {
-        let text = std::fs::read_to_string(fixtures().join("promqltest").join(file)).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        for (i, line) in lines.iter().enumerate() {
-            let Some(rest) = line.strip_prefix("eval ") else {
-                continue;
-            };
-            let words: Vec<&str> = rest.splitn(8, ' ').collect();
-            let (instant, expr) = match words[0] {
-                // eval instant at 50m EXPR
-                "instant" => (true, rest.splitn(4, ' ').nth(3).unwrap()),
-                // eval range from 0 to 20m step 5m EXPR
-                "range" => (false, rest.splitn(8, ' ').nth(7).unwrap()),
-                other => panic!("{file}:{}: unknown eval kind {other}", i + 1),
-            };
-            let fails_with = lines[i + 1..]
-                .iter()
-                .take_while(|l| l.starts_with(|c: char| c.is_whitespace()) && !l.trim().is_empty())
-                .find_map(|l| l.trim().strip_prefix("expect fail msg: "))
-                .map(str::to_string);
-            out.push(Eval {
-                file,
-                line: i + 1,
-                expr: expr.trim().to_string(),
-                instant,
-                fails_with,
-            });
-        }
-    }
+    ]);
     assert!(out.len() > 250, "read only {} evals", out.len());
     out
 }
@@ -110,10 +71,14 @@ fn every_expression_of_prometheus_testdata_gets_prometheus_verdict() {
 
 #[test]
 fn what_prometheus_gates_needs_its_feature() {
-    // promql/parser/parse.go: setAnchored, setSmoothed, newBinaryExpression.
+    // promql/parser/parse.go: setAnchored, setSmoothed, newBinaryExpression;
+    // 3.15, the last release where `anchored`/`smoothed` need their flag.
     let evals = evals();
     let exprs: Vec<&str> = evals.iter().map(|e| e.expr.as_str()).collect();
-    let found = lint_expressions(&exprs, &["--select=promql/syntax"]);
+    let found = lint_expressions(
+        &exprs,
+        &["--select=promql/syntax", "--prometheus-version=3.15"],
+    );
     let word = |expr: &str, w: &str| {
         expr.split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
             .any(|t| t == w)
@@ -231,23 +196,34 @@ fn prometheus_2_verdicts_are_promtool_2_42s() {
 
 #[test]
 fn prometheus_3_takes_what_2_refused() {
-    // The same expressions, Prometheus 3.15's verdict (generated_parser.y):
+    // The same expressions, Prometheus 3's verdict (generated_parser.y):
     // durations may be numbers and expressions, an offset may be 0,
-    // holt_winters is gone, fill and anchored need their features.
-    let found = lint_expressions(ACROSS_VERSIONS, &["--select=promql/syntax"]);
-    let refused: Vec<&str> = ACROSS_VERSIONS
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| found.contains_key(i))
-        .map(|(_, e)| *e)
-        .collect();
+    // holt_winters is gone, fill needs its feature, and so does anchored
+    // up to 3.15 (always on since 3.16, pull request #19697).
+    let refused = |flags: &[&str]| -> Vec<&str> {
+        let found = lint_expressions(ACROSS_VERSIONS, flags);
+        ACROSS_VERSIONS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| found.contains_key(i))
+            .map(|(_, e)| *e)
+            .collect()
+    };
     assert_eq!(
-        refused,
+        refused(&["--select=promql/syntax", "--prometheus-version=3.15"]),
         [
             "holt_winters(up[5m], 0.1, 0.2)",
             "double_exponential_smoothing(up[5m], 0.1, 0.2)",
             "a + fill(0) b",
             "rate(up[5m] anchored)",
+        ]
+    );
+    assert_eq!(
+        refused(&["--select=promql/syntax"]),
+        [
+            "holt_winters(up[5m], 0.1, 0.2)",
+            "double_exponential_smoothing(up[5m], 0.1, 0.2)",
+            "a + fill(0) b",
         ]
     );
 }

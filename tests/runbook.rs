@@ -276,7 +276,7 @@ fn the_summary_says_what_runbook_coverage_checked() {
     let text = stdout(&out);
     assert!(
         text.contains(&format!(
-            "All checks passed: 8 files (15 rules); 15 alerts, all in {runbook}; 15 of 15 runbook_url links resolved."
+            "All checks passed: 8 files (15 rules); 15 alerts, all in {runbook}; 15 of 15 runbook_url links resolved; Prometheus 3.16's verdict."
         )),
         "{text}"
     );

@@ -81,7 +81,7 @@ impl Check for Stale {
                         &page.source,
                         entry.span,
                         format!(
-                            "the runbook names {:?}, but no loaded rule defines that alert",
+                            "the runbook names `{}`, but no loaded rule defines that alert",
                             entry.pattern
                         ),
                     )
@@ -96,7 +96,7 @@ impl Check for Stale {
                         &page.source,
                         Span::empty(0),
                         format!(
-                            "runbook page for {:?}, but no loaded rule defines that alert",
+                            "runbook page for `{}`, but no loaded rule defines that alert",
                             page.stem()
                         ),
                     ));
@@ -122,8 +122,9 @@ impl Check for Stale {
                     &page.source,
                     h.span,
                     format!(
-                        "section {:?} names an alert that no loaded rule defines",
-                        h.text
+                        "section `{}` names the alert {}, which no loaded rule defines",
+                        h.text.trim(),
+                        heading_alert_name(&h.text)
                     ),
                 ));
             }
@@ -155,5 +156,10 @@ mod tests {
         let found = run_with_runbook(&Stale, rules, runbook, &maps);
         let places: Vec<_> = found.iter().map(|f| f.0.as_str()).collect();
         assert_eq!(places, ["runbook.md:3:1"], "{found:?}");
+        // Named as the heading names it, quotes and all, never escaped.
+        assert_eq!(
+            found[0].1,
+            "section `Alert Name: \"GoneAlert\"` names the alert GoneAlert, which no loaded rule defines"
+        );
     }
 }

@@ -112,8 +112,9 @@ pub enum ColorArg {
 
 #[derive(Debug, clap::Args)]
 pub struct LintArgs {
-    /// Rule files, folders (every *.yaml/*.yml below) or - for standard input.
-    #[arg(required = true, value_name = "PATH")]
+    /// Rule files, folders (every *.yaml/*.yml below) or - for standard input; none
+    /// with --alertmanager checks the Alertmanager configuration alone.
+    #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
     /// An alertmanager.yml (or a Secret holding one): check it as Alertmanager
     /// would, and the alerts against its routes and inhibit rules (default:
@@ -142,13 +143,15 @@ pub struct LintArgs {
     #[arg(long)]
     pub ignore_unknown_fields: bool,
     /// Prometheus feature flags, as promtool takes them: promql-experimental-functions,
-    /// promql-extended-range-selectors, promql-binop-fill-modifiers (and the no-ops
-    /// promql-duration-expr, promql-delayed-name-removal).
+    /// promql-extended-range-selectors (always on since 3.16), promql-binop-fill-modifiers,
+    /// promql-duration-expr (always on since 3.14), promql-delayed-name-removal (no parse
+    /// change).
     #[arg(long, value_delimiter = ',', value_name = "FEATURES")]
     pub enable_feature: Vec<String>,
-    /// Whose verdict on PromQL: 3 (Prometheus 3.15, the default) or 2 (2.x: no duration
+    /// Whose verdict on PromQL: 3.16 (the newest stable release, the default; `3` is the
+    /// same), 3.15, 3.14, 3.13 (the long-term-support line) or 2 (2.x: no duration
     /// expressions, `holt_winters`, durations need a unit).
-    #[arg(long, value_name = "MAJOR")]
+    #[arg(long, value_name = "VERSION")]
     pub prometheus_version: Option<String>,
     /// The runbook: a Markdown page or a folder of pages (repeatable).
     #[arg(long, value_name = "PATH")]
@@ -275,6 +278,12 @@ fn run_lint(args: LintArgs, config: &Config, out: &mut dyn Write) -> u8 {
         settings: config.lint.settings.clone(),
         severity: config.lint.severity.clone(),
     };
+    // `lint --alertmanager alertmanager.yml` alone checks the configuration,
+    // as `amtool check-config` does.
+    let alertmanager_only = args.paths.is_empty();
+    if alertmanager_only && options.alertmanager.is_none() {
+        return fail("give the rule files or folders to lint, or --alertmanager FILE alone to check an Alertmanager configuration");
+    }
     let mut inputs = match input::expand(&args.paths) {
         Ok(inputs) => inputs,
         Err(e) => return fail(e),
@@ -309,7 +318,8 @@ fn run_lint(args: LintArgs, config: &Config, out: &mut dyn Write) -> u8 {
             .files
             .retain(|f| !context_only.contains(&f.source.name));
     }
-    let no_rule_files = result.rules.files.iter().all(|f| f.not_rules.is_some());
+    let no_rule_files =
+        !alertmanager_only && result.rules.files.iter().all(|f| f.not_rules.is_some());
     let format = match args.format {
         FormatArg::Human => Format::Human,
         FormatArg::Json => Format::Json,

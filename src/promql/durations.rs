@@ -33,6 +33,22 @@ pub struct Durations {
     pub edits: Vec<Edit>,
     /// The errors Prometheus raises at every evaluation of the rule.
     pub at_evaluation: Vec<PromqlError>,
+    /// Where the duration expressions are (not a plain, perhaps signed,
+    /// literal): Prometheus 3.13 reads them only with
+    /// `promql-duration-expr`.
+    pub expressions: Vec<(usize, usize)>,
+}
+
+/// A number alone, perhaps signed: what PromQL read before duration
+/// expressions.
+fn plain_literal(text: &str, part: &[Token]) -> bool {
+    match part.split_last() {
+        Some((last, signs)) => {
+            last.kind == TokenKind::Number
+                && signs.iter().all(|t| matches!(t.text(text), "-" | "+"))
+        }
+        None => false,
+    }
 }
 
 /// Longest duration, in seconds: Go's `time.Duration` is int64 nanoseconds.
@@ -175,6 +191,9 @@ fn fold_range(text: &str, part: &[Token], out: &mut Durations) -> Result<(), Pro
         return Ok(());
     };
     let (start, end) = (part[0].start, part[part.len() - 1].end);
+    if !plain_literal(text, part) {
+        out.expressions.push((start, end));
+    }
     if value.literal && value.seconds <= 0.0 {
         return Err(PromqlError {
             message: "duration must be greater than 0".into(),
@@ -221,6 +240,9 @@ fn fold_offset(
         return Ok(());
     };
     let end = part[part.len() - 1].end;
+    if !plain_literal(text, part) {
+        out.expressions.push((part[0].start, end));
+    }
     let failure = errors.or_else(|| {
         if value.seconds.is_nan() || value.seconds.is_infinite() {
             Some("duration is NaN or infinite")

@@ -11,11 +11,13 @@ mod rewrite;
 pub mod split;
 mod tokens;
 mod type_errors;
+pub mod versions;
 
 pub use operators::binary_operators;
 pub use promql_parser::parser::Expr;
 pub use split::Comparison;
 pub use tokens::{quoted, string_value, tokenize, Token, TokenKind, GROUPING_KEYWORDS};
+pub use versions::PrometheusVersion;
 
 use crate::contained_panic;
 
@@ -43,27 +45,18 @@ pub struct ParseOptions {
     pub extended_range_selectors: bool,
     /// `promql-binop-fill-modifiers`: `fill()`, `fill_left()`, `fill_right()`.
     pub binop_fill_modifiers: bool,
+    /// `promql-duration-expr`: `[5m * 2]`, `offset (1h + 5m)`; always on
+    /// since 3.14.
+    pub duration_expressions: bool,
 }
 
-/// The Prometheus whose parser is the authority.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum PrometheusVersion {
-    /// Prometheus 2.x, as 2.42 to 2.55 parse without feature flags: no
-    /// duration expressions, no number without a unit where a duration
-    /// goes, `holt_winters` rather than `double_exponential_smoothing`.
-    V2,
-    /// Prometheus 3.15 (main).
-    #[default]
-    V3,
-}
-
-/// The `--enable-feature` names promtool 3.15 takes (cmd/promtool/main.go);
+/// The `--enable-feature` names promtool takes (cmd/promtool/main.go);
 /// the ones that change no parse are accepted and do nothing here.
 pub const FEATURES: &[&str] = &[
     "promql-experimental-functions",
     "promql-extended-range-selectors",
     "promql-binop-fill-modifiers",
-    // Permanently on since 3.14: a no-op, as in promtool.
+    // Needed by 3.13; always on since 3.14 (a no-op then, as in promtool).
     "promql-duration-expr",
     // Changes results, not what parses.
     "promql-delayed-name-removal",
@@ -74,10 +67,11 @@ impl ParseOptions {
     /// with, since the server that evaluates them is the judge there.
     pub fn every_feature() -> ParseOptions {
         ParseOptions {
-            version: PrometheusVersion::V3,
+            version: PrometheusVersion::NEWEST,
             experimental_functions: true,
             extended_range_selectors: true,
             binop_fill_modifiers: true,
+            duration_expressions: true,
         }
     }
 
@@ -92,11 +86,44 @@ impl ParseOptions {
                 "promql-experimental-functions" => self.experimental_functions = true,
                 "promql-extended-range-selectors" => self.extended_range_selectors = true,
                 "promql-binop-fill-modifiers" => self.binop_fill_modifiers = true,
+                "promql-duration-expr" => self.duration_expressions = true,
                 f if FEATURES.contains(&f) => {}
                 other => return Err(other.to_string()),
             }
         }
         Ok(())
+    }
+
+    /// The feature flags given that change what this version parses, by
+    /// their `--enable-feature` names.
+    pub fn features(&self) -> Vec<&'static str> {
+        let mut on = Vec::new();
+        if self.experimental_functions {
+            on.push("promql-experimental-functions");
+        }
+        if self.extended_range_selectors
+            && !versions::always_on(self.version, "promql-extended-range-selectors")
+        {
+            on.push("promql-extended-range-selectors");
+        }
+        if self.binop_fill_modifiers {
+            on.push("promql-binop-fill-modifiers");
+        }
+        if self.duration_expressions && !versions::always_on(self.version, "promql-duration-expr") {
+            on.push("promql-duration-expr");
+        }
+        on
+    }
+
+    /// `anchored` and `smoothed` are read: flagged, or always on (3.16).
+    pub fn extended_range_selectors_on(&self) -> bool {
+        self.extended_range_selectors
+            || versions::always_on(self.version, "promql-extended-range-selectors")
+    }
+
+    /// Duration expressions are read: flagged (3.13), or always on (3.14).
+    pub fn duration_expressions_on(&self) -> bool {
+        self.duration_expressions || versions::always_on(self.version, "promql-duration-expr")
     }
 }
 
@@ -121,7 +148,7 @@ pub fn parse(text: &str, options: ParseOptions) -> ParsedExpr {
                 error.start = r.original(error.start);
                 error.end = r.original(error.end).max(error.start);
             }
-            if options.version == PrometheusVersion::V2 && durations::might_fold(text) {
+            if options.version.is_2() && durations::might_fold(text) {
                 error.help = Some("duration expressions (`[5m * 2]`, `offset (1h + 5m)`) came with Prometheus 3 (on by default since 3.14)".into());
             }
             return Err(error);
@@ -136,18 +163,19 @@ pub fn parse(text: &str, options: ParseOptions) -> ParsedExpr {
             })
         }
     };
-    let fill_gated = !options.binop_fill_modifiers || options.version == PrometheusVersion::V2;
-    if !options.experimental_functions || fill_gated {
-        // One walk over the tree for both gates.
-        let (experimental, fill) = gated(&parsed, options.version);
-        if !options.experimental_functions {
-            if let Some(error) = first_experimental(text, experimental, options.version) {
-                return Err(error);
-            }
+    let fill_gated = !options.binop_fill_modifiers || options.version.is_2();
+    // One walk over the tree for the gates.
+    let gates = gated(&parsed, options.version);
+    if let Some(name) = gates.unknown {
+        return Err(unknown_function(text, &name, options.version));
+    }
+    if !options.experimental_functions {
+        if let Some(error) = first_experimental(text, gates.experimental, options.version) {
+            return Err(error);
         }
-        if fill_gated && fill {
-            return Err(fill_not_enabled(text, options.version));
-        }
+    }
+    if fill_gated && gates.fill {
+        return Err(fill_not_enabled(text, options.version));
     }
     Ok(parsed)
 }
@@ -168,13 +196,13 @@ fn prometheus_3_edits(
 ) -> Result<Vec<rewrite::Edit>, PromqlError> {
     let fold = durations::might_fold(text);
     let modify = modifiers::might_have(text);
-    let renamed = options.version == PrometheusVersion::V2 && text.contains("holt_winters");
+    let renamed = options.version.is_2() && text.contains("holt_winters");
     if !fold && !modify && !renamed {
         return Ok(Vec::new());
     }
     let tokens = significant_tokens(text);
     let mut edits = Vec::new();
-    if options.version == PrometheusVersion::V2 {
+    if options.version.is_2() {
         // Prometheus 3 renamed it (and gated it as experimental).
         edits.extend(
             tokens
@@ -185,13 +213,28 @@ fn prometheus_3_edits(
         return Ok(edits);
     }
     if fold {
-        edits.extend(durations::fold(text, &tokens)?.edits);
+        let folded = durations::fold(text, &tokens)?;
+        if let Some(&(start, end)) = folded.expressions.first() {
+            if !options.duration_expressions_on() {
+                // promql/parser/parse.go, experimentalDurationExpr (3.13).
+                return Err(PromqlError {
+                    message: "experimental duration expression is not enabled".into(),
+                    start,
+                    end,
+                    help: Some(format!(
+                        "Prometheus {} reads duration expressions only with --enable-feature=promql-duration-expr (always on since 3.14); pass the same to firedrill",
+                        options.version
+                    )),
+                });
+            }
+        }
+        edits.extend(folded.edits);
     }
     if modify {
         let found = modifiers::find(text, &tokens);
         edits.extend(modifiers::rewrite(
             &found,
-            options.extended_range_selectors,
+            options.extended_range_selectors_on(),
         )?);
         edits.extend(modifiers::names(text, &tokens));
     }
@@ -355,7 +398,7 @@ fn duration_refused(
     }
     // `Inf` and `NaN` are numbers to the parser.
     if let Ok(seconds) = literal.parse::<f64>() {
-        if version == PrometheusVersion::V2 {
+        if version.is_2() {
             // Prometheus 2 reads a duration only with a unit (2.42's words).
             let message = match place {
                 Place::Range => "missing unit character in duration".to_string(),
@@ -439,34 +482,77 @@ fn unit_duration(literal: &str) -> Option<(u128, u128)> {
     Some((total, largest))
 }
 
-/// The first experimental function or aggregation of `expr` (Prometheus 2
-/// knew no `double_exponential_smoothing`: it is `holt_winters` there), and
-/// whether a binary operator has a fill modifier.
-fn gated(expr: &Expr, version: PrometheusVersion) -> (Option<String>, bool) {
-    let mut found: Option<String> = None;
-    let mut fill = false;
+/// What the feature gates find in a parsed expression.
+#[derive(Debug, Default)]
+struct Gates {
+    /// The first experimental function or aggregation.
+    experimental: Option<String>,
+    /// The first function the release does not have yet.
+    unknown: Option<String>,
+    /// A binary operator has a fill modifier.
+    fill: bool,
+}
+
+/// Walks `expr` once for every gate, as `version` has them (Prometheus 2
+/// knew no `double_exponential_smoothing`: it is `holt_winters` there).
+fn gated(expr: &Expr, version: PrometheusVersion) -> Gates {
+    use versions::FunctionStatus;
+    let mut gates = Gates::default();
     walk(expr, &mut |e| match e {
-        Expr::Call(call)
-            if version == PrometheusVersion::V2
-                && call.func.name == "double_exponential_smoothing" => {}
-        Expr::Call(call) if call.func.experimental && found.is_none() => {
-            found = Some(call.func.name.to_string())
+        Expr::Call(call) if version.is_2() && call.func.name == "double_exponential_smoothing" => {}
+        Expr::Call(call) => {
+            let experimental = match versions::function(version, call.func.name) {
+                _ if version.is_2() => call.func.experimental,
+                FunctionStatus::AsParsed => call.func.experimental,
+                FunctionStatus::Experimental => true,
+                FunctionStatus::Stable => false,
+                FunctionStatus::Unknown => {
+                    gates
+                        .unknown
+                        .get_or_insert_with(|| call.func.name.to_string());
+                    false
+                }
+            };
+            if experimental && gates.experimental.is_none() {
+                gates.experimental = Some(call.func.name.to_string());
+            }
         }
-        Expr::Aggregate(agg) if found.is_none() => {
+        Expr::Aggregate(agg) if gates.experimental.is_none() => {
             let op = agg.op.to_string();
             if op == "limitk" || op == "limit_ratio" {
-                found = Some(op);
+                gates.experimental = Some(op);
             }
         }
         Expr::Binary(b) => {
-            fill |= b
+            gates.fill |= b
                 .modifier
                 .as_ref()
                 .is_some_and(|m| m.fill_values.lhs.is_some() || m.fill_values.rhs.is_some());
         }
         _ => {}
     });
-    (found, fill)
+    gates
+}
+
+/// A function the release does not have, as Prometheus's parser says it.
+fn unknown_function(text: &str, name: &str, version: PrometheusVersion) -> PromqlError {
+    let (start, end) = tokenize(text)
+        .into_iter()
+        .find(|t| t.kind == TokenKind::Identifier && t.text(text) == name)
+        .map_or((0, text.len()), |t| (t.start, t.end));
+    let since = versions::CHANGES.iter().find_map(|r| match r.change {
+        versions::Change::FunctionAdded { name: n, .. } if n == name => Some(r.since),
+        _ => None,
+    });
+    PromqlError {
+        message: format!("unknown function with name {name:?}"),
+        start,
+        end,
+        help: Some(match since {
+            Some(since) => format!("Prometheus {version} does not have it; it came with {since}"),
+            None => format!("Prometheus {version} does not have it"),
+        }),
+    }
 }
 
 /// The error for the first use of a feature Prometheus keeps behind
@@ -481,7 +567,7 @@ fn first_experimental(
             .into_iter()
             .filter(|t| t.kind == TokenKind::Identifier)
     };
-    if version == PrometheusVersion::V2 {
+    if version.is_2() {
         // The parser got it for `holt_winters`; written out, Prometheus 2 does not know it.
         if let Some(t) = tokens().find(|t| t.text(text) == "double_exponential_smoothing") {
             return Some(PromqlError {
@@ -522,9 +608,10 @@ fn fill_not_enabled(text: &str, version: PrometheusVersion) -> PromqlError {
         message: "binop fill modifiers are experimental and not enabled".into(),
         start,
         end,
-        help: Some(match version {
-            PrometheusVersion::V3 => "Prometheus accepts them only with --enable-feature=promql-binop-fill-modifiers; pass the same to firedrill".into(),
-            PrometheusVersion::V2 => "Prometheus 2 has no fill modifiers".into(),
+        help: Some(if version.is_2() {
+            "Prometheus 2 has no fill modifiers".into()
+        } else {
+            "Prometheus accepts them only with --enable-feature=promql-binop-fill-modifiers; pass the same to firedrill".into()
         }),
     }
 }

@@ -209,7 +209,11 @@ pub fn summary_line(result: &LintResult) -> String {
         result.count(Severity::Info),
     );
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let mut scope = format!("{} ({})", plural(files, "file"), plural(rules, "rule"));
+    let alertmanager_only = result.rules.files.is_empty() && result.alertmanager.is_some();
+    let mut scope = match &result.alertmanager {
+        Some(name) if alertmanager_only => format!("the Alertmanager configuration {name}"),
+        _ => format!("{} ({})", plural(files, "file"), plural(rules, "rule")),
+    };
     if let Some(runbook) = result.runbook_summary() {
         scope.push_str(&format!("; {}", runbook_scope(&runbook)));
     }
@@ -218,6 +222,9 @@ pub fn summary_line(result: &LintResult) -> String {
             "; {} suppressed by `# firedrill disable`",
             plural(result.suppressed, "finding")
         ));
+    }
+    if !alertmanager_only {
+        scope.push_str(&format!("; {}", result.verdict_of()));
     }
     if e + w + i == 0 {
         return format!("All checks passed: {scope}.");

@@ -50,6 +50,15 @@ struct Summary {
     /// Runbook coverage, when a runbook was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     runbook: Option<crate::lint::RunbookSummary>,
+    /// Whose verdict on PromQL: the Prometheus version and the feature
+    /// flags given.
+    prometheus: Prometheus,
+}
+
+#[derive(Serialize)]
+struct Prometheus {
+    version: String,
+    features: Vec<&'static str>,
 }
 
 pub fn write(result: &LintResult, out: &mut dyn Write) -> io::Result<()> {
@@ -96,6 +105,10 @@ pub fn write(result: &LintResult, out: &mut dyn Write) -> io::Result<()> {
             infos: result.count(Severity::Info),
             suppressed: result.suppressed,
             runbook: result.runbook_summary(),
+            prometheus: Prometheus {
+                version: result.promql.version.to_string(),
+                features: result.promql.features(),
+            },
         },
     };
     serde_json::to_writer_pretty(&mut *out, &output)?;

@@ -11,6 +11,7 @@ pub mod git;
 pub mod measure;
 pub mod mock;
 pub mod prometheus;
+pub mod promqltest;
 pub mod rng;
 pub mod tls;
 pub mod tools;
