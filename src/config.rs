@@ -124,6 +124,9 @@ pub struct LintConfig {
     pub runbooks: Vec<String>,
     /// `URL_PREFIX=PATH` mappings.
     pub runbook_maps: Vec<String>,
+    /// The baseline findings are held against (`--baseline`), relative to
+    /// this file.
+    pub baseline: Option<String>,
     pub settings: Settings,
 }
 
@@ -156,6 +159,7 @@ struct LintFile {
     runbook: Vec<String>,
     #[serde(default)]
     runbook_map: BTreeMap<String, String>,
+    baseline: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -215,6 +219,9 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         }
     }
     if let Some(file) = &mut config.alertmanager.config {
+        *file = relative(file);
+    }
+    if let Some(file) = &mut config.lint.baseline {
         *file = relative(file);
     }
     config.path = Some(path.to_path_buf());
@@ -365,6 +372,7 @@ fn lint_config(lint: LintFile) -> Result<LintConfig, Invalid> {
             .into_iter()
             .map(|(prefix, local)| format!("{prefix}={local}"))
             .collect(),
+        baseline: lint.baseline,
         settings,
     })
 }

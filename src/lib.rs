@@ -11,6 +11,7 @@
 //! [`plot`] draws it.
 
 pub mod alertmanager;
+pub mod baseline;
 pub mod changes;
 pub mod checks;
 pub mod cli;

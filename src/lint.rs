@@ -100,6 +100,18 @@ pub struct LintResult {
     pub promql: crate::promql::ParseOptions,
     /// The Alertmanager configuration checked with the rules, by name.
     pub alertmanager: Option<String>,
+    /// What a `--baseline` held back.
+    pub baseline: Option<BaselineSummary>,
+}
+
+/// The findings a baseline held back, and those it holds that are gone.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BaselineSummary {
+    pub path: String,
+    pub baselined: usize,
+    /// `None` when the run did not look at whole files (`--changed-since`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<usize>,
 }
 
 impl LintResult {
@@ -269,6 +281,7 @@ pub fn check(rules: RuleSet, runbooks: RunbookSet, options: &LintOptions) -> Lin
         suppressed,
         promql: options.load.promql,
         alertmanager: options.alertmanager.as_ref().map(|a| a.source.name.clone()),
+        baseline: None,
     }
 }
 

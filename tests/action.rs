@@ -432,3 +432,67 @@ fn a_later_push_updates_the_comment_and_a_clean_change_passes() {
     assert_eq!(requests[1].0, "PATCH");
     assert_eq!(requests[1].1, "/repos/wecare/alerts/issues/comments/42");
 }
+
+#[test]
+fn a_baseline_holds_back_the_findings_a_team_kept() {
+    // The base branch kept a finding on OldAlert (its summary names a label
+    // the aggregation drops) in a baseline; the pull request moves every
+    // line of the file and changes the alert's threshold, so lint looks at
+    // the rule again. Only what is new may fail the gate.
+    let repo = tempfile::tempdir().unwrap();
+    let dir = repo.path();
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    let old = "groups:\n- name: old\n  rules:\n  - alert: OldAlert\n    expr: sum(rate(old_errors_total[5m])) > 1\n    for: 5m\n    labels: {severity: warning}\n    annotations: {summary: 'Errors on {{ $labels.instance }}', description: d}\n";
+    std::fs::write(rules.join("old.yaml"), old).unwrap();
+    let firedrill = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_firedrill"))
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    firedrill(&[
+        "lint",
+        "rules/",
+        "--write-baseline",
+        "firedrill-baseline.json",
+    ]);
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", "base"]);
+    git(dir, &["update-ref", "refs/remotes/origin/main", "HEAD"]);
+    let moved = format!(
+        "# Old alerts, kept for the old team.\n\n{}",
+        old.replace("> 1\n", "> 2\n")
+    );
+    std::fs::write(rules.join("old.yaml"), &moved).unwrap();
+    let (api, _) = github_api("[]");
+    let inputs = [
+        ("paths", "rules/"),
+        ("baseline", "firedrill-baseline.json"),
+        ("fail-on", "warning"),
+        ("comment", "false"),
+    ];
+    let run = run_action(dir, &inputs, &api);
+    let statuses: Vec<(&str, i32)> = run.steps.iter().map(|(i, s, _)| (i.as_str(), *s)).collect();
+    assert_eq!(statuses.last(), Some(&("gate", 0)), "{:?}", run.steps);
+    assert_eq!(run.outputs["lint"]["findings"], "0");
+
+    // The same change with a second summary naming a dropped label: that one
+    // is new, and the gate fails on it alone.
+    std::fs::write(
+        rules.join("old.yaml"),
+        moved.replace("description: d}", "description: 'on {{ $labels.pod }}'}"),
+    )
+    .unwrap();
+    let run = run_action(dir, &inputs, &api);
+    assert_eq!(run.outputs["lint"]["findings"], "1", "{:?}", run.steps);
+    assert_eq!(run.steps.last().map(|s| s.1), Some(1), "{:?}", run.steps);
+}

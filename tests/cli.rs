@@ -604,3 +604,59 @@ fn the_docs_option_reference_is_generated_from_the_checks() {
         "docs/configuration.md's option reference is stale; it should read:\n{expected}"
     );
 }
+
+#[test]
+fn a_baseline_that_cannot_be_read_is_an_error_never_a_guess() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yaml");
+    std::fs::write(
+        &rules,
+        "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: sum(rate(x_total[5m])) > 1\n    for: 5m\n    annotations: {summary: 'on {{ $labels.pod }}'}\n",
+    )
+    .unwrap();
+    let rules = rules.to_str().unwrap();
+    let baseline = dir.path().join("baseline.json");
+    let baseline = baseline.to_str().unwrap();
+    // Missing: said, with how to write one.
+    let out = firedrill(&["lint", rules, "--baseline", baseline]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not found; write one with"),
+        "{}",
+        stderr(&out)
+    );
+    // Written, then held: no new finding, exit 0, and the JSON says so.
+    let out = firedrill(&["lint", rules, "--write-baseline", baseline]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (code, json) = lint_json(&[rules, "--baseline", baseline]);
+    assert_eq!(code, 0);
+    assert_eq!(json["diagnostics"], serde_json::json!([]));
+    assert_eq!(json["summary"]["baseline"]["baselined"], 1);
+    assert_eq!(json["summary"]["baseline"]["fixed"], 0);
+    // Another version's baseline, and one that is not a baseline.
+    let text = std::fs::read_to_string(baseline).unwrap();
+    std::fs::write(
+        baseline,
+        text.replace(env!("CARGO_PKG_VERSION"), "0.0.0-other"),
+    )
+    .unwrap();
+    let out = firedrill(&["lint", rules, "--baseline", baseline]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("written by firedrill 0.0.0-other"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(baseline, "[1, 2]").unwrap();
+    let out = firedrill(&["lint", rules, "--baseline", baseline]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("baseline.json:1:"),
+        "{}",
+        stderr(&out)
+    );
+    // A partial view cannot be a baseline of the whole.
+    let out = firedrill(&["lint", rules, "--partial", "--write-baseline", baseline]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("whole rule sets"), "{}", stderr(&out));
+}

@@ -170,11 +170,28 @@ fn the_documented_example_config_is_valid_and_applied() {
     .unwrap();
     let rules = dir.path().join("rules");
     std::fs::create_dir_all(&rules).unwrap();
+    let faults = "groups:\n- name: faults\n  rules:\n  - alert: FaultSignalHigh\n    expr: fault_signal > 5\n    for: 1m\n    labels: {severity: warning}\n    annotations: {summary: s, description: d, runbook_url: 'https://runbooks.example.com/index#fault-signal'}\n";
+    // `[lint] baseline`: written when the rule still had its team.
     std::fs::write(
         rules.join("faults.yaml"),
-        "groups:\n- name: faults\n  rules:\n  - alert: FaultSignalHigh\n    expr: fault_signal > 5\n    for: 1m\n    labels: {severity: warning}\n    annotations: {summary: s, description: d, runbook_url: 'https://runbooks.example.com/index#fault-signal'}\n",
+        faults.replace("severity: warning", "severity: warning, team: db"),
     )
     .unwrap();
+    let out = firedrill_in(
+        &rules,
+        &[
+            "lint",
+            "faults.yaml",
+            "--write-baseline",
+            "../.firedrill-baseline.json",
+        ],
+    );
+    assert!(
+        stdout(&out).contains("0 findings baselined"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(rules.join("faults.yaml"), faults).unwrap();
     // Run from the rules folder: the config is found above it, its paths resolved beside it.
     let out = firedrill_in(&rules, &["lint", "--format=json", "faults.yaml"]);
     let json: serde_json::Value =
@@ -190,4 +207,5 @@ fn the_documented_example_config_is_valid_and_applied() {
         ["alert has no `team` label, which .firedrill.toml requires"],
         "{json}"
     );
+    assert_eq!(json["summary"]["baseline"]["baselined"], 0, "{json}");
 }

@@ -331,3 +331,132 @@ fn the_hook_installs_with_cargo_and_runs() {
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("promql/syntax"), "{text}");
 }
+
+/// A repository adopting firedrill with a finding it keeps for now: a
+/// summary naming a label the aggregation drops.
+const KEPT: &str = "apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata:
+  name: kept
+spec:
+  groups:
+    - name: kept
+      rules:
+        - alert: KeptAlert
+          expr: sum(rate(kept_errors_total[5m])) > 1
+          for: 5m
+          labels:
+            severity: warning
+          annotations:
+            summary: Kept fails on {{ $labels.instance }}.
+            description: Kept is down.
+            runbook_url: https://wiki.example.com/ops#keptalert
+";
+
+#[test]
+fn the_hook_holds_a_baseline_and_reports_only_new_findings() {
+    let hooks = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let rev = hook_repository(
+        hooks.path(),
+        &[".pre-commit-hooks.yaml".to_string()],
+        Some(&hooks_with_the_built_binary()),
+    );
+    let team = Team::new(home.path().to_path_buf());
+    team.write(
+        ".pre-commit-config.yaml",
+        &format!(
+            "repos:
+  - repo: {}
+    rev: {rev}
+    hooks:
+      - id: firedrill-lint
+        args: [--baseline, .firedrill-baseline.json, --fail-on, warning]
+",
+            hooks.path().display()
+        ),
+    );
+    team.write("rules/prometheusrule-kept.yaml", KEPT);
+    let firedrill = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_firedrill"))
+            .current_dir(team.repo.path())
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    // Without the baseline the warning fails the hook's --fail-on warning.
+    let (code, text) = firedrill(&["lint", "--fail-on", "warning", "rules/"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("alert/template"), "{text}");
+    let (code, text) = firedrill(&[
+        "lint",
+        "rules/",
+        "--write-baseline",
+        ".firedrill-baseline.json",
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("1 finding baselined"), "{text}");
+    git(team.repo.path(), &["add", "-A"]);
+    let (code, text) = team.pre_commit(&["run", "--all-files"]);
+    assert_eq!(code, 0, "{text}");
+
+    // Every line of the file moves (a comment block on top, the rules
+    // re-indented): the kept finding is still the kept one.
+    let moved: String = KEPT
+        .lines()
+        .map(|l| format!("  {l}\n"))
+        .collect::<String>()
+        .replacen(
+            "  apiVersion",
+            "# Owned by the kept team.\n# Paged through the kept route.\n---\napiVersion",
+            1,
+        );
+    let moved = moved
+        .lines()
+        .map(|l| l.strip_prefix("  ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    assert!(moved.starts_with("# Owned"));
+    team.write("rules/prometheusrule-kept.yaml", &moved);
+    git(team.repo.path(), &["add", "-A"]);
+    let (code, text) = team.pre_commit(&["run", "--files", "rules/prometheusrule-kept.yaml"]);
+    assert_eq!(code, 0, "{text}");
+
+    // A new finding in the same file fails, and only it is reported.
+    team.write(
+        "rules/prometheusrule-kept.yaml",
+        &format!(
+            "{moved}        - alert: NewAlert\n          expr: sum(rate(new_errors_total[5m])) > 1\n          for: 5m\n          labels:\n            severity: warning\n          annotations:\n            summary: New fails on {{{{ $labels.pod }}}}.\n            description: New is down.\n            runbook_url: https://wiki.example.com/ops#newalert\n"
+        ),
+    );
+    git(team.repo.path(), &["add", "-A"]);
+    let (code, text) = team.pre_commit(&["run", "--files", "rules/prometheusrule-kept.yaml"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("NewAlert") && !text.contains("KeptAlert"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 finding in the baseline .firedrill-baseline.json, 0 of its fixed since"),
+        "{text}"
+    );
+
+    // A corrupt baseline is an error at its place, never "everything is new".
+    team.write(
+        ".firedrill-baseline.json",
+        "{\"format\": \"firedrill-baseline\", \"layout\": }",
+    );
+    let (code, text) = team.pre_commit(&["run", "--files", "rules/prometheusrule-kept.yaml"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("exit code: 2"), "{text}");
+    assert!(
+        text.contains(".firedrill-baseline.json:1:44: not a firedrill baseline"),
+        "{text}"
+    );
+}

@@ -10,6 +10,7 @@ args=(lint "${paths[@]}" --fail-on "${INPUT_FAIL_ON:-error}")
 [ -n "${INPUT_RUNBOOK:-}" ] && args+=(--runbook "$INPUT_RUNBOOK")
 [ -n "${INPUT_RUNBOOK_MAP:-}" ] && args+=(--runbook-map "$INPUT_RUNBOOK_MAP")
 [ -n "${INPUT_ALERTMANAGER:-}" ] && args+=(--alertmanager "$INPUT_ALERTMANAGER")
+[ -n "${INPUT_BASELINE:-}" ] && args+=(--baseline "$INPUT_BASELINE")
 [ -n "$base" ] && args+=(--changed-since "$base")
 sarif="${RUNNER_TEMP:-/tmp}/firedrill.sarif"
 firedrill "${args[@]}" --format sarif > "$sarif"

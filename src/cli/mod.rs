@@ -1,6 +1,7 @@
 //! The command line: arguments, and the glue from them to the library.
 
 use std::io::{self, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -173,6 +174,16 @@ pub struct LintArgs {
     /// (e.g. origin/main); every rule is still loaded and checked.
     #[arg(long, value_name = "REF")]
     pub changed_since: Option<String>,
+    /// Report only findings the baseline FILE does not hold (written by
+    /// --write-baseline), and count those it holds and those fixed since
+    /// (default: `[lint] baseline`).
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    pub baseline: Option<String>,
+    /// Record today's findings in FILE, to adopt firedrill on a repository
+    /// that has many, and exit 0; later runs with --baseline FILE report only
+    /// new ones.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<String>,
     /// When to use colors in human output (NO_COLOR is honoured).
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
@@ -317,6 +328,53 @@ fn run_lint(args: LintArgs, config: &Config, out: &mut dyn Write) -> u8 {
             .rules
             .files
             .retain(|f| !context_only.contains(&f.source.name));
+    }
+    if let Some(path) = &args.write_baseline {
+        if args.partial || args.changed_since.is_some() {
+            return fail("a baseline holds the findings of whole rule sets: write it without --partial and --changed-since");
+        }
+        return match crate::baseline::write(Path::new(path), &result.diagnostics) {
+            Ok(n) => {
+                let _ = writeln!(
+                    out,
+                    "Wrote {path}: {n} finding{} baselined; `firedrill lint ... --baseline {path}` now reports only new ones.",
+                    if n == 1 { "" } else { "s" }
+                );
+                exit::CLEAN
+            }
+            Err(e) => fail(e),
+        };
+    }
+    let baseline = args
+        .baseline
+        .clone()
+        .or_else(|| config.lint.baseline.clone());
+    if let Some(path) = baseline {
+        let held = match crate::baseline::read(Path::new(&path)) {
+            Ok(b) => b,
+            Err(e) => return fail(e),
+        };
+        let mut linted: std::collections::HashSet<String> = result
+            .rules
+            .files
+            .iter()
+            .map(|f| f.source.name.clone())
+            .collect();
+        linted.extend(result.runbooks.pages.iter().map(|p| p.source.name.clone()));
+        linted.extend(result.alertmanager.iter().cloned());
+        // Under --changed-since only the changed rules' findings are kept:
+        // the others of a file are not fixed for being left out.
+        let whole = args.changed_since.is_none();
+        let linted: std::collections::HashSet<&str> =
+            linted.iter().map(|f| f.trim_start_matches("./")).collect();
+        let applied = crate::baseline::apply(&held, &mut result.diagnostics, &|file| {
+            whole && linted.contains(file)
+        });
+        result.baseline = Some(crate::lint::BaselineSummary {
+            path,
+            baselined: applied.baselined,
+            fixed: whole.then_some(applied.fixed),
+        });
     }
     let no_rule_files =
         !alertmanager_only && result.rules.files.iter().all(|f| f.not_rules.is_some());

@@ -223,21 +223,36 @@ pub fn summary_line(result: &LintResult) -> String {
             plural(result.suppressed, "finding")
         ));
     }
+    if let Some(b) = &result.baseline {
+        scope.push_str(&format!(
+            "; {} in the baseline {}",
+            plural(b.baselined, "finding"),
+            b.path
+        ));
+        if let Some(fixed) = b.fixed {
+            scope.push_str(&format!(", {fixed} of its fixed since"));
+        }
+    }
     if !alertmanager_only {
         scope.push_str(&format!("; {}", result.verdict_of()));
     }
     if e + w + i == 0 {
-        return format!("All checks passed: {scope}.");
+        return match result.baseline {
+            Some(_) => format!("No new finding: {scope}."),
+            None => format!("All checks passed: {scope}."),
+        };
     }
+    // Under a baseline, what is reported is what is new.
+    let new = if result.baseline.is_some() {
+        "new "
+    } else {
+        ""
+    };
     let mut parts = Vec::new();
-    if e > 0 {
-        parts.push(plural(e, "error"));
-    }
-    if w > 0 {
-        parts.push(plural(w, "warning"));
-    }
-    if i > 0 {
-        parts.push(plural(i, "info"));
+    for (n, word) in [(e, "error"), (w, "warning"), (i, "info")] {
+        if n > 0 {
+            parts.push(plural(n, &format!("{new}{word}")));
+        }
     }
     format!("Found {} in {scope}.", parts.join(", "))
 }

@@ -53,6 +53,10 @@ struct Summary {
     /// Whose verdict on PromQL: the Prometheus version and the feature
     /// flags given.
     prometheus: Prometheus,
+    /// With `--baseline`: the file, the findings it held back (`diagnostics`
+    /// has only new ones) and those it holds that are fixed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<crate::lint::BaselineSummary>,
 }
 
 #[derive(Serialize)]
@@ -109,6 +113,7 @@ pub fn write(result: &LintResult, out: &mut dyn Write) -> io::Result<()> {
                 version: result.promql.version.to_string(),
                 features: result.promql.features(),
             },
+            baseline: result.baseline.clone(),
         },
     };
     serde_json::to_writer_pretty(&mut *out, &output)?;
