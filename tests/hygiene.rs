@@ -45,7 +45,7 @@ fn cases() -> Vec<(&'static str, String, String)> {
         ),
         (
             "alert/annotations",
-            file("", &(house() + "  - alert: Down\n    expr: up == 0\n    labels: {severity: warning}\n    annotations: {summary: s}\n")),
+            file("", &(house() + "  - alert: Down\n    expr: up == 0\n    labels: {severity: warning}\n    annotations: {summary: s, descripton: d}\n")),
             file("", &(house() + &alert("Down", "up == 0", ""))),
         ),
         (
@@ -131,8 +131,16 @@ fn cases() -> Vec<(&'static str, String, String)> {
         ),
         (
             "group/interval",
-            file("  interval: 10m\n", &alert("Down", "up == 0", "")),
-            file("  interval: 1m\n", &alert("Down", "up == 0", "")),
+            file(
+                "  interval: 10m\n",
+                &("  - record: job:up:sum\n    expr: sum by (job) (up)\n".to_string()
+                    + &alert("Down", "job:up:sum == 0", "")),
+            ),
+            file(
+                "  interval: 1m\n",
+                &("  - record: job:up:sum\n    expr: sum by (job) (up)\n".to_string()
+                    + &alert("Down", "job:up:sum == 0", "")),
+            ),
         ),
     ]
 }
@@ -223,11 +231,11 @@ fn suppression_comments_are_checked_and_counted_in_the_human_summary() {
     let text = file(
         "",
         &(above_last_rule(
-            &alert("Down", "up", ""),
-            "# firedrill disable=alert/no-comparison",
+            &alert("Down", "count(up) == 0", ""),
+            "# firedrill disable=promql/unsatisfiable",
         ) + "  # firedrill disable=alert/label\n"
             + &alert("Up", "up == 1", "")
-            + "  # firedrill disable=alert/for\n"
+            + "  # firedrill disable=promql/unsatisfiable\n"
             + &alert("Other", "up == 2", "")),
     );
     std::fs::write(&path, &text).unwrap();
@@ -260,7 +268,7 @@ fn suppression_comments_are_checked_and_counted_in_the_human_summary() {
         "{text}"
     );
     // The unused-suppression finding is not made for checks that did not run.
-    let (_, json) = lint_json(&["--ignore=alert/for", path.to_str().unwrap()]);
+    let (_, json) = lint_json(&["--ignore=promql/unsatisfiable", path.to_str().unwrap()]);
     assert!(
         !checks_found(&json)
             .iter()

@@ -19,8 +19,18 @@ static INFO: CheckInfo = CheckInfo {
     options: &[
         OptionDoc {
             name: "required",
-            default: "unset: the annotations of the house style",
-            doc: "Annotations every alert must carry (`[\"summary\", \"runbook_url\"]`); replaces the house style.",
+            default: "unset: none (`firedrill init` proposes the annotations the house uses)",
+            doc: "Annotations every alert must carry (`[\"summary\", \"runbook_url\"]`).",
+        },
+        OptionDoc {
+            name: "by-severity",
+            default: "none",
+            doc: "For a `severity` value, annotations its alerts must carry besides `required` (`{ critical = [\"runbook_url\"] }`).",
+        },
+        OptionDoc {
+            name: "infer",
+            default: "false",
+            doc: "Without `required`, require what at least 80% of the folder's alerts of the same severity carry (a guess at the house style; `required`, confirmed by the team, is better).",
         },
         OptionDoc {
             name: "patterns",
@@ -28,21 +38,22 @@ static INFO: CheckInfo = CheckInfo {
             doc: "For an annotation, a regular expression its value must match, anchored as Prometheus anchors (`{ runbook_url = \"https://runbooks\\\\.example\\\\.com/.+\" }`).",
         },
     ],
-    summary: "An alert without an annotation its neighbours all carry (or the policy requires), or with one that does not match its pattern",
+    summary: "An alert without an annotation the policy requires, with a misspelt annotation name, or with one that does not match its pattern",
     docs: r#"## What it does
-Checks every alerting rule's `annotations` against the house style, read from the other alerts of
-the same folder (a folder of fewer than five alerts shows no style), among alerts of the same
-`severity` too (an `info` note alone at its level, or one whose peers lack it, is not held to what
-the paging alerts carry): an annotation that
-at least 80% of them carry (`summary` and `description`, or `message`, or `title`: the house's
-keys, whatever they are) is missing. An annotation written empty (`description: ''`) is a choice,
-and passes.
+Checks every alerting rule's `annotations`:
+- an annotation name this alert alone uses that is a slip of one most alerts of the folder carry
+  (`descripton` where thirty alerts carry `description`): the notification shows neither;
+- with a policy in `.firedrill.toml`: every alert carries the `required` annotations (one written
+  empty, `description: ''`, is a choice, and passes), and an annotation with a pattern matches it
+  (whole value, as Prometheus anchors regular expressions; templated parts are matched as
+  written).
 
-A team with a policy states it in `.firedrill.toml`, and it replaces the house style: every alert
-must carry the `required` annotations, and an annotation with a pattern matches it (whole value, as
-Prometheus anchors regular expressions; templated parts are matched as written). Nothing is
-required until set, as in pint. Add `runbook_url` to require it; `runbook/url-missing` and the
-other runbook checks then follow the links:
+Which annotations every alert must carry is the team's to say, not a guess: `firedrill init` reads
+the repository and writes the ones it sees, per severity, as a `required` list for the team to
+confirm. `infer = true` brings back the guess without a list: what at least 80% of the folder's
+alerts of the same `severity` carry (an `info` note alone at its level, or one whose peers lack it,
+is not held to what the paging alerts carry). Add `runbook_url` to require it; `runbook/url-missing`
+and the other runbook checks then follow the links:
 ```toml
 [checks."alert/annotations"]
 required = ["summary", "description", "runbook_url"]
@@ -78,13 +89,19 @@ Add `annotations: {summary: ..., description: ...}`.
 #[derive(Debug, Clone, Default)]
 struct AnnotationsOptions {
     required: Option<Vec<String>>,
+    by_severity: BTreeMap<String, Vec<String>>,
+    infer: bool,
     patterns: Vec<(String, regex::Regex)>,
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawAnnotations {
     required: Option<Vec<String>>,
+    #[serde(default)]
+    by_severity: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    infer: bool,
     #[serde(default)]
     patterns: BTreeMap<String, toml::Spanned<String>>,
 }
@@ -122,6 +139,8 @@ impl Check for AlertAnnotations {
         }
         Ok(Arc::new(AnnotationsOptions {
             required: raw.required,
+            by_severity: raw.by_severity,
+            infer: raw.infer,
             patterns,
         }))
     }
@@ -130,11 +149,12 @@ impl Check for AlertAnnotations {
         let settings = cx.settings.options::<AnnotationsOptions>(INFO.id);
         let required: Vec<(String, Option<usize>)> = match &settings.required {
             Some(list) => list.iter().map(|a| (a.clone(), None)).collect(),
-            None => cx
+            None if settings.infer => cx
                 .house
                 .house_annotations()
                 .map(|(a, n)| (a.to_string(), Some(n)))
                 .collect(),
+            None => Vec::new(),
         };
         for group in groups(file) {
             for rule in group.rules.iter().filter(|r| r.is_alert()) {
@@ -146,8 +166,16 @@ impl Check for AlertAnnotations {
                     .filter(|e| e.key.value == "severity")
                     .map(|e| e.value.value.as_str())
                     .next_back();
+                let by_severity: Vec<(String, Option<usize>)> = severity
+                    .and_then(|s| settings.by_severity.get(s))
+                    .into_iter()
+                    .flatten()
+                    .filter(|a| !required.iter().any(|(r, _)| r == *a))
+                    .map(|a| (a.clone(), None))
+                    .collect();
                 let missing: Vec<&(String, Option<usize>)> = required
                     .iter()
+                    .chain(&by_severity)
                     .filter(|(key, _)| !rule.annotations.iter().any(|e| &e.key.value == key))
                     .filter(|(key, house)| house.is_none() || peers_carry(cx, severity, key))
                     .collect();
@@ -183,6 +211,32 @@ impl Check for AlertAnnotations {
                                     .join(" and ")
                             )),
                     );
+                }
+                for entry in &rule.annotations {
+                    let name = entry.key.value.as_str();
+                    let uses = cx.house.annotations.get(name).copied().unwrap_or(0);
+                    let carried = |key: &str| rule.annotations.iter().any(|e| e.key.value == key);
+                    if let Some((usual, n)) = super::Conventions::misspelt_key(
+                        cx.house.house_annotations().filter(|(k, _)| !carried(k)),
+                        name,
+                        uses,
+                    ) {
+                        out.push(
+                            report_rule(
+                                &INFO,
+                                file,
+                                group,
+                                rule,
+                                entry.key.span,
+                                format!(
+                                    "annotation `{name}` is a slip of `{usual}`? This alert has no `{usual}`, which {} carry",
+                                    cx.house.share(n)
+                                ),
+                            )
+                            .label("a typo?")
+                            .help(format!("write `{usual}:`")),
+                        );
+                    }
                 }
                 for (name, pattern) in &settings.patterns {
                     for entry in rule.annotations.iter().filter(|e| &e.key.value == name) {
@@ -230,12 +284,24 @@ mod tests {
         s
     }
 
+    /// The house style as a policy (`infer = true`), as earlier versions
+    /// guessed it by default.
+    fn inferred(text: &str) -> Vec<(String, String)> {
+        run_with(
+            &AlertAnnotations,
+            text,
+            &configured(&AlertAnnotations, "infer = true"),
+        )
+    }
+
     #[test]
-    fn reports_departures_from_the_house_keys() {
+    fn reports_departures_from_the_house_keys_when_asked() {
         // Line 19: an alert with a description but neither of the house's keys.
         let text =
             house("  - alert: B\n    expr: up == 0\n    annotations:\n      description: d\n");
-        let found = run(&AlertAnnotations, &text);
+        // By default the house style is not a policy.
+        assert!(run(&AlertAnnotations, &text).is_empty());
+        let found = inferred(&text);
         let places: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(places, ["19:12"], "{found:?}");
         assert_eq!(
@@ -258,13 +324,33 @@ mod tests {
             note.replace("{}", "1"),
             note.replace("{}", "2")
         );
-        assert!(run(&AlertAnnotations, &two_notes).is_empty());
+        assert!(inferred(&two_notes).is_empty());
         // Alone at its severity: no peers to judge it by.
         let one_note = format!("{text}{}", note.replace("{}", "1"));
-        assert!(run(&AlertAnnotations, &one_note).is_empty());
+        assert!(inferred(&one_note).is_empty());
         // A paging alert without it departs from its peers.
         let paging = format!("{text}  - alert: P9\n    expr: up == 0\n    labels: {{severity: critical}}\n    annotations: {{summary: s}}\n");
-        assert_eq!(run(&AlertAnnotations, &paging).len(), 1);
+        assert_eq!(inferred(&paging).len(), 1);
+        // A policy per severity holds it too.
+        let settings = configured(
+            &AlertAnnotations,
+            "by-severity = { critical = [\"runbook_url\"] }",
+        );
+        assert_eq!(run_with(&AlertAnnotations, &paging, &settings).len(), 1);
+        assert!(run_with(&AlertAnnotations, &two_notes, &settings).is_empty());
+    }
+
+    #[test]
+    fn a_misspelt_key_is_a_missing_one() {
+        let text = house("  - alert: B\n    expr: up == 0\n    annotations:\n      summary: s\n      mesage: m\n");
+        let found = run(&AlertAnnotations, &text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0]
+                .1
+                .starts_with("annotation `mesage` is a slip of `message`?"),
+            "{found:?}"
+        );
     }
 
     #[test]

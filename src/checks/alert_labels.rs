@@ -19,8 +19,18 @@ static INFO: CheckInfo = CheckInfo {
     options: &[
         OptionDoc {
             name: "required",
-            default: "unset: the labels of the house style",
-            doc: "Labels every alert must carry (`[\"severity\", \"team\"]`); replaces the house style.",
+            default: "unset: none (`firedrill init` proposes the labels the house uses)",
+            doc: "Labels every alert must carry (`[\"severity\", \"team\"]`).",
+        },
+        OptionDoc {
+            name: "by-severity",
+            default: "none",
+            doc: "For a `severity` value, labels its alerts must carry besides `required` (`{ critical = [\"team\"] }`).",
+        },
+        OptionDoc {
+            name: "infer",
+            default: "false",
+            doc: "Without `required`, require what at least 80% of the folder's alerts carry (a guess at the house style; `required`, confirmed by the team, is better).",
         },
         OptionDoc {
             name: "allowed",
@@ -28,21 +38,24 @@ static INFO: CheckInfo = CheckInfo {
             doc: "For a label, the values it may take (`{ severity = [\"critical\", \"warning\"] }`); templated values are not judged.",
         },
     ],
-    summary: "An alert without a label its neighbours all carry (or the policy requires), with a mistyped or disallowed value, or a label name that needs quoting",
+    summary: "An alert without a label the policy requires, with a misspelt label name or value, a disallowed value, or a label name that needs quoting",
     docs: r#"## What it does
-Checks every alerting rule's `labels` (and its group's `labels`, which Prometheus adds) against the
-house style, read from the other alerts of the same folder (a folder of fewer than five alerts
-shows no style, and only a policy set in `.firedrill.toml` applies there):
-- a label that at least 80% of the alerts carry (`severity`, `team`, ...) is missing;
+Checks every alerting rule's `labels` (and its group's `labels`, which Prometheus adds):
+- a label name this alert alone uses that is a slip of one most alerts of the folder carry
+  (`secverity` where thirty alerts carry `severity`): the label Alertmanager routes on is missing;
 - a value used by this alert alone that is a near-miss of a value other alerts use
   (`severity: critcal` where thirty alerts say `critical`, `Warning` where they say `warning`);
   any severity scheme a team uses consistently (`page`/`task`, `P1`..`P4`, numbers) is theirs;
 - label names are plain identifiers (`[a-zA-Z_][a-zA-Z0-9_]*`): Prometheus 3 accepts any UTF-8,
-  but Prometheus 2, many receivers and every PromQL query on `ALERTS` then need quoting.
+  but Prometheus 2, many receivers and every PromQL query on `ALERTS` then need quoting;
+- with a policy in `.firedrill.toml`: every alert carries the `required` labels, and a label with
+  an `allowed` set takes one of its values (templated values, `{{ ... }}`, are not judged).
 
-A team with a policy states it in `.firedrill.toml`, and it replaces the house style: every alert
-must then carry the `required` labels, and a label with an `allowed` set takes one of its values
-(templated values, `{{ ... }}`, are not judged). Nothing is required until set, as in pint:
+Which labels every alert must carry is the team's to say, not a guess: an inferred majority is not
+a rule (a heartbeat lacks the label only SLO alerts carry; info alerts lack what pages carry).
+`firedrill init` reads the repository and writes the labels it sees as a `required` list for the
+team to confirm, with the evidence beside each. `infer = true` brings back the guess (require what
+80% of the folder's alerts carry) without a list:
 ```toml
 [checks."alert/labels"]
 required = ["severity", "team"]
@@ -76,8 +89,13 @@ Write `severity: critical`.
 /// `[checks."alert/labels"]`: the team's policy, when it has one.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[serde(rename_all = "kebab-case")]
 struct LabelsOptions {
     required: Option<Vec<String>>,
+    #[serde(default)]
+    by_severity: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    infer: bool,
     #[serde(default)]
     allowed: BTreeMap<String, Vec<String>>,
 }
@@ -100,16 +118,28 @@ impl Check for AlertLabels {
         // others that lack it.
         let required: Vec<(String, Option<usize>)> = match &settings.required {
             Some(list) => list.iter().map(|l| (l.clone(), None)).collect(),
-            None => cx
+            None if settings.infer => cx
                 .house
                 .house_labels()
                 .filter(|(l, _)| *l == "severity" || routes(&cx.house.labels[*l]))
                 .map(|(l, n)| (l.to_string(), Some(n)))
                 .collect(),
+            None => Vec::new(),
         };
         for group in groups(file) {
             for rule in group.rules.iter().filter(|r| r.is_alert()) {
                 let all = || rule.labels.iter().chain(&group.labels);
+                let severity = all()
+                    .find(|e| e.key.value == "severity")
+                    .map(|e| e.value.value.as_str());
+                let by_severity = severity
+                    .and_then(|s| settings.by_severity.get(s))
+                    .into_iter()
+                    .flatten()
+                    .filter(|l| !required.iter().any(|(r, _)| r == *l))
+                    .map(|l| (l.clone(), None));
+                let required: Vec<(String, Option<usize>)> =
+                    required.iter().cloned().chain(by_severity).collect();
                 // A label the expression names (`by (team)`, `group_left(team)`,
                 // `label_replace(..., "team", ...)`) is one it may produce.
                 let expr_text = rule.expr.as_ref().map_or("", |e| e.text.value.as_str());
@@ -125,9 +155,14 @@ impl Check for AlertLabels {
                             "alert has no `{label}` label, which {} carry",
                             cx.house.share(*n)
                         ),
-                        None => {
-                            format!("alert has no `{label}` label, which .firedrill.toml requires")
-                        }
+                        None => match severity {
+                            Some(s) if !settings.required.iter().flatten().any(|r| r == label) => {
+                                format!("alert has no `{label}` label, which .firedrill.toml requires of `severity: {s}` alerts")
+                            }
+                            _ => format!(
+                                "alert has no `{label}` label, which .firedrill.toml requires"
+                            ),
+                        },
                     };
                     out.push(
                         report_rule(&INFO, file, group, rule, rule.anchor(), message)
@@ -137,6 +172,29 @@ impl Check for AlertLabels {
                 }
                 for entry in rule.labels.iter() {
                     let name = entry.key.value.as_str();
+                    let uses = cx.house.labels.get(name).map_or(0, |u| u.alerts);
+                    let carried = |key: &str| all().any(|e| e.key.value == key);
+                    if let Some((usual, n)) = Conventions::misspelt_key(
+                        cx.house.house_labels().filter(|(k, _)| !carried(k)),
+                        name,
+                        uses,
+                    ) {
+                        out.push(
+                            report_rule(
+                                &INFO,
+                                file,
+                                group,
+                                rule,
+                                entry.key.span,
+                                format!(
+                                    "label `{name}` is a slip of `{usual}`? This alert has no `{usual}`, which {} carry",
+                                    cx.house.share(n)
+                                ),
+                            )
+                            .label("a typo?")
+                            .help(format!("write `{usual}:`")),
+                        );
+                    }
                     let legacy = name
                         .chars()
                         .next()
@@ -327,7 +385,16 @@ mod tests {
     fn reports_departures_from_the_house_style() {
         // Line 23 onwards: one without severity, one with a typo and a bad label name.
         let text = house("  - alert: B\n    expr: up == 0\n  - alert: C\n    expr: up == 0\n    labels:\n      severity: critcal\n      bad key: x\n");
+        // By default the house style is not a policy: B's missing label is
+        // not reported, C's typo and label name are.
         let found = run(&AlertLabels, &text);
+        let places: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(places, ["30:7", "29:17"], "{found:?}");
+        let found = run_with(
+            &AlertLabels,
+            &text,
+            &configured(&AlertLabels, "infer = true"),
+        );
         let places: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(places, ["24:12", "30:7", "29:17"], "{found:?}");
         assert!(
@@ -343,6 +410,27 @@ mod tests {
     }
 
     #[test]
+    fn a_misspelt_label_name_is_a_missing_label() {
+        let text =
+            house("  - alert: B\n    expr: up == 0\n    labels:\n      secverity: critical\n");
+        let found = run(&AlertLabels, &text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].1.starts_with(
+                "label `secverity` is a slip of `severity`? This alert has no `severity`"
+            ),
+            "{found:?}"
+        );
+        // Beside the right one it is another label.
+        let both = house("  - alert: B\n    expr: up == 0\n    labels:\n      severity: critical\n      secverity: x\n");
+        assert!(
+            run(&AlertLabels, &both).is_empty(),
+            "{:?}",
+            run(&AlertLabels, &both)
+        );
+    }
+
+    #[test]
     fn labels_the_expression_produces_and_one_valued_markers_are_not_required() {
         let mut text = String::from("groups:\n- name: g\n  rules:\n");
         for i in 0..5 {
@@ -352,9 +440,18 @@ mod tests {
         // No `type` (a marker with one value) and `team` from the join.
         text.push_str("  - alert: B\n    expr: up * on (instance) group_left(team) owner == 0\n    labels: {severity: page}\n");
         assert!(
-            run(&AlertLabels, &text).is_empty(),
+            run_with(
+                &AlertLabels,
+                &text,
+                &configured(&AlertLabels, "infer = true")
+            )
+            .is_empty(),
             "{:?}",
-            run(&AlertLabels, &text)
+            run_with(
+                &AlertLabels,
+                &text,
+                &configured(&AlertLabels, "infer = true")
+            )
         );
     }
 

@@ -185,6 +185,28 @@ impl Conventions {
         (self.alerts >= BOILERPLATE_MIN_ALERTS && self.is_house(n)).then_some(n)
     }
 
+    /// The key (label or annotation name) most alerts carry that `key`, used
+    /// by this alert and at most a few others, is a slip of: `secverity` where thirty alerts
+    /// carry `severity`, `descripton` for `description`. `house` is the
+    /// keys most alerts carry; `uses` how many alerts use `key`.
+    pub fn misspelt_key<'a>(
+        house: impl Iterator<Item = (&'a str, usize)>,
+        key: &str,
+        uses: usize,
+    ) -> Option<(&'a str, usize)> {
+        if key.len() < 4 {
+            return None;
+        }
+        // Rare beside it: one alert, or a slip copied to a few of many.
+        house
+            .filter(|(k, n)| *n >= 3 && *k != key && uses * 4 <= *n && uses <= 3)
+            .find(|(k, _)| {
+                k.eq_ignore_ascii_case(key)
+                    || crate::suggest::edit_distance(key, k)
+                        <= 2.min((key.len().min(k.len()) / 4).max(1))
+            })
+    }
+
     /// Whether the house names its alerts as plain identifiers.
     pub fn names_are_identifiers(&self) -> bool {
         self.is_house(self.identifier_names)

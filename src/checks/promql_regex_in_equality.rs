@@ -8,12 +8,16 @@ pub struct RegexInEquality;
 static INFO: CheckInfo = CheckInfo {
     id: "promql/regex-in-equality",
     severity: Severity::Warning,
-    default_enabled: true,
+    default_enabled: false,
     options: &[],
     summary: "A regex written in an `=` or `!=` matcher (`job=\"api|web\"`), which compares it as plain text",
     docs: r#"## What it does
 Reports an `=` or `!=` label matcher whose value reads as a regular expression: alternatives
 (`api|web`), a wildcard (`.*`, `.+`), a character range (`5[0-9][0-9]`) or a class (`\d`).
+
+Off by default (`--extend-select promql/regex-in-equality`): some exporters put a route's or a
+path's pattern into a label value, so an exact matcher on a value that looks like a regex is
+often exactly right, and only the server knows which values exist.
 
 ## Why is this bad?
 `=` and `!=` compare the value as text: `job="api|web"` selects series whose job is literally

@@ -1,7 +1,8 @@
 use std::collections::BTreeSet;
 
+use promql_parser::label::MatchOp;
 use promql_parser::parser::value::ValueType;
-use promql_parser::parser::{BinaryExpr, LabelModifier};
+use promql_parser::parser::{BinaryExpr, Expr, LabelModifier};
 
 use super::{binary_operations, label_list, report_rule, Check, CheckInfo, FileContext};
 use crate::diagnostic::{Diagnostic, Severity};
@@ -22,6 +23,12 @@ Reports a binary operation between two vectors (`/`, `>`, `and`, ...) where what
 carry is known (an aggregation `by (...)`, `count_values`, `vector()`, `label_replace`) and the
 two sets differ, with no `on(...)`/`ignoring(...)` to say which labels to match on; and an
 `on(l)` where one side can never carry `l`. `or` is left alone: it does not need pairs.
+
+Only when the rule itself proves that a label one side keeps exists: a selector matches it with a
+value that cannot be empty, a `label_replace` or `count_values` writes it, or it is `job` or
+`instance` on a scraped metric (every target's series carry both). `sum by (ingress, cluster) /
+sum by (ingress)` pairs up fine where no series has a `cluster` label, which only the server
+knows.
 
 ## Why is this bad?
 Prometheus pairs the series of the two sides by all their labels (but the metric name), or by
@@ -51,6 +58,49 @@ fn only(labels: Labels) -> Option<BTreeSet<String>> {
     }
 }
 
+/// Whether every series of `side` has `label`, as the rule alone proves
+/// it: a selector matching it with a value that cannot be empty, a
+/// `label_replace`/`count_values` writing it, or `job`/`instance` on a
+/// scraped metric (every target's series carry both; a recorded name,
+/// with a colon, may not). A label that may exist nowhere (`cluster` on a
+/// single-cluster server) makes a mismatch a guess: the server knows.
+fn certainly_carried(side: &Expr, label: &str) -> bool {
+    let mut carried = false;
+    crate::promql::walk(side, &mut |e| match e {
+        Expr::VectorSelector(_) | Expr::MatrixSelector(_) => {
+            let vs = match e {
+                Expr::MatrixSelector(m) => &m.vs,
+                Expr::VectorSelector(vs) => vs,
+                _ => return,
+            };
+            let matched = vs.matchers.matchers.iter().any(|m| {
+                m.name == label
+                    && match &m.op {
+                        MatchOp::Equal => !m.value.is_empty(),
+                        MatchOp::Re(re) => !re.is_match(""),
+                        _ => false,
+                    }
+            });
+            let scraped = matches!(label, "job" | "instance")
+                && vs.name.as_ref().is_some_and(|n| !n.contains(':'));
+            carried |= matched || scraped;
+        }
+        Expr::Call(call) if call.func.name == "label_replace" => {
+            let text = |i: usize| match call.args.args.get(i).map(|a| a.as_ref()) {
+                Some(Expr::StringLiteral(s)) => Some(s.val.as_str()),
+                _ => None,
+            };
+            carried |= text(1) == Some(label) && text(2).is_some_and(|r| !r.is_empty());
+        }
+        Expr::Aggregate(agg) if agg.op.to_string() == "count_values" => {
+            carried |=
+                matches!(agg.param.as_deref(), Some(Expr::StringLiteral(s)) if s.val == label);
+        }
+        _ => {}
+    });
+    carried
+}
+
 /// Why the two sides of `b` can never pair up, if they cannot.
 fn mismatch(b: &BinaryExpr) -> Option<String> {
     if b.lhs.value_type() != ValueType::Vector || b.rhs.value_type() != ValueType::Vector {
@@ -65,6 +115,10 @@ fn mismatch(b: &BinaryExpr) -> Option<String> {
             for label in &on.labels {
                 let (left, right) = (lhs.can_carry(label), rhs.can_carry(label));
                 if left == right {
+                    continue;
+                }
+                let carrier = if left { &b.lhs } else { &b.rhs };
+                if !certainly_carried(carrier, label) {
                     continue;
                 }
                 let (side, carries) = if left {
@@ -94,6 +148,13 @@ fn mismatch(b: &BinaryExpr) -> Option<String> {
                 return None;
             }
             let unshared: BTreeSet<String> = left.symmetric_difference(&right).cloned().collect();
+            let proven = unshared.iter().any(|l| {
+                (left.contains(l) && certainly_carried(&b.lhs, l))
+                    || (right.contains(l) && certainly_carried(&b.rhs, l))
+            });
+            if !proven {
+                return None;
+            }
             Some(format!(
                 "the left side carries {}, the right side {}: series pair up only where {} {} missing",
                 label_list(&left),
@@ -178,6 +239,9 @@ mod tests {
     #[test]
     fn matching_sides_and_unknown_sides_pass() {
         for ok in [
+            // `cluster` may exist nowhere: then both sides carry `ingress`.
+            "sum by (ingress, cluster) (rate(x_total[5m])) / sum by (ingress) (rate(y_total[5m])) > 1",
+            "sum by (team) (a:x) / sum(a:y) > 1",
             "sum by (job) (rate(e_total[5m])) / sum by (job) (rate(r_total[5m])) > 0.05",
             "sum by (job) (x) / on() group_left sum(x) > 0.5",
             "sum by (job, le) (x) / ignoring (le) group_left sum by (job) (y) > 1",

@@ -8,7 +8,7 @@ pub struct RuleName;
 static INFO: CheckInfo = CheckInfo {
     id: "rule/name",
     severity: Severity::Warning,
-    default_enabled: true,
+    default_enabled: false,
     options: &[],
     summary: "An alert name with spaces, or with punctuation where the other alerts' names are identifiers",
     docs: r#"## What it does
@@ -17,6 +17,9 @@ punctuation (`Cert-managerAbsent`, `PveVm/ctDown`) when the house names its aler
 identifiers: at least 80% of the alerts of the folder (of the whole rule set, for a folder of
 fewer than five alerts) are letters, digits and `_`, starting with a letter. A team that writes kebab-case names throughout keeps its style, and so does one that
 qualifies names in parentheses (`MysqlTooManyConnections(>80%)`) on two alerts or more.
+
+Off by default (`--extend-select rule/name`): Prometheus takes any alert name, and a name is the
+team's style to choose.
 
 ## Why is this bad?
 Prometheus accepts `alertname="Service Is Down"`, but the name ends up in URLs, silences, routing

@@ -22,6 +22,9 @@ pub struct LoadOptions {
     pub promql: ParseOptions,
 }
 
+/// Thanos Ruler's `partial_response_strategy` is taken in plain files too:
+/// Prometheus refuses it, but a file carrying it is written for Thanos
+/// (docs/lint.md, "Where firedrill differs from promtool").
 const GROUP_FIELDS: &[&str] = &[
     "name",
     "interval",
@@ -29,6 +32,7 @@ const GROUP_FIELDS: &[&str] = &[
     "limit",
     "rules",
     "labels",
+    "partial_response_strategy",
 ];
 /// The PrometheusRule CRD also knows Thanos's `partial_response_strategy`.
 const MANIFEST_GROUP_FIELDS: &[&str] = &[
