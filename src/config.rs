@@ -127,6 +127,9 @@ pub struct LintConfig {
     /// The baseline findings are held against (`--baseline`), relative to
     /// this file.
     pub baseline: Option<String>,
+    /// Files and folders `lint` leaves out (generated ones), relative to
+    /// this file.
+    pub exclude: Vec<String>,
     pub settings: Settings,
 }
 
@@ -160,6 +163,8 @@ struct LintFile {
     #[serde(default)]
     runbook_map: BTreeMap<String, String>,
     baseline: Option<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -223,6 +228,9 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     }
     if let Some(file) = &mut config.lint.baseline {
         *file = relative(file);
+    }
+    for path in &mut config.lint.exclude {
+        *path = relative(path);
     }
     config.path = Some(path.to_path_buf());
     Ok(config)
@@ -373,6 +381,7 @@ fn lint_config(lint: LintFile) -> Result<LintConfig, Invalid> {
             .map(|(prefix, local)| format!("{prefix}={local}"))
             .collect(),
         baseline: lint.baseline,
+        exclude: lint.exclude,
         settings,
     })
 }

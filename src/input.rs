@@ -115,6 +115,23 @@ pub fn expand(paths: &[String]) -> Result<Vec<Input>, InputError> {
     Ok(out)
 }
 
+/// Leaves out the files at or under `excluded` (files or folders, compared
+/// by their real path).
+pub fn exclude(inputs: &mut Vec<Input>, excluded: &[String]) {
+    if excluded.is_empty() {
+        return;
+    }
+    let real = |p: &Path| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let excluded: Vec<PathBuf> = excluded.iter().map(|e| real(Path::new(e))).collect();
+    inputs.retain(|i| match i {
+        Input::File(p) => {
+            let p = real(p);
+            !excluded.iter().any(|e| p.starts_with(e))
+        }
+        Input::Stdin => true,
+    });
+}
+
 /// Adds the files under `context` that `inputs` does not already name (the
 /// same file under another spelling counts as named); returns the added
 /// files' display names.

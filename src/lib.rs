@@ -22,6 +22,7 @@ pub mod diff;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod history;
+pub mod init;
 pub mod input;
 pub mod lint;
 pub mod plot;

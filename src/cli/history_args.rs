@@ -212,11 +212,7 @@ impl WindowArgs {
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
+use crate::time::now_ms;
 
 pub(crate) fn duration(flag: &str, text: &str) -> Result<Duration, String> {
     Duration::parse(text.trim()).map_err(|e| format!("--{flag} {text:?}: {e}"))

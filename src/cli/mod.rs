@@ -18,6 +18,7 @@ use crate::rules::LoadOptions;
 pub mod alertmanager_args;
 mod diff;
 pub mod history_args;
+mod init;
 mod progress;
 mod record;
 mod simulate;
@@ -62,6 +63,10 @@ pub enum Command {
     /// After a false positive: the threshold and `for` that would have stayed
     /// quiet then and still fired for every marked incident, with plots.
     Tune(TuneArgs),
+    /// Read the rules and write a .firedrill.toml of the conventions they show
+    /// (required labels and annotations per severity, the severity scheme, the
+    /// runbook, generated files), each with its evidence, for the team to confirm.
+    Init(init::InitArgs),
     /// List every check with its id, default severity and summary.
     Checks {
         /// Print the list as the Markdown table docs/checks.md carries.
@@ -215,6 +220,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Record(args) => record::run(args, &config),
         Command::Diff(args) => diff::run(args, &config, &mut out),
         Command::Tune(args) => tune::run(args, &config, &mut out),
+        Command::Init(args) => init::run(args, &mut out),
         Command::Checks { markdown } => list_checks(markdown, &mut out),
         Command::Explain { id } => explain(&id, &mut out),
         Command::Completions { shell } => completions(shell, &mut out),
@@ -303,6 +309,7 @@ fn run_lint(args: LintArgs, config: &Config, out: &mut dyn Write) -> u8 {
         Ok(names) => names,
         Err(e) => return fail(e),
     };
+    input::exclude(&mut inputs, &config.lint.exclude);
     let mut result = match lint::lint(&inputs, &options) {
         Ok(result) => result,
         Err(e) => return fail(e),
