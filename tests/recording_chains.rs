@@ -80,6 +80,12 @@ fn sets() -> Vec<RuleSet> {
             series: grafana_series,
         },
         RuleSet {
+            name: "matchers on computed labels (synthetic)",
+            files: &["recording-chains/synthetic/matchers.yaml"],
+            groups: &[],
+            series: synthetic_series,
+        },
+        RuleSet {
             name: "slo-exporter",
             files: &[
                 "recording-chains/seznam-slo-exporter/recording_rules/events-over-time.yaml",
@@ -257,6 +263,54 @@ fn grafana_series() -> Vec<Series> {
                 values,
             ));
         }
+    }
+    out
+}
+
+fn synthetic_series() -> Vec<Series> {
+    let mut out = Vec::new();
+    // Jobs a, b, c fill up one after another; a series without `job`.
+    for (job, start) in [("a", 200i64), ("b", 500), ("c", 900), ("", 1200)] {
+        let labels: Vec<(&str, &str)> = if job.is_empty() {
+            vec![("instance", "x")]
+        } else {
+            vec![("job", job), ("instance", "x")]
+        };
+        let free: Vec<f64> = (0..=STEPS)
+            .map(|k| {
+                if (start..start + 120).contains(&k) {
+                    5.0
+                } else {
+                    50.0
+                }
+            })
+            .collect();
+        out.push(series("free_bytes", &labels, free));
+        out.push(series(
+            "size_bytes",
+            &labels,
+            vec![100.0; STEPS as usize + 1],
+        ));
+    }
+    let errors: [(&str, &str, u64, Bursts); 4] = [
+        ("errors", "a", 21, &[(100, 30, 0.5)]),
+        ("errors", "c", 22, &[(700, 45, 0.5)]),
+        ("errors", "b", 23, &[(300, 20, 0.5)]),
+        ("errors_legacy", "a", 24, &[(1000, 60, 0.5)]),
+    ];
+    for (metric, job, seed, bursts) in errors {
+        let (_, bad) = traffic(seed, 0.5, 0.0, bursts);
+        // A gauge: the errors of each minute, from the counter's steps.
+        let per_minute: Vec<f64> = bad
+            .iter()
+            .zip(std::iter::once(&0.0).chain(bad.iter()))
+            .map(|(now, before)| now - before)
+            .collect();
+        out.push(series(
+            metric,
+            &[("job", job), ("instance", "x")],
+            per_minute,
+        ));
     }
     out
 }
