@@ -64,8 +64,10 @@ fn every_pint_example_is_reported_for_its_problem() {
     // see docs/corpus-findings.md.
     let expected: &[(&str, &[&str])] = &[
         // Its two `Service Is Down` rules differ in their expressions (`up`,
-        // `up{job="abc"}`): one alert at two selectors, not a duplicate.
-        ("alerts.yml", &["rule/name"]),
+        // `up{job="abc"}`): one alert at two selectors, not a duplicate. Its
+        // names have spaces, which Prometheus takes, in a folder whose names
+        // are not identifiers either: nothing departs from a house style.
+        ("alerts.yml", &[]),
         ("dependency.yml", &["rule/record-convention"]),
         // `sum(requests_total) / sum(capacity_total)`: no rule of the set
         // rates either name, so nothing says they are counters (a gauge

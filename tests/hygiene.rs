@@ -100,6 +100,21 @@ fn cases() -> Vec<(&'static str, String, String)> {
             file("", &alert("Stalled", "sum(queue_depth or vector(0)) <= 0", "")),
         ),
         (
+            "promql/aggregated-ratio",
+            file("", &alert("Errors", "sum by (job) (rate(e_total[5m]) / rate(r_total[5m])) > 0.05", "    for: 5m\n")),
+            file("", &alert("Errors", "sum by (job) (rate(e_total[5m])) / sum by (job) (rate(r_total[5m])) > 0.05", "    for: 5m\n")),
+        ),
+        (
+            "rule/same-series",
+            file("", "  - record: cluster:cpu:sum\n    expr: sum(rate(cpu_total{mode!=\"idle\"}[5m]))\n  - record: cluster:cpu:sum\n    expr: sum(rate(cpu_total{mode=\"user\"}[5m]))\n"),
+            file("", "  - record: cluster:cpu:sum\n    expr: sum(rate(cpu_total{mode!=\"idle\"}[5m]))\n  - record: cluster:cpu_user:sum\n    expr: sum(rate(cpu_total{mode=\"user\"}[5m]))\n"),
+        ),
+        (
+            "alert/always-fires",
+            file("", &alert("QueueStuck", "(sum(queue_depth) > 100) or vector(0)", "")),
+            file("", &alert("QueueStuck", "sum(queue_depth) > 100", "")),
+        ),
+        (
             "promql/unsatisfiable",
             file("", &alert("ApiGone", "count(up{job=\"api\"}) == 0", "")),
             file("", &alert("ApiGone", "absent(up{job=\"api\"})", "")),
@@ -126,8 +141,8 @@ fn cases() -> Vec<(&'static str, String, String)> {
         ),
         (
             "rule/name",
-            file("", &alert("Service Is Down", "up == 0", "")),
-            file("", &alert("ServiceIsDown", "up == 0", "")),
+            file("", &(house() + &alert("Service Is Down", "up == 0", ""))),
+            file("", &(house() + &alert("ServiceIsDown", "up == 0", ""))),
         ),
         (
             "group/interval",
@@ -156,7 +171,10 @@ fn checks_found(json: &serde_json::Value) -> Vec<String> {
 
 /// Puts `comment` on the line above the (last) rule of `text`.
 fn above_last_rule(text: &str, comment: &str) -> String {
-    let at = text.rfind("  - alert:").unwrap();
+    let at = text
+        .rfind("  - alert:")
+        .max(text.rfind("  - record:"))
+        .unwrap();
     format!("{}  {comment}\n{}", &text[..at], &text[at..])
 }
 

@@ -1,6 +1,6 @@
 //! The "can never fire" checks, asked of Prometheus itself: each rule below
-//! that `promql/unsatisfiable`, `promql/vector-matching` or
-//! `promql/precedence` reports is given, in a `promtool test rules` file,
+//! that `promql/unsatisfiable`, `promql/vector-matching`,
+//! `promql/precedence` or `promql/aggregated-ratio` reports is given, in a `promtool test rules` file,
 //! exactly the data it was written to catch, and promtool (Debian package
 //! `prometheus`) must see it stay silent while its fixed form, on the same
 //! data, fires. firedrill must report the first kind and not the second.
@@ -38,6 +38,10 @@ const RULES: &str = r#"groups:
     expr: errors == 0 > 0
   - alert: ChainFixed
     expr: errors >= 0 > 0
+  - alert: SumOfRatios
+    expr: sum by (job) (rate(failed_total[5m]) / rate(served_total[5m])) > 0.1
+  - alert: SumOfRatiosFixed
+    expr: sum by (job) (rate(failed_total[5m])) / sum by (job) (rate(served_total[5m])) > 0.1
 "#;
 
 /// Every target of `api` down, a heartbeat that stopped at 5m, an error
@@ -57,6 +61,14 @@ tests:
     values: '10x30'
   - series: 'node_info{instance="a", node="n1"}'
     values: '1x30'
+  - series: 'failed_total{job="web", instance="busy"}'
+    values: '0+30x30'
+  - series: 'served_total{job="web", instance="busy"}'
+    values: '0+60x30'
+  - series: 'failed_total{job="web", instance="idle"}'
+    values: '0x30'
+  - series: 'served_total{job="web", instance="idle"}'
+    values: '0x30'
   alert_rule_test:
   - {eval_time: 20m, alertname: CountZero, exp_alerts: []}
   - eval_time: 20m
@@ -83,6 +95,10 @@ tests:
   - eval_time: 20m
     alertname: ChainFixed
     exp_alerts: [{exp_labels: {job: api, instance: a}}]
+  - {eval_time: 20m, alertname: SumOfRatios, exp_alerts: []}
+  - eval_time: 20m
+    alertname: SumOfRatiosFixed
+    exp_alerts: [{exp_labels: {job: web}}]
 "#;
 
 #[test]
@@ -105,7 +121,7 @@ fn what_never_fires_in_prometheus_is_reported_and_its_fix_is_not() {
 
     let path = dir.path().join("rules.yaml");
     let (_, json) = lint_json(&[
-        "--select=promql/unsatisfiable,promql/vector-matching,promql/precedence",
+        "--select=promql/unsatisfiable,promql/vector-matching,promql/precedence,promql/aggregated-ratio",
         path.to_str().unwrap(),
     ]);
     let mut reported: Vec<&str> = json["diagnostics"]
@@ -123,8 +139,66 @@ fn what_never_fires_in_prometheus_is_reported_and_its_fix_is_not() {
             "CountZero",
             "OnDropped",
             "Precedence",
-            "StaleAge"
+            "StaleAge",
+            "SumOfRatios"
         ],
         "{json}"
     );
+}
+
+/// The other side: a rule that fires at every evaluation whatever its
+/// threshold says, because its expression ends in an `or vector(N)`
+/// fallback (`alert/always-fires`).
+const ALWAYS: &str = r#"groups:
+- name: always
+  rules:
+  - alert: QueueStuck
+    expr: (sum(queue_depth) > 100) or vector(0)
+  - alert: QueueStuckFixed
+    expr: sum(queue_depth) > 100
+  - alert: QueueStuckCompared
+    expr: (sum(queue_depth) or vector(0)) > 100
+"#;
+
+const ALWAYS_TESTS: &str = r#"rule_files: [rules.yaml]
+evaluation_interval: 1m
+tests:
+- interval: 1m
+  input_series:
+  - series: 'queue_depth{job="worker"}'
+    values: '5x30'
+  alert_rule_test:
+  - eval_time: 20m
+    alertname: QueueStuck
+    exp_alerts: [{exp_labels: {}}]
+  - {eval_time: 20m, alertname: QueueStuckFixed, exp_alerts: []}
+  - {eval_time: 20m, alertname: QueueStuckCompared, exp_alerts: []}
+"#;
+
+#[test]
+fn what_always_fires_in_prometheus_is_reported_and_its_fix_is_not() {
+    common::tools::require("promtool", "prometheus");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), ALWAYS).unwrap();
+    std::fs::write(dir.path().join("tests.yaml"), ALWAYS_TESTS).unwrap();
+    let out = Command::new("promtool")
+        .args(["test", "rules", "tests.yaml"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "promtool disagrees about what fires:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = dir.path().join("rules.yaml");
+    let (_, json) = lint_json(&["--select=alert/always-fires", path.to_str().unwrap()]);
+    let reported: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["alertname"].as_str().unwrap())
+        .collect();
+    assert_eq!(reported, ["QueueStuck"], "{json}");
 }

@@ -59,6 +59,11 @@ impl Check for AlertTemplate {
         {
             for (file, group, rule) in alerts(ctx.rules) {
                 let parsed = parsed_expr(rule).map(|(_, e)| e);
+                // A heartbeat (`vector(1)`, the Watchdog) is read by a
+                // machine watching that it keeps firing, not by a person.
+                if parsed.is_some_and(is_heartbeat) {
+                    continue;
+                }
                 let carried = parsed.map(result_labels);
                 let entries = rule
                     .labels
@@ -72,6 +77,44 @@ impl Check for AlertTemplate {
                     let analysis = template::analyze(&entry.value.value);
                     if !analysis.errors.is_empty() {
                         continue;
+                    }
+                    // What fails when Prometheus renders it (the rule loads).
+                    for (query, start, end) in &analysis.queries {
+                        let Err(e) = crate::promql::parse(
+                            query,
+                            crate::promql::ParseOptions::every_feature(),
+                        ) else {
+                            continue;
+                        };
+                        out.push(
+                            report_rule(
+                                &INFO,
+                                file,
+                                group,
+                                rule,
+                                value_span(file, &entry.value, *start, *end),
+                                format!(
+                                    "`query` fails when the template is rendered: {}",
+                                    e.message
+                                ),
+                            )
+                            .label("not PromQL")
+                            .help("the notification then carries an error in place of the text"),
+                        );
+                    }
+                    for (function, start, end) in &analysis.value_as_query {
+                        out.push(
+                            report_rule(
+                                &INFO,
+                                file,
+                                group,
+                                rule,
+                                value_span(file, &entry.value, *start, *end),
+                                format!("`{function}` takes a query's result, and `$value` is a number: the template fails when rendered"),
+                            )
+                            .label("wrong type")
+                            .help("print the value with a formatter (`{{ $value | humanize }}`), or `query` what `first` should read"),
+                        );
                     }
                     if let Some(Labels::Only(keeps)) = &carried {
                         for (label, start, end) in &analysis.label_refs {
@@ -109,6 +152,14 @@ impl Check for AlertTemplate {
     }
 }
 
+fn is_heartbeat(expr: &crate::promql::Expr) -> bool {
+    match expr {
+        crate::promql::Expr::Paren(p) => is_heartbeat(&p.expr),
+        crate::promql::Expr::Call(c) => c.func.name == "vector",
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::run;
@@ -129,6 +180,44 @@ mod tests {
         assert_eq!(found[0].0, "9:20");
         assert!(found[0].1.contains("`$labels.instance` is always empty"));
         assert!(found[1].1.contains("`$labels.severity`"));
+    }
+
+    #[test]
+    fn templates_that_fail_when_rendered() {
+        let text = alert(
+            "up == 0",
+            "    annotations:\n      summary: '{{ with query \"sum(up{job=\\\"a\\\"}\" }}{{ . | first | value }}{{ end }}'\n      description: '{{ $value | first }}'\n",
+        );
+        let found = run(&AlertTemplate, &text);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0]
+                .1
+                .starts_with("`query` fails when the template is rendered"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].1.starts_with("`first` takes a query's result"),
+            "{found:?}"
+        );
+        let ok = alert(
+            "up == 0",
+            "    annotations:\n      summary: '{{ with query \"sum(up)\" }}{{ . | first | value | humanize }}{{ end }}'\n",
+        );
+        assert!(
+            run(&AlertTemplate, &ok).is_empty(),
+            "{:?}",
+            run(&AlertTemplate, &ok)
+        );
+    }
+
+    #[test]
+    fn a_heartbeats_text_is_not_judged() {
+        let text = alert(
+            "vector(1)",
+            "    annotations:\n      summary: \"(instance {{ $labels.instance }})\"\n",
+        );
+        assert!(run(&AlertTemplate, &text).is_empty());
     }
 
     #[test]

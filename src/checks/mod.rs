@@ -8,6 +8,7 @@ use crate::runbook::RunbookSet;
 pub use house::{Conventions, House};
 pub use settings::{Interval, Settings};
 
+mod alert_always_fires;
 mod alert_annotations;
 mod alert_for;
 mod alert_for_long;
@@ -24,6 +25,7 @@ mod alertmanager_unrouted;
 mod group_interval;
 pub mod house;
 mod promql_absent_labels;
+mod promql_aggregated_ratio;
 mod promql_counter;
 mod promql_eval_error;
 mod promql_impossible;
@@ -40,6 +42,7 @@ mod promql_vector_matching;
 mod rule_duplicate;
 mod rule_name;
 mod rule_record_convention;
+mod rule_same_series;
 mod runbook_broken_link;
 mod runbook_missing;
 mod runbook_stale;
@@ -231,7 +234,9 @@ pub fn registry() -> &'static [&'static dyn Check] {
         &promql_unsatisfiable::Unsatisfiable,
         &promql_vector_matching::VectorMatching,
         &promql_precedence::Precedence,
+        &promql_aggregated_ratio::AggregatedRatio,
         &alert_no_comparison::NoComparison,
+        &alert_always_fires::AlertAlwaysFires,
         &alert_for::AlertFor,
         &alert_for_long::AlertForLong,
         &alert_for_missing::AlertForMissing,
@@ -242,6 +247,7 @@ pub fn registry() -> &'static [&'static dyn Check] {
         &alert_value_in_label::ValueInLabel,
         &alert_value_format::ValueFormat,
         &rule_duplicate::RuleDuplicate,
+        &rule_same_series::SameSeries,
         &rule_name::RuleName,
         &rule_record_convention::RecordConvention,
         &group_interval::GroupInterval,

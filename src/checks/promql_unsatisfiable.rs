@@ -493,7 +493,9 @@ fn leaves(range: Range) -> String {
 
 /// Why `b`, a comparison, can never hold.
 fn never_holds(b: &BinaryExpr) -> Option<String> {
-    if !b.op.is_comparison_operator() {
+    // A `bool` comparison filters nothing: it returns 0 or 1 for every
+    // series, so it always "holds" as a value.
+    if !b.op.is_comparison_operator() || b.return_bool() {
         return None;
     }
     let op = b.op.to_string();
@@ -574,6 +576,9 @@ mod tests {
         assert_eq!(found("x > 5 < 3").len(), 1);
         assert_eq!(found("5 < x < 3").len(), 1);
         assert_eq!(found("x > bool 5 > 1").len(), 1);
+        // A `bool` comparison returns 0 or 1 for every series: it holds.
+        assert!(found("count(x) == bool 0").is_empty());
+        assert!(found("x > bool 5 > bool 1").is_empty());
         assert_eq!(found("x > 0 >= 0").len(), 0);
         assert_eq!(found("x >= 0 <= 0").len(), 0);
         assert_eq!(found("x > 0 <= 0").len(), 1);

@@ -55,8 +55,9 @@ Delete one of them.
 ```"#,
 };
 
-/// Name, labels, expression, `for` and `keep_firing_for` (in milliseconds).
-type Key<'a> = (&'a str, Vec<(&'a str, &'a str)>, String, (u64, u64));
+/// Kind (an alert and a recording rule of one name are two rules), name,
+/// labels, expression, `for` and `keep_firing_for` (in milliseconds).
+type Key<'a> = (bool, &'a str, Vec<(&'a str, &'a str)>, String, (u64, u64));
 
 fn key(rule: &Rule) -> Key<'_> {
     let mut labels: Vec<_> = rule
@@ -83,6 +84,7 @@ fn key(rule: &Rule) -> Key<'_> {
         d.as_ref().map_or(0, |d| d.value.millis)
     };
     (
+        rule.is_alert(),
         rule.name(),
         labels,
         expr,
@@ -237,6 +239,12 @@ mod tests {
     fn reports_the_same_rule_across_groups_whatever_the_spacing() {
         let text = "groups:\n- name: a\n  rules:\n  - record: x\n    expr: sum(up)\n  - record: x\n    expr: up\n    labels: {a: b}\n- name: b\n  rules:\n  - record: x\n    expr: sum (\n      up )\n";
         assert_eq!(places(&RuleDuplicate, text), ["11:13"]);
+    }
+
+    #[test]
+    fn a_recording_rule_and_an_alert_of_one_name_are_two_rules() {
+        let text = "groups:\n- name: a\n  rules:\n  - record: Down\n    expr: up == 0\n  - alert: Down\n    expr: up == 0\n";
+        assert!(places(&RuleDuplicate, text).is_empty());
     }
 
     #[test]

@@ -25,6 +25,21 @@ pub struct Analysis {
     /// Actions that print `$value` (or `.Value`) as it is, with no function:
     /// `{{ $value }}`. Their byte ranges.
     pub raw_values: Vec<(usize, usize)>,
+    /// The PromQL of `query "..."` calls (a literal argument): the query's
+    /// text and the literal's byte range.
+    pub queries: Vec<(String, usize, usize)>,
+    /// `$value` (or `.Value`), a number, piped into a function that takes a
+    /// query's result (`first`, `label`, `sortByLabel`): the function's name
+    /// and byte range.
+    pub value_as_query: Vec<(String, usize, usize)>,
+}
+
+/// Functions of Prometheus's templates that take a query's result.
+const TAKES_A_QUERY_RESULT: &[&str] = &["first", "label", "sortByLabel", "value", "strvalue"];
+
+/// A Go string literal's value (`"..."` with escapes, or a raw `` `...` ``).
+fn literal_value(raw: &str) -> Option<String> {
+    crate::promql::string_value(raw)
 }
 
 /// Variables Prometheus defines before every alert template.
@@ -371,6 +386,11 @@ fn action(
     out: &mut Analysis,
 ) {
     let word = |t: &Token| &text[t.start..t.end];
+    // Dot is the alert (`.Labels`, `.Value`) outside `range` and `with`,
+    // which rebind it; the pipeline of a `with` itself still sees the alert.
+    let dot_is_alert = !blocks
+        .iter()
+        .any(|b| b.keyword == "range" || b.keyword == "with");
     let Some(first) = tokens.first() else {
         out.errors.push(err("missing value for command", open, end));
         return;
@@ -455,7 +475,7 @@ fn action(
             _ => {}
         }
     }
-    pipeline(text, rest, open, end, scope, out);
+    pipeline(text, rest, open, end, scope, dot_is_alert, out);
 }
 
 /// Checks `[$a[, $b] :=|=] command (| command)*` and records references.
@@ -465,6 +485,7 @@ fn pipeline(
     open: usize,
     end: usize,
     scope: &mut Vec<String>,
+    dot_is_alert: bool,
     out: &mut Analysis,
 ) {
     let word = |t: &Token| &text[t.start..t.end];
@@ -535,6 +556,30 @@ fn pipeline(
             }
             Tok::Identifier => {
                 let name = word(t);
+                if name == "query" {
+                    if let Some(arg) = body.get(k + 1).filter(|n| n.kind == Tok::Literal) {
+                        if let Some(q) = literal_value(word(arg))
+                            .filter(|_| word(arg).starts_with('"') || word(arg).starts_with('`'))
+                        {
+                            out.queries.push((q, arg.start, arg.end));
+                        }
+                    }
+                }
+                // `$value | first`: a number where a query's result goes.
+                if TAKES_A_QUERY_RESULT.contains(&name) && k >= 2 && body[k - 1].kind == Tok::Pipe {
+                    let before = &body[..k - 1];
+                    let piped_value = match before {
+                        [only] => {
+                            let w = word(only);
+                            (only.kind == Tok::Variable && w == "$value")
+                                || (only.kind == Tok::Field && w == ".Value")
+                        }
+                        _ => false,
+                    };
+                    if piped_value {
+                        out.value_as_query.push((name.to_string(), t.start, t.end));
+                    }
+                }
                 if !FUNCTIONS.contains(&name) {
                     out.errors.push(err(
                         &format!("function \"{name}\" not defined"),
@@ -573,6 +618,16 @@ fn pipeline(
             Tok::Field => {
                 if word(t) == ".Value" {
                     out.uses_value = true;
+                }
+                // `{{ .Labels.job }}`, the alert's labels through dot; not a
+                // field of something before it (`$e.Labels.job`).
+                let on_dot = k == 0 || body[k - 1].end != t.start;
+                if let Some(label) = word(t)
+                    .strip_prefix(".Labels.")
+                    .filter(|_| dot_is_alert && on_dot)
+                {
+                    let label = label.split('.').next().unwrap_or(label);
+                    out.label_refs.push((label.to_string(), t.start, t.end));
                 }
                 expect_operand = false;
             }
@@ -693,6 +748,17 @@ mod tests {
         let names: Vec<_> = a.label_refs.iter().map(|r| r.0.as_str()).collect();
         assert_eq!(names, ["instance", "job"]);
         assert!(a.uses_value);
+        // Through dot, as Go templates also write it; not where `range` or
+        // `with` rebinds dot, nor as a field of another value.
+        let names =
+            |t: &str| -> Vec<String> { analyze(t).label_refs.into_iter().map(|r| r.0).collect() };
+        assert_eq!(
+            names("{{ .Labels.pod }} on {{ .Labels.node.x }}"),
+            ["pod", "node"]
+        );
+        assert!(names("{{ with query \"up\" }}{{ .Labels.job }}{{ end }}").is_empty());
+        assert!(names("{{ range $i, $e := query \"up\" }}{{ $e.Labels.job }}{{ end }}").is_empty());
+        assert_eq!(names("{{ with $labels.pod }}{{ . }}{{ end }}"), ["pod"]);
     }
 
     #[test]
