@@ -293,10 +293,13 @@ fn routes(usage: &super::house::LabelUse) -> bool {
 /// alerts use.
 fn near_miss<'a>(house: &'a Conventions, key: &str, value: &str) -> Option<(&'a str, usize)> {
     let usage = house.labels.get(key)?;
-    // Free text (a label used as a note) has no near-misses, only other words.
+    // Free text (a label used as a note) has no near-misses, only other
+    // words; nor has a path or a link (`playbook: docs/x/y.md`), where one
+    // letter names another page.
     if usage.values.get(value).copied().unwrap_or(0) > 1
         || value.is_empty()
         || value.contains(char::is_whitespace)
+        || value.contains(['/', ':'])
     {
         return None;
     }
@@ -406,6 +409,20 @@ mod tests {
                 .1
                 .contains("is this alert's alone; 3 other alerts in ./ use `critical`"),
             "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_path_one_letter_from_another_is_another_page() {
+        let mut text = String::from("groups:\n- name: g\n  rules:\n");
+        for i in 0..4 {
+            text.push_str(&format!("  - alert: A{i}\n    expr: up == 0\n    labels:\n      playbook: docs/devops/alert/nova.md\n"));
+        }
+        text.push_str("  - alert: B\n    expr: up == 0\n    labels:\n      playbook: docs/devops/alert/neva.md\n");
+        assert!(
+            run(&AlertLabels, &text).is_empty(),
+            "{:?}",
+            run(&AlertLabels, &text)
         );
     }
 

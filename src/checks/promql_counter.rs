@@ -236,7 +236,7 @@ impl Check for Counter {
                         group,
                         rule,
                         span,
-                        format!("counter `{name}` is used as a value (the rule set takes its rate at {place}): it only grows, and resets on restart"),
+                        format!("counter `{name}` is used as a value, and the rule set takes its rate at {place}: as a counter it only grows and resets on restart (if it is a gauge, that rate is the mistake)"),
                     )
                     .label("raw counter")
                     .help(format!("use `rate({name}[5m])` or `increase({name}[1h])`")),
@@ -301,7 +301,7 @@ mod tests {
         assert!(
             found[0]
                 .1
-                .contains("(the rule set takes its rate at line 7)"),
+                .contains("and the rule set takes its rate at line 7"),
             "{found:?}"
         );
     }
