@@ -222,29 +222,26 @@ fn a_slower_recording_lags_by_at_most_its_interval() {
     }
 }
 
-#[test]
-fn diff_replays_an_unchanged_alert_through_its_changed_recording_rule() {
-    // A pull request quadruples what the recording rule writes; the alert on
-    // it is untouched. The server has only the old rule's history: `diff`
-    // replays the alert as it is (on the recorded series) and through the
-    // new recording rule, and says why.
-    let mut prometheus = Prometheus::start(&raw());
+/// A git repository whose `rules.yml` was `before`, then `after` (two
+/// commits).
+fn change(before: &str, after: &str) -> tempfile::TempDir {
     let repo = tempfile::tempdir().unwrap();
     let rules_path = repo.path().join("rules.yml");
-    std::fs::write(&rules_path, rules("1m")).unwrap();
-    record_over_history(&mut prometheus, &rules_path);
+    std::fs::write(&rules_path, before).unwrap();
     common::git::git(repo.path(), &["init", "-q"]);
     common::git::git(repo.path(), &["add", "-A"]);
     common::git::git(repo.path(), &["commit", "-q", "-m", "before"]);
-    std::fs::write(
-        &rules_path,
-        rules("1m").replace("sum by (job) (errors)", "4 * sum by (job) (errors)"),
-    )
-    .unwrap();
+    std::fs::write(&rules_path, after).unwrap();
     common::git::git(repo.path(), &["commit", "-q", "-am", "after"]);
+    repo
+}
+
+/// `firedrill diff` of the last commit of `repo` against the one before,
+/// replayed on `prometheus`, in `format`; its output.
+fn diff(repo: &std::path::Path, prometheus: &Prometheus, format: &str) -> String {
     let (start, end) = ((T0 + 10 * 60).to_string(), (T0 + STEPS * 60).to_string());
     let out = Command::new(env!("CARGO_BIN_EXE_firedrill"))
-        .current_dir(repo.path())
+        .current_dir(repo)
         .env_remove("PROMETHEUS_URL")
         .args([
             "diff",
@@ -258,14 +255,32 @@ fn diff_replays_an_unchanged_alert_through_its_changed_recording_rule() {
             "--end",
             &end,
             "--format",
-            "json",
+            format,
             "-q",
         ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let diff: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let alert = &diff["alerts"][0];
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn diff_replays_an_unchanged_alert_through_its_changed_recording_rule() {
+    // A pull request quadruples what the recording rule writes; the alert on
+    // it is untouched. The server has only the old rule's history: `diff`
+    // replays the alert as it is (on the recorded series) and through the
+    // new recording rule, and says why.
+    let mut prometheus = Prometheus::start(&raw());
+    let repo = change(
+        &rules("1m"),
+        &rules("1m").replace("sum by (job) (errors)", "4 * sum by (job) (errors)"),
+    );
+    // What the server recorded is the rule as it was before.
+    let before = prometheus.path("rules.yml");
+    std::fs::write(&before, rules("1m")).unwrap();
+    record_over_history(&mut prometheus, &before);
+    let json: Value = serde_json::from_str(&diff(repo.path(), &prometheus, "json")).unwrap();
+    let alert = &json["alerts"][0];
     assert_eq!(alert["alertname"], "ManyErrors");
     assert_eq!(alert["status"], "changed");
     assert_eq!(
@@ -360,43 +375,11 @@ fn diff_names_an_alert_the_server_cannot_replay_in_the_comment() {
     // replayed through the new rule, the other reads it with `offset` and
     // cannot be; the comment says so instead of "would have fired 0 times".
     let prometheus = Prometheus::start(&raw());
-    let repo = tempfile::tempdir().unwrap();
-    let rules_path = repo.path().join("rules.yml");
-    std::fs::write(
-        &rules_path,
+    let repo = change(
         "groups:\n- name: alert\n  interval: 1m\n  rules:\n  - alert: Old\n    expr: errors > 100\n",
-    )
-    .unwrap();
-    common::git::git(repo.path(), &["init", "-q"]);
-    common::git::git(repo.path(), &["add", "-A"]);
-    common::git::git(repo.path(), &["commit", "-q", "-m", "before"]);
-    std::fs::write(&rules_path, UNRECORDED).unwrap();
-    common::git::git(repo.path(), &["commit", "-q", "-am", "after"]);
-    let (start, end) = ((T0 + 10 * 60).to_string(), (T0 + STEPS * 60).to_string());
-    let run = |format: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_firedrill"))
-            .current_dir(repo.path())
-            .env_remove("PROMETHEUS_URL")
-            .args([
-                "diff",
-                "rules.yml",
-                "--base",
-                "HEAD~1",
-                "--prometheus",
-                &prometheus.url,
-                "--start",
-                &start,
-                "--end",
-                &end,
-                "--format",
-                format,
-                "-q",
-            ])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", stderr(&out));
-        String::from_utf8(out.stdout).unwrap()
-    };
+        UNRECORDED,
+    );
+    let run = |format: &str| diff(repo.path(), &prometheus, format);
     let markdown = run("markdown");
     assert!(
         markdown.contains("No data through recording rules")

@@ -212,31 +212,24 @@ impl Check for AlertAnnotations {
                             )),
                     );
                 }
+                let carried = |key: &str| rule.annotations.iter().any(|e| e.key.value == key);
                 for entry in &rule.annotations {
-                    let name = entry.key.value.as_str();
-                    let uses = cx.house.annotations.get(name).copied().unwrap_or(0);
-                    let carried = |key: &str| rule.annotations.iter().any(|e| e.key.value == key);
-                    if let Some((usual, n)) = super::Conventions::misspelt_key(
+                    let uses = cx
+                        .house
+                        .annotations
+                        .get(&entry.key.value)
+                        .copied()
+                        .unwrap_or(0);
+                    out.extend(cx.house.misspelt_key_finding(
+                        &INFO,
+                        file,
+                        group,
+                        rule,
+                        entry,
+                        "annotation",
                         cx.house.house_annotations().filter(|(k, _)| !carried(k)),
-                        name,
                         uses,
-                    ) {
-                        out.push(
-                            report_rule(
-                                &INFO,
-                                file,
-                                group,
-                                rule,
-                                entry.key.span,
-                                format!(
-                                    "annotation `{name}` is a slip of `{usual}`? This alert has no `{usual}`, which {} carry",
-                                    cx.house.share(n)
-                                ),
-                            )
-                            .label("a typo?")
-                            .help(format!("write `{usual}:`")),
-                        );
-                    }
+                    ));
                 }
                 for (name, pattern) in &settings.patterns {
                     for entry in rule.annotations.iter().filter(|e| &e.key.value == name) {

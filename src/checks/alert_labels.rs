@@ -170,31 +170,20 @@ impl Check for AlertLabels {
                             .help(missing_help(cx, label)),
                     );
                 }
+                let carried = |key: &str| all().any(|e| e.key.value == key);
                 for entry in rule.labels.iter() {
                     let name = entry.key.value.as_str();
                     let uses = cx.house.labels.get(name).map_or(0, |u| u.alerts);
-                    let carried = |key: &str| all().any(|e| e.key.value == key);
-                    if let Some((usual, n)) = Conventions::misspelt_key(
+                    out.extend(cx.house.misspelt_key_finding(
+                        &INFO,
+                        file,
+                        group,
+                        rule,
+                        entry,
+                        "label",
                         cx.house.house_labels().filter(|(k, _)| !carried(k)),
-                        name,
                         uses,
-                    ) {
-                        out.push(
-                            report_rule(
-                                &INFO,
-                                file,
-                                group,
-                                rule,
-                                entry.key.span,
-                                format!(
-                                    "label `{name}` is a slip of `{usual}`? This alert has no `{usual}`, which {} carry",
-                                    cx.house.share(n)
-                                ),
-                            )
-                            .label("a typo?")
-                            .help(format!("write `{usual}:`")),
-                        );
-                    }
+                    ));
                     let legacy = name
                         .chars()
                         .next()

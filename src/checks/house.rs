@@ -207,6 +207,40 @@ impl Conventions {
             })
     }
 
+    /// The finding for a misspelt `what` (`label`, `annotation`) key of a
+    /// rule: `entry`'s name, used by `uses` alerts, is a slip of one of
+    /// `house` (the keys most alerts carry, the rule's own left out).
+    #[allow(clippy::too_many_arguments)]
+    pub fn misspelt_key_finding<'a>(
+        &self,
+        info: &'static super::CheckInfo,
+        file: &crate::rules::RuleFile,
+        group: &crate::rules::Group,
+        rule: &crate::rules::Rule,
+        entry: &crate::rules::Entry,
+        what: &str,
+        house: impl Iterator<Item = (&'a str, usize)>,
+        uses: usize,
+    ) -> Option<crate::diagnostic::Diagnostic> {
+        let name = entry.key.value.as_str();
+        let (usual, n) = Conventions::misspelt_key(house, name, uses)?;
+        Some(
+            super::report_rule(
+                info,
+                file,
+                group,
+                rule,
+                entry.key.span,
+                format!(
+                    "{what} `{name}` is a slip of `{usual}`? This alert has no `{usual}`, which {} carry",
+                    self.share(n)
+                ),
+            )
+            .label("a typo?")
+            .help(format!("write `{usual}:`")),
+        )
+    }
+
     /// Whether the house names its alerts as plain identifiers.
     pub fn names_are_identifiers(&self) -> bool {
         self.is_house(self.identifier_names)
