@@ -102,6 +102,21 @@ impl Check for AlertTemplate {
                             .help("the notification then carries an error in place of the text"),
                         );
                     }
+                    for (start, end) in &analysis.nil_commands {
+                        out.push(
+                            report_rule(
+                                &INFO,
+                                file,
+                                group,
+                                rule,
+                                value_span(file, &entry.value, *start, *end),
+                                "`nil` is not a command: the template fails when rendered"
+                                    .to_string(),
+                            )
+                            .label("nil")
+                            .help("print text, a label or the value instead"),
+                        );
+                    }
                     for (function, start, end) in &analysis.value_as_query {
                         out.push(
                             report_rule(
@@ -186,10 +201,14 @@ mod tests {
     fn templates_that_fail_when_rendered() {
         let text = alert(
             "up == 0",
-            "    annotations:\n      summary: '{{ with query \"sum(up{job=\\\"a\\\"}\" }}{{ . | first | value }}{{ end }}'\n      description: '{{ $value | first }}'\n",
+            "    annotations:\n      summary: '{{ with query \"sum(up{job=\\\"a\\\"}\" }}{{ . | first | value }}{{ end }}'\n      description: '{{ $value | first }}'\n      detail: '{{ if $labels.job }}x{{ else }}{{ nil }}{{ end }}'\n",
         );
         let found = run(&AlertTemplate, &text);
-        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(
+            found[2].1.starts_with("`nil` is not a command"),
+            "{found:?}"
+        );
         assert!(
             found[0]
                 .1
@@ -202,7 +221,7 @@ mod tests {
         );
         let ok = alert(
             "up == 0",
-            "    annotations:\n      summary: '{{ with query \"sum(up)\" }}{{ . | first | value | humanize }}{{ end }}'\n",
+            "    annotations:\n      summary: '{{ with query \"sum(up)\" }}{{ . | first | value | humanize }}{{ end }}'\n      detail: '{{ printf \"%v\" nil }}'\n",
         );
         assert!(
             run(&AlertTemplate, &ok).is_empty(),

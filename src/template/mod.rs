@@ -32,6 +32,9 @@ pub struct Analysis {
     /// query's result (`first`, `label`, `sortByLabel`): the function's name
     /// and byte range.
     pub value_as_query: Vec<(String, usize, usize)>,
+    /// Commands that are `nil` alone (`{{ nil }}`, `{{ nil | printf }}`),
+    /// which Go's templates refuse when they run ("nil is not a command").
+    pub nil_commands: Vec<(usize, usize)>,
 }
 
 /// Functions of Prometheus's templates that take a query's result.
@@ -518,6 +521,14 @@ fn pipeline(
     if body.is_empty() {
         out.errors.push(err("missing value for command", open, end));
         return;
+    }
+    // Each command of the pipeline: a lone `nil` is not one.
+    for command in body.split(|t| t.kind == Tok::Pipe) {
+        if let [only] = command {
+            if only.kind == Tok::Literal && word(only) == "nil" {
+                out.nil_commands.push((only.start, only.end));
+            }
+        }
     }
     if let [only] = body {
         let w = word(only);
