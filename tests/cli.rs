@@ -45,6 +45,18 @@ fn multi_document_helm_output_loads_every_prometheusrule() {
 }
 
 #[test]
+fn rules_in_a_configmaps_literal_block_are_linted_at_their_lines() {
+    let (code, json) = lint_json(&[STRUCTURE_ONLY, &fixture("lint/configmap-rules.yaml")]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        json["summary"]["rules"], 2,
+        "the rule file, not prometheus.yml"
+    );
+    assert_eq!(findings(&json), [("promql/syntax".to_string(), 20, 19)]);
+    assert_eq!(json["diagnostics"][0]["alertname"], "AppErrors");
+}
+
+#[test]
 fn stdin_is_named_stdin() {
     let text = std::fs::read(fixture("lint/helm-template-output.yaml")).unwrap();
     let out = firedrill_stdin(&["lint", "--format", "json", "-"], Some(&text));

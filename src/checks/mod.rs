@@ -52,6 +52,7 @@ pub mod settings;
 mod structure_annotation_name;
 mod structure_duplicate_key;
 mod structure_duration;
+mod structure_embedded_rules;
 mod structure_expr;
 mod structure_group_name;
 mod structure_ignored_document;
@@ -211,6 +212,7 @@ pub fn registry() -> &'static [&'static dyn Check] {
         &structure_type::WrongType,
         &structure_duration::BadDuration,
         &structure_manifest::Manifest,
+        &structure_embedded_rules::EmbeddedRules,
         &structure_ignored_document::IgnoredDocument,
         &structure_group_name::GroupName,
         &structure_rule_kind::RuleKindCheck,

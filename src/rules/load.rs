@@ -12,7 +12,7 @@ use crate::rules::duration::Duration;
 use crate::rules::expr_map::offsets_for;
 use crate::rules::model::*;
 use crate::source::{Source, Span};
-use crate::yaml::{self, parse_yaml_int, resolve_plain, Node, Resolved, Value};
+use crate::yaml::{self, parse_yaml_int, resolve_plain, Node, Resolved, Style, Value};
 
 /// How strictly to read.
 #[derive(Debug, Clone, Copy, Default)]
@@ -87,6 +87,43 @@ pub fn load(source: Source, options: LoadOptions) -> RuleFile {
                 }
             }
             DocKind::Other(reason) => skipped_reasons.push(reason),
+            DocKind::ConfigMap => {
+                let embedded = embedded_rule_files(root, &source.text);
+                if embedded.is_empty() {
+                    skipped_reasons
+                        .push("a Kubernetes ConfigMap with no rule file in its data".into());
+                }
+                for found in embedded {
+                    match found {
+                        Embedded::Literal(text) => {
+                            let inner = yaml::parse_stream(&text);
+                            for d in &inner.duplicate_keys {
+                                loader.problems.push(LoadProblem::DuplicateKey {
+                                    key: d.key.clone(),
+                                    first: d.first,
+                                    again: d.again,
+                                });
+                            }
+                            if let Some(error) = &inner.error {
+                                loader.problems.push(LoadProblem::Yaml {
+                                    message: error.message.clone(),
+                                    span: error.span,
+                                });
+                            }
+                            // The text is the file's own bytes at their own
+                            // offsets, so every span is already the file's.
+                            if let Some(doc) = inner.documents.iter().find(|d| !d.root.is_null()) {
+                                documents.push(loader.plain(doc.start, &doc.root, &source));
+                            }
+                        }
+                        Embedded::Quoted { key, span } => {
+                            loader
+                                .problems
+                                .push(LoadProblem::UnreadEmbedded { key, span });
+                        }
+                    }
+                }
+            }
             DocKind::Plain => {
                 // Prometheus decodes one document of a plain rule file and
                 // silently ignores the rest.
@@ -219,7 +256,70 @@ pub fn not_utf8(source: Source, valid_up_to: usize) -> RuleFile {
 enum DocKind {
     Plain,
     Manifest,
+    /// A Kubernetes ConfigMap, whose `data` may hold rule files as strings.
+    ConfigMap,
     Other(String),
+}
+
+/// A rule file kept in a ConfigMap's `data`.
+enum Embedded {
+    /// A literal block (`rules.yml: |`): the file's text with every byte
+    /// outside the block's lines blanked, so that the embedded file parses
+    /// at its real offsets, lines and columns.
+    Literal(String),
+    /// A quoted or folded string, whose lines are not the file's.
+    Quoted { key: String, span: Span },
+}
+
+/// The rule files in a ConfigMap's `data`: each value whose text is a
+/// mapping with `groups` (Prometheus's own configuration and other files
+/// kept beside them are left alone).
+fn embedded_rule_files(root: &Node, text: &str) -> Vec<Embedded> {
+    let Some(data) = root.get("data").and_then(Node::as_map) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for pair in data {
+        let Some(value) = pair.value.as_scalar() else {
+            continue;
+        };
+        if !value.text.lines().any(|l| l.starts_with("groups:")) {
+            continue;
+        }
+        let key = key_of(&pair.key).to_string();
+        if value.style != Style::Literal {
+            out.push(Embedded::Quoted {
+                key,
+                span: pair.value.span,
+            });
+            continue;
+        }
+        let Some(body) = literal_body(text, pair.value.span) else {
+            continue;
+        };
+        let masked: String = text
+            .char_indices()
+            .flat_map(|(at, c)| {
+                let keep = body.contains(&at) || c == '\n';
+                let width = if keep { 1 } else { c.len_utf8() };
+                std::iter::repeat_n(if keep { c } else { ' ' }, width)
+            })
+            .collect();
+        out.push(Embedded::Literal(masked));
+    }
+    out
+}
+
+/// The byte range of a literal block's content lines: from the start of the
+/// line after its `|` header to the end of the scalar.
+fn literal_body(text: &str, span: Span) -> Option<std::ops::Range<usize>> {
+    let header = text.get(span.start..span.end)?;
+    let start = if header.starts_with('|') {
+        span.start + header.find('\n')? + 1
+    } else {
+        text[..span.start].rfind('\n').map_or(0, |n| n + 1)
+    };
+    Some(start..span.end)
 }
 
 fn classify(root: &Node) -> DocKind {
@@ -229,6 +329,8 @@ fn classify(root: &Node) -> DocKind {
     if let Some(kind) = root.get("kind").and_then(Node::as_str) {
         return if kind == "PrometheusRule" {
             DocKind::Manifest
+        } else if kind == "ConfigMap" {
+            DocKind::ConfigMap
         } else {
             DocKind::Other(format!("a Kubernetes {kind}"))
         };
@@ -580,4 +682,56 @@ impl Loader {
 
 fn key_of(node: &Node) -> &str {
     node.as_scalar().map_or("", |s| s.text.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+    use std::sync::Arc;
+
+    fn load_text(text: &str) -> RuleFile {
+        load(
+            Arc::new(SourceFile::new("cm.yaml", text.to_string())),
+            LoadOptions::default(),
+        )
+    }
+
+    #[test]
+    fn rules_in_a_configmaps_literal_block_load_at_their_real_lines() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: rules}\ndata:\n  prometheus.yml: |\n    global: {}\n  alerts.yml: |\n    groups:\n    - name: é\n      rules:\n      - alert: Down\n        expr: up == 0\n";
+        let file = load_text(text);
+        assert!(file.problems.is_empty(), "{:?}", file.problems);
+        assert_eq!(file.not_rules, None);
+        assert_eq!(file.documents.len(), 1);
+        let rule = &file.documents[0].groups[0].rules[0];
+        assert_eq!(rule.name(), "Down");
+        let expr = rule.expr.as_ref().unwrap();
+        assert_eq!(expr.text.value, "up == 0");
+        let at = file.source.line_col(expr.text.span.start);
+        assert_eq!((at.line, at.column), (12, 15));
+        assert!(expr.parsed.is_ok());
+    }
+
+    #[test]
+    fn a_configmap_without_rules_is_not_a_rule_file() {
+        let file = load_text("kind: ConfigMap\ndata:\n  prometheus.yml: |\n    global: {}\n");
+        assert!(file.documents.is_empty());
+        assert!(file.not_rules.unwrap().contains("ConfigMap"));
+    }
+
+    #[test]
+    fn rules_in_a_quoted_string_are_named_not_skipped() {
+        let file = load_text(
+            "kind: ConfigMap\ndata: {\"rules.yml\": \"groups:\\n- name: a\\n  rules: []\\n\"}\n",
+        );
+        assert_eq!(file.not_rules, None);
+        match &file.problems[..] {
+            [LoadProblem::UnreadEmbedded { key, span }] => {
+                assert_eq!(key, "rules.yml");
+                assert_eq!(file.source.line_col(span.start).line, 2);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

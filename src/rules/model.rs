@@ -201,6 +201,9 @@ pub enum LoadProblem {
     },
     /// A document Prometheus does not read (plain rule files: only the first).
     IgnoredDocument { span: Span },
+    /// A rule file kept in a ConfigMap as a quoted or folded string, whose
+    /// lines are not the file's: not read.
+    UnreadEmbedded { key: String, span: Span },
     /// A PrometheusRule manifest without the parts that carry rules.
     BadManifest { message: String, span: Span },
 }
