@@ -42,6 +42,10 @@ const RULES: &str = r#"groups:
     expr: sum by (job) (rate(failed_total[5m]) / rate(served_total[5m])) > 0.1
   - alert: SumOfRatiosFixed
     expr: sum by (job) (rate(failed_total[5m])) / sum by (job) (rate(served_total[5m])) > 0.1
+  - alert: AndCount
+    expr: errors{job="api"} > 1 and count(up{job="api"} == 0) > 0
+  - alert: AndCountFixed
+    expr: errors{job="api"} > 1 and on() count(up{job="api"} == 0) > 0
 "#;
 
 /// Every target of `api` down, a heartbeat that stopped at 5m, an error
@@ -99,6 +103,10 @@ tests:
   - eval_time: 20m
     alertname: SumOfRatiosFixed
     exp_alerts: [{exp_labels: {job: web}}]
+  - {eval_time: 20m, alertname: AndCount, exp_alerts: []}
+  - eval_time: 20m
+    alertname: AndCountFixed
+    exp_alerts: [{exp_labels: {job: api, instance: a}}]
 "#;
 
 /// Asks promtool to run `tests` on `rules` (it must agree with what they
@@ -141,6 +149,7 @@ fn what_never_fires_in_prometheus_is_reported_and_its_fix_is_not() {
     assert_eq!(
         reported,
         [
+            "AndCount",
             "ByMismatch",
             "Chain",
             "CountZero",
@@ -186,4 +195,38 @@ fn what_always_fires_in_prometheus_is_reported_and_its_fix_is_not() {
     let reported =
         promtool_agrees_and_firedrill_reports(ALWAYS, ALWAYS_TESTS, "alert/always-fires");
     assert_eq!(reported, ["QueueStuck"]);
+}
+
+/// A set operation that can never pair removes nothing: the maintenance
+/// window meant to mute the alert does not (`promql/vector-matching`).
+const UNLESS: &str = r#"groups:
+- name: unless
+  rules:
+  - alert: DownOutsideMaintenance
+    expr: up{job="api"} == 0 unless sum(maintenance_active) > 0
+  - alert: DownOutsideMaintenanceFixed
+    expr: up{job="api"} == 0 unless on() sum(maintenance_active) > 0
+"#;
+
+const UNLESS_TESTS: &str = r#"rule_files: [rules.yaml]
+evaluation_interval: 1m
+tests:
+- interval: 1m
+  input_series:
+  - series: 'up{job="api", instance="a"}'
+    values: '0x30'
+  - series: 'maintenance_active{team="platform"}'
+    values: '1x30'
+  alert_rule_test:
+  - eval_time: 20m
+    alertname: DownOutsideMaintenance
+    exp_alerts: [{exp_labels: {job: api, instance: a}}]
+  - {eval_time: 20m, alertname: DownOutsideMaintenanceFixed, exp_alerts: []}
+"#;
+
+#[test]
+fn a_set_operation_that_never_pairs_mutes_nothing_in_prometheus_and_is_reported() {
+    let reported =
+        promtool_agrees_and_firedrill_reports(UNLESS, UNLESS_TESTS, "promql/vector-matching");
+    assert_eq!(reported, ["DownOutsideMaintenance"]);
 }

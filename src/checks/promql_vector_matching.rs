@@ -6,7 +6,7 @@ use promql_parser::parser::{BinaryExpr, Expr, LabelModifier};
 
 use super::{binary_operations, label_list, report_rule, Check, CheckInfo, FileContext};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::promql::analysis::{result_labels, Labels};
+use crate::promql::analysis::{certainly_in_result, result_labels, Labels};
 use crate::rules::RuleFile;
 
 pub struct VectorMatching;
@@ -22,7 +22,10 @@ static INFO: CheckInfo = CheckInfo {
 Reports a binary operation between two vectors (`/`, `>`, `and`, ...) where what each side can
 carry is known (an aggregation `by (...)`, `count_values`, `vector()`, `label_replace`) and the
 two sets differ, with no `on(...)`/`ignoring(...)` to say which labels to match on; and an
-`on(l)` where one side can never carry `l`. `or` is left alone: it does not need pairs.
+`on(l)` where one side can never carry `l`. `or` is left alone: it does not need pairs. Also where only one side's labels are known: the other
+side's selector matches a label with a value that cannot be empty (`up{job="api"}`), and the known
+side can never carry it (`sum(x)`, `count(...)`), so `and` keeps nothing and `unless` removes
+nothing (`up{job="api"} == 0 unless sum(maintenance_active) > 0` is not muted in maintenance).
 
 Only when the rule itself proves that a label one side keeps exists: a selector matches it with a
 value that cannot be empty, a `label_replace` or `count_values` writes it, or it is `job` or
@@ -138,8 +141,12 @@ fn mismatch(b: &BinaryExpr) -> Option<String> {
                 Some(LabelModifier::Exclude(ignoring)) => &ignoring.labels,
                 _ => &[],
             };
-            let mut left = only(lhs)?;
-            let mut right = only(rhs)?;
+            let (mut left, mut right) = match (only(lhs), only(rhs)) {
+                (Some(left), Some(right)) => (left, right),
+                (Some(known), None) => return carried_apart(b, &b.rhs, &known, ignored, "right"),
+                (None, Some(known)) => return carried_apart(b, &b.lhs, &known, ignored, "left"),
+                (None, None) => return None,
+            };
             for label in ignored {
                 left.remove(label);
                 right.remove(label);
@@ -164,6 +171,48 @@ fn mismatch(b: &BinaryExpr) -> Option<String> {
             ))
         }
     }
+}
+
+/// One side's labels are known exactly and the other's are not, but the
+/// other side certainly carries a label the first never does (its selector
+/// matches a non-empty value): no pair can ever form. `x{job="a"} unless
+/// sum(x)` removes nothing; `x{job="a"} > count(y)` compares nothing.
+fn carried_apart(
+    b: &BinaryExpr,
+    unknown: &Expr,
+    known: &BTreeSet<String>,
+    ignored: &[String],
+    unknown_side: &str,
+) -> Option<String> {
+    let mut named = BTreeSet::new();
+    crate::promql::walk(unknown, &mut |e| {
+        let vs = match e {
+            Expr::VectorSelector(vs) => vs,
+            Expr::MatrixSelector(m) => &m.vs,
+            _ => return,
+        };
+        named.extend(vs.matchers.matchers.iter().map(|m| m.name.clone()));
+    });
+    let label = named.into_iter().find(|l| {
+        l != "__name__"
+            && !known.contains(l)
+            && !ignored.contains(l)
+            && certainly_in_result(unknown, l)
+    })?;
+    let known_side = if unknown_side == "left" {
+        "right"
+    } else {
+        "left"
+    };
+    let outcome = match b.op.to_string().as_str() {
+        "and" => "`and` keeps nothing".to_string(),
+        "unless" => "`unless` removes nothing".to_string(),
+        _ => "no series pair up".to_string(),
+    };
+    Some(format!(
+        "the {unknown_side} side's series all carry `{label}` (its selector says so), the {known_side} side carries {}: {outcome}",
+        label_list(known)
+    ))
 }
 
 impl Check for VectorMatching {
@@ -237,6 +286,27 @@ mod tests {
     }
 
     #[test]
+    fn a_set_operation_with_a_side_that_never_shares_a_proven_label_is_dead() {
+        let found = run(
+            &VectorMatching,
+            &alert("up{job=\"api\"} == 0 unless sum(maintenance_active) > 0"),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].1.starts_with(
+                "the left side's series all carry `job` (its selector says so), the right side carries no labels: `unless` removes nothing"
+            ),
+            "{found:?}"
+        );
+        let found = run(
+            &VectorMatching,
+            &alert("rate(errors_total{job=\"api\"}[5m]) > 1 and count(up{job=\"api\"} == 1) > 2"),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.ends_with("`and` keeps nothing"), "{found:?}");
+    }
+
+    #[test]
     fn matching_sides_and_unknown_sides_pass() {
         for ok in [
             // `cluster` may exist nowhere: then both sides carry `ingress`.
@@ -252,6 +322,15 @@ mod tests {
             "count(up) / count(up == 1) > 1",
             "sum without (instance) (x) / sum by (job) (y) > 1",
             "sum by (job) (x) * on (job) group_left (team) team_info > 1",
+            // Fixed: the set operation matches on nothing, or both carry `job`.
+            "up{job=\"api\"} == 0 unless on() sum(maintenance_active) > 0",
+            "up{job=\"api\"} == 0 unless on(job) sum by (job) (maintenance_active) > 0",
+            "up{job=\"api\"} == 0 unless sum by (job, instance) (maintenance_active) > 0",
+            // The label is only in a side's filter, not in its result.
+            "x{job=\"a\"} and on(instance) y{cluster=\"a\"} unless sum by (job) (z)",
+            "x{job=\"a\"} unless ignoring(job) sum(y)",
+            "label_replace(x{job=\"a\"}, \"job\", \"\", \"\", \"\") unless sum(y)",
+            "x{job!=\"a\"} unless sum(y)",
         ] {
             assert!(run(&VectorMatching, &alert(ok)).is_empty(), "{ok}");
         }

@@ -182,6 +182,101 @@ pub fn result_labels(expr: &Expr) -> Labels {
     }
 }
 
+/// Whether every series of `expr`'s result has `label`, as the expression
+/// alone proves it: a selector matching it with a value that cannot be
+/// empty, `count_values` writing it, and the operations that keep it on
+/// the way up. Stricter than asking whether a label appears somewhere in
+/// the expression: `x and on(i) y{l="a"}` keeps `x`'s labels, never `l`.
+pub fn certainly_in_result(expr: &Expr, label: &str) -> bool {
+    let listed = |names: &[String]| names.iter().any(|n| n == label);
+    match expr {
+        Expr::VectorSelector(vs) => selector_proves(vs, label),
+        Expr::MatrixSelector(m) => selector_proves(&m.vs, label),
+        Expr::Paren(p) => certainly_in_result(&p.expr, label),
+        Expr::Unary(u) => certainly_in_result(&u.expr, label),
+        Expr::Subquery(s) => certainly_in_result(&s.expr, label),
+        Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => false,
+        Expr::Aggregate(agg) => {
+            let op = agg.op.to_string();
+            if op == "count_values"
+                && agg.param.as_deref().and_then(string_arg).as_deref() == Some(label)
+            {
+                return true;
+            }
+            let kept = match &agg.modifier {
+                _ if matches!(op.as_str(), "topk" | "bottomk" | "limitk" | "limit_ratio") => true,
+                Some(LabelModifier::Include(by)) => listed(&by.labels),
+                Some(LabelModifier::Exclude(without)) => !listed(&without.labels),
+                None => false,
+            };
+            kept && certainly_in_result(&agg.expr, label)
+        }
+        Expr::Call(call) => {
+            let args = &call.args.args;
+            match call.func.name {
+                // They carry the equality matchers' labels, or none at all
+                // when the series exist: not certain.
+                "absent" | "absent_over_time" => false,
+                // Written only where the regex matches.
+                "label_replace" | "label_join" => {
+                    args.get(1).and_then(|a| string_arg(a)).as_deref() != Some(label)
+                        && args.first().is_some_and(|a| certainly_in_result(a, label))
+                }
+                "histogram_quantile" if label == "le" => false,
+                _ if call.func.return_type == ValueType::Scalar => false,
+                _ => args
+                    .iter()
+                    .find(|a| matches!(a.value_type(), ValueType::Vector | ValueType::Matrix))
+                    .is_some_and(|a| certainly_in_result(a, label)),
+            }
+        }
+        Expr::Binary(b) => {
+            let lhs_vector = b.lhs.value_type() == ValueType::Vector;
+            let rhs_vector = b.rhs.value_type() == ValueType::Vector;
+            match (lhs_vector, rhs_vector) {
+                (false, false) => return false,
+                (true, false) => return certainly_in_result(&b.lhs, label),
+                (false, true) => return certainly_in_result(&b.rhs, label),
+                (true, true) => {}
+            }
+            match b.op.to_string().as_str() {
+                "and" | "unless" => return certainly_in_result(&b.lhs, label),
+                "or" => {
+                    return certainly_in_result(&b.lhs, label) && certainly_in_result(&b.rhs, label)
+                }
+                _ => {}
+            }
+            let Some(modifier) = &b.modifier else {
+                return certainly_in_result(&b.lhs, label);
+            };
+            match &modifier.card {
+                VectorMatchCardinality::ManyToOne(_) => certainly_in_result(&b.lhs, label),
+                VectorMatchCardinality::OneToMany(_) => certainly_in_result(&b.rhs, label),
+                _ => {
+                    let kept = match &modifier.matching {
+                        Some(LabelModifier::Include(on)) => listed(&on.labels),
+                        Some(LabelModifier::Exclude(ignoring)) => !listed(&ignoring.labels),
+                        None => true,
+                    };
+                    kept && certainly_in_result(&b.lhs, label)
+                }
+            }
+        }
+    }
+}
+
+/// A selector's matcher on `label` that no empty value passes.
+fn selector_proves(vs: &promql_parser::parser::VectorSelector, label: &str) -> bool {
+    vs.matchers.matchers.iter().any(|m| {
+        m.name == label
+            && match &m.op {
+                MatchOp::Equal => !m.value.is_empty(),
+                MatchOp::Re(re) => !re.is_match(""),
+                _ => false,
+            }
+    })
+}
+
 /// An `absent()`/`absent_over_time()` whose result can be the alert's, and
 /// the labels it carries: those of its selector's equality matchers.
 #[derive(Debug, Clone, PartialEq, Eq)]
