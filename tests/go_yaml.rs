@@ -58,6 +58,14 @@ fn cases() -> Vec<(&'static str, String)> {
             "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n    labels:\n      page: yes\n      night: on\n      tiny: 0x1F\n".to_string(),
         ),
         (
+            "a backslash-quote escape in a double-quoted scalar",
+            rule("      description: \"it\\'s down\"\n"),
+        ),
+        (
+            "an escape neither YAML nor go-yaml knows",
+            rule("      description: \"path \\d\"\n"),
+        ),
+        (
             "a mapping key repeated",
             rule("      summary: a\n      summary: b\n"),
         ),

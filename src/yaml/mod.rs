@@ -9,7 +9,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle};
 
 mod lenient;
 
-use lenient::{Relaxed, MAX_RELAXED, QUOTED_INDENTATION};
+use lenient::{Relaxed, MAX_RELAXED, QUOTED_INDENTATION, UNKNOWN_ESCAPE};
 
 use crate::source::{CharToByte, Span};
 
@@ -269,7 +269,14 @@ fn parse_as_go_yaml(text: &str, mut watch: Watch<'_>) -> Stream {
         let Some(error) = stream.error.as_ref() else {
             break;
         };
-        if error.message != QUOTED_INDENTATION || !relaxed.relax_at(text, error.span.start) {
+        let relaxed_now = if error.message == QUOTED_INDENTATION {
+            relaxed.relax_at(text, error.span.start)
+        } else if error.message.contains(UNKNOWN_ESCAPE) {
+            relaxed.escape_quotes_at(text, error.span.start)
+        } else {
+            false
+        };
+        if !relaxed_now {
             break;
         }
         stream = Builder::new(&relaxed.text, reborrow(&mut watch), Some(&relaxed)).run();
