@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use promql_parser::parser::{AggregateExpr, BinaryExpr};
+use promql_parser::parser::{AggregateExpr, BinaryExpr, LabelModifier, VectorMatchCardinality};
 
 use super::{groups, parsed_expr, report_rule, Check, CheckInfo, Context};
 use crate::diagnostic::{Diagnostic, Severity};
@@ -70,6 +70,35 @@ fn is_rate_division(b: &BinaryExpr) -> bool {
     b.op.to_string() == "/" && has_rate(&b.rhs)
 }
 
+/// Whether every series of one group of `agg` is divided by the same one
+/// divisor series: the division matches `on(l...)` with `group_left`, and
+/// the aggregation groups by all of those labels (`on()` alone: one divisor
+/// for all). An idle divisor then makes NaN only its own group, which has
+/// no traffic to judge: nothing else is poisoned.
+fn shares_one_divisor(agg: &AggregateExpr) -> bool {
+    let mut inner = agg.expr.as_ref();
+    while let Expr::Paren(p) = inner {
+        inner = &p.expr;
+    }
+    let Expr::Binary(b) = inner else {
+        return false;
+    };
+    let Some(modifier) = &b.modifier else {
+        return false;
+    };
+    let (VectorMatchCardinality::ManyToOne(_), Some(LabelModifier::Include(on))) =
+        (&modifier.card, &modifier.matching)
+    else {
+        return false;
+    };
+    let grouped: &[String] = match &agg.modifier {
+        Some(LabelModifier::Include(by)) => &by.labels,
+        None => &[],
+        Some(LabelModifier::Exclude(_)) => return false,
+    };
+    on.labels.iter().all(|l| grouped.contains(l))
+}
+
 fn aggregations<'a>(expr: &'a Expr, out: &mut Vec<&'a AggregateExpr>) {
     crate::promql::walk(expr, &mut |e| {
         if let Expr::Aggregate(a) = e {
@@ -112,6 +141,9 @@ impl Check for AggregatedRatio {
                         let Some(what) = ratio(&agg.expr, &ratios) else {
                             continue;
                         };
+                        if shares_one_divisor(agg) {
+                            continue;
+                        }
                         let op = agg.op.to_string();
                         out.push(
                             report_rule(
@@ -152,6 +184,8 @@ mod tests {
             "sum by (job) (rate(e_total[5m]) / rate(r_total[5m])) > 0.05",
             "avg(increase(e_total[1h]) / increase(r_total[1h])) > 0.1",
             "sum((rate(e_total[5m]) / (rate(r_total[5m]) + rate(s_total[5m])))) > 1",
+            // The groups span several divisor series: `pod` is not grouped.
+            "sum by (ns) (irate(e_total[5m]) / on (ns, pod) group_left irate(r_total[5m])) > 0.1",
         ] {
             assert_eq!(places(&AggregatedRatio, &alert(bad)).len(), 1, "{bad}");
         }
@@ -168,6 +202,9 @@ mod tests {
             "avg(node_filesystem_avail_bytes / node_filesystem_size_bytes) < 0.1",
             "max(rate(e_total[5m]) / rate(r_total[5m])) > 0.05",
             "sum(rate(e_total[5m])) > 1",
+            // One divisor series per group: an idle one is its own group's NaN.
+            "sum by (ns, pod, kind) (irate(e_total[5m]) / on (ns, pod) group_left irate(r_total[5m])) > 0.1",
+            "sum(rate(e_total[5m]) / on () group_left sum(rate(r_total[5m]))) > 0.1",
         ] {
             assert!(places(&AggregatedRatio, &alert(ok)).is_empty(), "{ok}");
         }
