@@ -40,7 +40,7 @@ expr: rate(http_requests_total[2m]) > 10       # four scrape intervals
 
 pub(super) const FUNCTIONS: &[&str] = &["rate", "irate", "increase", "deriv"];
 /// A call of one of [`FUNCTIONS`] as written: its name token, the first
-/// token of its argument, and the range in brackets.
+/// token of its argument inside any parentheses, and the range in brackets.
 pub(super) struct RangeCall<'a> {
     pub function: &'a str,
     pub first_arg: Option<&'a Token>,
@@ -88,7 +88,10 @@ pub(super) fn range_calls<'a>(text: &'a str, tokens: &'a [Token]) -> Vec<RangeCa
         }
         out.push(RangeCall {
             function: t.text(text),
-            first_arg: tokens.get(i + 2),
+            // Through parentheses: `increase((max(x) or ...)[15m:1m])`.
+            first_arg: tokens[i + 2..]
+                .iter()
+                .find(|t| t.kind != TokenKind::LeftParen),
             range: (tokens[open + 1].start, tokens[end - 1].end),
             subquery: colon.is_some(),
         });
