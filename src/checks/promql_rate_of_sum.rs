@@ -9,7 +9,7 @@ pub struct RateOfSum;
 static INFO: CheckInfo = CheckInfo {
     id: "promql/rate-of-sum",
     severity: Severity::Warning,
-    default_enabled: true,
+    default_enabled: false,
     options: &[],
     summary: "`rate()` of an aggregation (`rate(sum(x)[5m:])`), which hides counter resets",
     docs: r#"## What it does
