@@ -1,4 +1,5 @@
-//! The label rules behind `alert/template` and `promql/absent-labels`, asked
+//! The label rules behind `alert/template`, `promql/absent-labels` and
+//! `promql/join-label-lost`, asked
 //! of Prometheus itself: `promtool test rules` must render the labels and
 //! annotations below exactly as expected, and firedrill must report exactly
 //! the template references that promtool renders empty.
@@ -30,6 +31,12 @@ const RULES: &str = r#"groups:
       severity: warning
     annotations:
       summary: '[{{ $labels.instance }}][{{ $labels.team }}]'
+  - alert: GroupLeftDropped
+    expr: sum by (job) (up * on (job) group_left (team) owner) > 0
+    labels:
+      severity: warning
+    annotations:
+      summary: '[{{ $labels.job }}][{{ $labels.team }}]'
   - alert: Missing
     expr: absent(gone{job="api", instance=~".+"})
     labels:
@@ -66,6 +73,11 @@ tests:
     - exp_labels: {severity: warning, job: api, instance: 'a:9100', team: sre}
       exp_annotations: {summary: '[a:9100][sre]'}
   - eval_time: 2m
+    alertname: GroupLeftDropped
+    exp_alerts:
+    - exp_labels: {severity: warning, job: api}
+      exp_annotations: {summary: '[api][]'}
+  - eval_time: 2m
     alertname: Missing
     exp_alerts:
     - exp_labels: {severity: warning, job: api}
@@ -93,7 +105,7 @@ fn template_label_findings_are_exactly_what_promtool_renders_empty() {
     // Each `[]` above is a reference firedrill must report, and nothing else.
     let path = dir.path().join("rules.yaml");
     let (_, json) = lint_json(&[
-        "--select=alert/template,promql/absent-labels",
+        "--select=alert/template,promql/absent-labels,promql/join-label-lost",
         path.to_str().unwrap(),
     ]);
     let mut found: Vec<(String, String, String)> = json["diagnostics"]
@@ -112,6 +124,12 @@ fn template_label_findings_are_exactly_what_promtool_renders_empty() {
         .collect();
     found.sort();
     let expected = [
+        ("GroupLeftDropped", "alert/template", "$labels.team"),
+        (
+            "GroupLeftDropped",
+            "promql/join-label-lost",
+            "group_left(team)",
+        ),
         ("Missing", "promql/absent-labels", "$labels.instance"),
         ("OnMatching", "alert/template", "$labels.instance"),
         ("SumByJob", "alert/template", "$labels.instance"),

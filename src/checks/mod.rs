@@ -29,6 +29,7 @@ mod promql_aggregated_ratio;
 mod promql_counter;
 mod promql_eval_error;
 mod promql_impossible;
+mod promql_join_label_lost;
 mod promql_precedence;
 mod promql_rate_gauge;
 mod promql_rate_of_sum;
@@ -235,6 +236,7 @@ pub fn registry() -> &'static [&'static dyn Check] {
         &promql_impossible::Impossible,
         &promql_unsatisfiable::Unsatisfiable,
         &promql_vector_matching::VectorMatching,
+        &promql_join_label_lost::JoinLabelLost,
         &promql_precedence::Precedence,
         &promql_aggregated_ratio::AggregatedRatio,
         &alert_no_comparison::NoComparison,
