@@ -230,3 +230,90 @@ fn a_set_operation_that_never_pairs_mutes_nothing_in_prometheus_and_is_reported(
         promtool_agrees_and_firedrill_reports(UNLESS, UNLESS_TESTS, "promql/vector-matching");
     assert_eq!(reported, ["DownOutsideMaintenance"]);
 }
+
+/// A stricter copy of an alert with the same labels never fires alone: when
+/// it fires, the looser one already fires with the same labels, and
+/// Prometheus itself refuses the second: promtool fails the evaluation with
+/// "duplicate sample for timestamp" (the two rules' `ALERTS_FOR_STATE`
+/// samples, of one series, carry different start times). Its fixed form,
+/// with its own severity, is a second alert (`alert/shadowed`).
+const SHADOWED: &str = r#"groups:
+- name: disk
+  rules:
+  - alert: DiskFilling
+    expr: disk_used_ratio > 0.8
+    for: 10m
+    labels: {severity: warning}
+  - alert: DiskFilling
+    expr: disk_used_ratio > 0.95
+    for: 10m
+    labels: {severity: warning}
+"#;
+
+const SHADOWED_FIXED: &str = r#"groups:
+- name: disk
+  rules:
+  - alert: DiskFilling
+    expr: disk_used_ratio > 0.8
+    for: 10m
+    labels: {severity: warning}
+  - alert: DiskFilling
+    expr: disk_used_ratio > 0.95
+    for: 10m
+    labels: {severity: critical}
+"#;
+
+const SHADOWED_TESTS: &str = r#"rule_files: [rules.yaml]
+evaluation_interval: 1m
+tests:
+- interval: 1m
+  input_series:
+  - series: 'disk_used_ratio{mountpoint="/"}'
+    values: '0.85x20 0.97x20'
+  alert_rule_test:
+  - eval_time: 15m
+    alertname: DiskFilling
+    exp_alerts:
+    - exp_labels: {severity: warning, mountpoint: /}
+  - eval_time: 35m
+    alertname: DiskFilling
+    exp_alerts:
+    - exp_labels: {severity: warning, mountpoint: /}
+    - exp_labels: {severity: critical, mountpoint: /}
+"#;
+
+#[test]
+fn a_stricter_copy_with_the_same_labels_is_refused_by_prometheus_and_reported() {
+    // The fixed form: promtool sees both alerts, firedrill nothing.
+    let reported =
+        promtool_agrees_and_firedrill_reports(SHADOWED_FIXED, SHADOWED_TESTS, "alert/shadowed");
+    assert!(reported.is_empty(), "{reported:?}");
+    // The copy: Prometheus refuses the second rule's samples.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), SHADOWED).unwrap();
+    std::fs::write(dir.path().join("tests.yaml"), SHADOWED_TESTS).unwrap();
+    let out = Command::new("promtool")
+        .args(["test", "rules", "tests.yaml"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("rule: DiskFilling, time: 21m0s, err: duplicate sample for timestamp"),
+        "{said}"
+    );
+    let path = dir.path().join("rules.yaml");
+    let (_, json) = lint_json(&["--select=alert/shadowed", path.to_str().unwrap()]);
+    let lines: Vec<u64> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [9], "{json}");
+}

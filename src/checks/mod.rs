@@ -16,6 +16,7 @@ mod alert_for_missing;
 mod alert_label_url;
 mod alert_labels;
 mod alert_no_comparison;
+mod alert_shadowed;
 mod alert_template;
 mod alert_value_format;
 mod alert_value_in_label;
@@ -241,6 +242,7 @@ pub fn registry() -> &'static [&'static dyn Check] {
         &promql_aggregated_ratio::AggregatedRatio,
         &alert_no_comparison::NoComparison,
         &alert_always_fires::AlertAlwaysFires,
+        &alert_shadowed::AlertShadowed,
         &alert_for::AlertFor,
         &alert_for_long::AlertForLong,
         &alert_for_missing::AlertForMissing,
