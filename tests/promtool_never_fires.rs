@@ -317,3 +317,42 @@ fn a_stricter_copy_with_the_same_labels_is_refused_by_prometheus_and_reported() 
         .collect();
     assert_eq!(lines, [9], "{json}");
 }
+
+/// Two series always above the threshold, taking turns at the top: an
+/// alert on `topk(1, ...)` resolves and restarts every evaluation, so its
+/// `for` never completes, while the comparison on every series fires for
+/// both (`alert/topk`).
+const TOPK: &str = r#"groups:
+- name: topk
+  rules:
+  - alert: WorstQueue
+    expr: topk(1, queue_depth) > 10
+    for: 5m
+  - alert: WorstQueueFixed
+    expr: queue_depth > 10
+    for: 5m
+"#;
+
+const TOPK_TESTS: &str = r#"rule_files: [rules.yaml]
+evaluation_interval: 1m
+tests:
+- interval: 1m
+  input_series:
+  - series: 'queue_depth{queue="a"}'
+    values: '20 11 20 11 20 11 20 11 20 11 20 11 20 11 20 11 20 11 20 11 20 11 20 11 20 11 20 11 20 11'
+  - series: 'queue_depth{queue="b"}'
+    values: '11 20 11 20 11 20 11 20 11 20 11 20 11 20 11 20 11 20 11 20 11 20 11 20 11 20 11 20 11 20'
+  alert_rule_test:
+  - {eval_time: 20m, alertname: WorstQueue, exp_alerts: []}
+  - eval_time: 20m
+    alertname: WorstQueueFixed
+    exp_alerts:
+    - exp_labels: {queue: a}
+    - exp_labels: {queue: b}
+"#;
+
+#[test]
+fn an_alert_on_a_ranking_flaps_in_prometheus_and_is_reported() {
+    let reported = promtool_agrees_and_firedrill_reports(TOPK, TOPK_TESTS, "alert/topk");
+    assert_eq!(reported, ["WorstQueue"]);
+}

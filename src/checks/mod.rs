@@ -18,6 +18,7 @@ mod alert_labels;
 mod alert_no_comparison;
 mod alert_shadowed;
 mod alert_template;
+mod alert_topk;
 mod alert_value_format;
 mod alert_value_in_label;
 mod alertmanager_config;
@@ -243,6 +244,7 @@ pub fn registry() -> &'static [&'static dyn Check] {
         &alert_no_comparison::NoComparison,
         &alert_always_fires::AlertAlwaysFires,
         &alert_shadowed::AlertShadowed,
+        &alert_topk::AlertTopk,
         &alert_for::AlertFor,
         &alert_for_long::AlertForLong,
         &alert_for_missing::AlertForMissing,
