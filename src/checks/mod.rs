@@ -30,6 +30,7 @@ mod promql_absent_labels;
 mod promql_aggregated_ratio;
 mod promql_counter;
 mod promql_eval_error;
+mod promql_grouping_label;
 mod promql_impossible;
 mod promql_join_label_lost;
 mod promql_precedence;
@@ -238,6 +239,7 @@ pub fn registry() -> &'static [&'static dyn Check] {
         &promql_impossible::Impossible,
         &promql_unsatisfiable::Unsatisfiable,
         &promql_vector_matching::VectorMatching,
+        &promql_grouping_label::GroupingLabel,
         &promql_join_label_lost::JoinLabelLost,
         &promql_precedence::Precedence,
         &promql_aggregated_ratio::AggregatedRatio,
