@@ -37,6 +37,18 @@ const RULES: &str = r#"groups:
       severity: warning
     annotations:
       summary: '[{{ $labels.job }}][{{ $labels.team }}]'
+  - alert: WithoutInstance
+    expr: sum without (instance) (up) > 0
+    labels:
+      severity: warning
+    annotations:
+      summary: '[{{ $labels.job }}][{{ $labels.instance }}]'
+  - alert: AbsentAndOn
+    expr: absent(gone{job="api"}) and on() vector(1)
+    labels:
+      severity: warning
+    annotations:
+      summary: '[{{ $labels.job }}][{{ $labels.instance }}]'
   - alert: Missing
     expr: absent(gone{job="api", instance=~".+"})
     labels:
@@ -74,6 +86,16 @@ tests:
       exp_annotations: {summary: '[a:9100][sre]'}
   - eval_time: 2m
     alertname: GroupLeftDropped
+    exp_alerts:
+    - exp_labels: {severity: warning, job: api}
+      exp_annotations: {summary: '[api][]'}
+  - eval_time: 2m
+    alertname: WithoutInstance
+    exp_alerts:
+    - exp_labels: {severity: warning, job: api}
+      exp_annotations: {summary: '[api][]'}
+  - eval_time: 2m
+    alertname: AbsentAndOn
     exp_alerts:
     - exp_labels: {severity: warning, job: api}
       exp_annotations: {summary: '[api][]'}
@@ -124,6 +146,7 @@ fn template_label_findings_are_exactly_what_promtool_renders_empty() {
         .collect();
     found.sort();
     let expected = [
+        ("AbsentAndOn", "promql/absent-labels", "$labels.instance"),
         ("GroupLeftDropped", "alert/template", "$labels.team"),
         (
             "GroupLeftDropped",
@@ -134,6 +157,7 @@ fn template_label_findings_are_exactly_what_promtool_renders_empty() {
         ("OnMatching", "alert/template", "$labels.instance"),
         ("SumByJob", "alert/template", "$labels.instance"),
         ("SumByJob", "alert/template", "$labels.severity"),
+        ("WithoutInstance", "alert/template", "$labels.instance"),
     ]
     .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()));
     assert_eq!(found, expected, "{json}");

@@ -131,12 +131,18 @@ impl Check for AlertTemplate {
                             .help("print the value with a formatter (`{{ $value | humanize }}`), or `query` what `first` should read"),
                         );
                     }
-                    if let Some(Labels::Only(keeps)) = &carried {
+                    if let Some(carried) = &carried {
                         for (label, start, end) in &analysis.label_refs {
-                            if keeps.contains(label) {
-                                continue;
-                            }
-                            let kept = label_list(keeps);
+                            let why = match carried {
+                                Labels::Only(keeps) if !keeps.contains(label) => {
+                                    format!("the expression's result carries {}", label_list(keeps))
+                                }
+                                // `without (l)`, `ignoring (l)`, `histogram_quantile`'s `le`.
+                                Labels::AllExcept(dropped) if dropped.contains(label) => format!(
+                                    "the expression drops `{label}` on the way to its result"
+                                ),
+                                _ => continue,
+                            };
                             let own = rule.labels.iter().any(|l| &l.key.value == label);
                             let mut d = report_rule(
                                 &INFO,
@@ -144,7 +150,7 @@ impl Check for AlertTemplate {
                                 group,
                                 rule,
                                 value_span(file, &entry.value, *start, *end),
-                                format!("`$labels.{label}` is always empty: the expression's result carries {kept}"),
+                                format!("`$labels.{label}` is always empty: {why}"),
                             )
                             .label("not in the result");
                             d = d.help(if own {
@@ -195,6 +201,25 @@ mod tests {
         assert_eq!(found[0].0, "9:20");
         assert!(found[0].1.contains("`$labels.instance` is always empty"));
         assert!(found[1].1.contains("`$labels.severity`"));
+    }
+
+    #[test]
+    fn labels_dropped_by_without_or_ignoring() {
+        for expr in [
+            "sum without (instance) (up) == 0",
+            "rate(e_total[5m]) / ignoring (instance) rate(r_total[5m]) > 1",
+        ] {
+            let text = alert(
+                expr,
+                "    annotations:\n      summary: '{{ $labels.instance }} of {{ .Labels.job }}'\n",
+            );
+            let found = run(&AlertTemplate, &text);
+            assert_eq!(found.len(), 1, "{expr}: {found:?}");
+            assert_eq!(
+                found[0].1,
+                "`$labels.instance` is always empty: the expression drops `instance` on the way to its result"
+            );
+        }
     }
 
     #[test]

@@ -111,6 +111,14 @@ mod tests {
     }
 
     #[test]
+    fn an_absent_joined_back_with_and_on_is_still_the_alerts() {
+        let text = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: absent(up{job=\"node\"}) and on() (hour() > 8)\n    annotations:\n      summary: '{{ $labels.instance }} missing'\n";
+        let found = run(&AbsentLabels, text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.contains("carries `job`"), "{found:?}");
+    }
+
+    #[test]
     fn labels_from_equality_matchers_pass() {
         let text = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: absent(up{job=\"node\"})\n    annotations:\n      summary: '{{ $labels.job }} has no targets'\n";
         assert!(run(&AbsentLabels, text).is_empty());

@@ -330,7 +330,9 @@ fn collect_absent(expr: &Expr, out: &mut Vec<AbsentCall>) {
                 collect_absent(&b.rhs, out);
             } else if lhs_scalar && !rhs_scalar {
                 collect_absent(&b.rhs, out);
-            } else if b.modifier.is_none() || rhs_scalar {
+            } else if b.modifier.is_none() || rhs_scalar || op == "and" || op == "unless" {
+                // `and on(...)`/`unless on(...)` keep the left side's series
+                // as they are: an absent() there is the alert's.
                 collect_absent(&b.lhs, out);
             }
         }
