@@ -11,10 +11,12 @@ static INFO: CheckInfo = CheckInfo {
     severity: Severity::Info,
     default_enabled: false,
     options: &[],
-    summary: "No `for` on an alert over a rate of a short window, which pages on one evaluation",
+    summary: "No `for` on an alert over a rate of a short window, or on a comparison with its own past, which pages on one evaluation",
     docs: r#"## What it does
 Reports an alerting rule without `for` (or `for: 0s`) whose expression takes `rate()`, `irate()`,
-`increase()`, `delta()`, `idelta()` or `deriv()` over a window of 5m or less. Off by default: many
+`increase()`, `delta()`, `idelta()` or `deriv()` over a window of 5m or less, or compares a metric
+with itself through an `offset` or over a longer window (`rate(x[5m]) > 2 * rate(x[5m] offset
+1d)`, `rate(x[5m]) > 3 * rate(x[1h])`): one evaluation's blip against the baseline. Off by default: many
 such alerts mean "any error at all" on purpose; turn it on (`[lint] enable = ["alert/for-missing"]`)
 to review them.
 
@@ -54,6 +56,24 @@ impl Check for AlertForMissing {
                 let Some((expr, parsed)) = parsed_expr(rule) else {
                     continue;
                 };
+                if let Some(metric) = compared_with_its_past(parsed) {
+                    let at = rule.for_.as_ref().map_or(expr.text.span, |f| f.span);
+                    out.push(
+                        report_rule(
+                            &INFO,
+                            file,
+                            group,
+                            rule,
+                            at,
+                            format!(
+                                "no `for` on a comparison of `{metric}` with its own past or a longer window: one evaluation's blip against the baseline pages"
+                            ),
+                        )
+                        .label("fires on the first evaluation")
+                        .help("add `for:` of a few evaluations, so the change must last"),
+                    );
+                    continue;
+                }
                 if let Some((function, window)) = short_rate(parsed) {
                     let at = rule.for_.as_ref().map_or(expr.text.span, |f| f.span);
                     out.push(
@@ -74,6 +94,47 @@ impl Check for AlertForMissing {
             }
         }
     }
+}
+
+/// A metric the top-level comparison reads on both sides, one side through
+/// an `offset` or over a longer window than the other: `rate(x[5m]) > 2 *
+/// rate(x[5m] offset 1d)`, `rate(x[5m]) > 3 * rate(x[1h])`.
+fn compared_with_its_past(expr: &Expr) -> Option<String> {
+    let mut top = expr;
+    while let Expr::Paren(p) = top {
+        top = &p.expr;
+    }
+    let Expr::Binary(b) = top else { return None };
+    if !b.op.is_comparison_operator() || b.modifier.as_ref().is_some_and(|m| m.return_bool) {
+        return None;
+    }
+    // (metric, offset in ms, range in ms) of each selector on a side.
+    let reads = |side: &Expr| {
+        let mut out = Vec::new();
+        walk(side, &mut |e| {
+            let (vs, range) = match e {
+                Expr::MatrixSelector(m) => (&m.vs, m.range.as_millis()),
+                Expr::VectorSelector(vs) => (vs, 0),
+                _ => return,
+            };
+            let offset = match &vs.offset {
+                Some(promql_parser::parser::Offset::Pos(d)) => d.as_millis() as i128,
+                Some(promql_parser::parser::Offset::Neg(d)) => -(d.as_millis() as i128),
+                None => 0,
+            };
+            if let Some(name) = &vs.name {
+                out.push((name.clone(), offset, range));
+            }
+        });
+        out
+    };
+    let (left, right) = (reads(&b.lhs), reads(&b.rhs));
+    left.iter().find_map(|(name, offset, range)| {
+        right
+            .iter()
+            .any(|(n, o, r)| n == name && (o != offset || (*r > 0 && *range > 0 && r != range)))
+            .then(|| name.clone())
+    })
 }
 
 /// The first rate-like function over a short window, and that window.
@@ -107,6 +168,31 @@ fn short_rate(expr: &Expr) -> Option<(&'static str, Duration)> {
 mod tests {
     use super::super::testing::run;
     use super::*;
+
+    #[test]
+    fn no_for_on_a_comparison_with_its_own_past() {
+        for bad in [
+            "rate(e_total[1h]) > 2 * rate(e_total[1h] offset 1d)",
+            "sum(rate(e_total[10m])) > 3 * sum(rate(e_total[1h]))",
+        ] {
+            let text = format!("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: {bad}\n");
+            let found = run(&AlertForMissing, &text);
+            assert_eq!(found.len(), 1, "{bad}: {found:?}");
+            assert!(
+                found[0].1.contains("of `e_total` with its own past"),
+                "{found:?}"
+            );
+            let with_for = format!("{text}    for: 10m\n");
+            assert!(run(&AlertForMissing, &with_for).is_empty());
+        }
+        for ok in [
+            "rate(e_total[1h]) > 2 * rate(r_total[1h])",
+            "rate(e_total[1h]) / rate(r_total[1h]) > 0.1",
+        ] {
+            let text = format!("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: {ok}\n");
+            assert!(run(&AlertForMissing, &text).is_empty(), "{ok}");
+        }
+    }
 
     #[test]
     fn no_for_on_a_short_rate() {
