@@ -56,41 +56,26 @@ impl Check for AlertForMissing {
                 let Some((expr, parsed)) = parsed_expr(rule) else {
                     continue;
                 };
-                if let Some(metric) = compared_with_its_past(parsed) {
-                    let at = rule.for_.as_ref().map_or(expr.text.span, |f| f.span);
-                    out.push(
-                        report_rule(
-                            &INFO,
-                            file,
-                            group,
-                            rule,
-                            at,
-                            format!(
-                                "no `for` on a comparison of `{metric}` with its own past or a longer window: one evaluation's blip against the baseline pages"
-                            ),
-                        )
-                        .label("fires on the first evaluation")
-                        .help("add `for:` of a few evaluations, so the change must last"),
-                    );
+                // Why one evaluation pages, and what to do: the comparison
+                // with its own past first, then a short rate.
+                let found = compared_with_its_past(parsed)
+                    .map(|metric| (
+                        format!("no `for` on a comparison of `{metric}` with its own past or a longer window: one evaluation's blip against the baseline pages"),
+                        "add `for:` of a few evaluations, so the change must last",
+                    ))
+                    .or_else(|| short_rate(parsed).map(|(function, window)| (
+                        format!("no `for` on `{function}()` over {window}: one noisy evaluation pages"),
+                        "add `for:` of a few evaluations (e.g. `for: 5m`), or widen the window",
+                    )));
+                let Some((message, help)) = found else {
                     continue;
-                }
-                if let Some((function, window)) = short_rate(parsed) {
-                    let at = rule.for_.as_ref().map_or(expr.text.span, |f| f.span);
-                    out.push(
-                        report_rule(
-                            &INFO,
-                            file,
-                            group,
-                            rule,
-                            at,
-                            format!(
-                                "no `for` on `{function}()` over {window}: one noisy evaluation pages"
-                            ),
-                        )
+                };
+                let at = rule.for_.as_ref().map_or(expr.text.span, |f| f.span);
+                out.push(
+                    report_rule(&INFO, file, group, rule, at, message)
                         .label("fires on the first evaluation")
-                        .help("add `for:` of a few evaluations (e.g. `for: 5m`), or widen the window"),
-                    );
-                }
+                        .help(help),
+                );
             }
         }
     }

@@ -104,10 +104,6 @@ fn candidate<'a>(group: &'a Group, rule: &'a Rule) -> Option<Candidate<'a>> {
     })
 }
 
-fn number(value: f64) -> String {
-    format!("{value}")
-}
-
 impl Check for AlertShadowed {
     fn info(&self) -> &'static CheckInfo {
         &INFO
@@ -158,9 +154,9 @@ impl Check for AlertShadowed {
                         loose.rule.name(),
                         at.line,
                         loose.split.op.symbol(),
-                        number(loose.split.threshold),
+                        loose.split.threshold,
                         strict.split.op.symbol(),
-                        number(strict.split.threshold),
+                        strict.split.threshold,
                     ),
                 )
                 .label("never fires alone")
