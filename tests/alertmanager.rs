@@ -157,10 +157,22 @@ fn real_seen(at_ms: i64, body: &serde_json::Value) -> Seen {
     }
 }
 
+/// Held by each test that times a real Alertmanager against the model,
+/// from before it picks its start time: on two cores, several running with
+/// the harness's threads delay each other's timers by seconds.
+static REAL_ALERTMANAGER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_real_alertmanager_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    REAL_ALERTMANAGER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Whether the real and the modelled notifications are the same, group by
 /// group (both sorted by receiver, group key and time): the same contents,
 /// the first of each group within a second, and each later one a group
-/// interval after the one before it, within a second. Alertmanager re-arms
+/// interval after the one before it, within two seconds (a missed or extra
+/// tick is a whole group interval, 6.3 s here). Alertmanager re-arms
 /// its group timer at each tick, so on a loaded machine its ticks drift a
 /// little further from the model's at each one; the gaps stay the model's.
 /// A last notification within 3 s of the end may fall on either side of it
@@ -181,7 +193,7 @@ fn same_notifications(real: &[Seen], simulated: &[Seen], end: i64) -> bool {
                 let timing = if i == 0 {
                     (a.at_ms - b.at_ms).abs() <= 1000
                 } else {
-                    ((a.at_ms - r[i - 1].at_ms) - (b.at_ms - m[i - 1].at_ms)).abs() <= 1000
+                    ((a.at_ms - r[i - 1].at_ms) - (b.at_ms - m[i - 1].at_ms)).abs() <= 2000
                 };
                 a.status == b.status && a.alerts == b.alerts && timing
             })
@@ -284,6 +296,7 @@ fn receiver(name: &str, send_resolved: bool) -> String {
 
 #[test]
 fn routing_and_grouping_match_a_real_alertmanager() {
+    let _one_at_a_time = one_real_alertmanager_at_a_time();
     let config = format!(
         "route:
   receiver: default
@@ -373,6 +386,7 @@ receivers:
 
 #[test]
 fn inhibition_matches_a_real_alertmanager() {
+    let _one_at_a_time = one_real_alertmanager_at_a_time();
     let config = format!(
         "route:
   receiver: default
@@ -433,6 +447,7 @@ receivers:
 
 #[test]
 fn time_intervals_match_a_real_alertmanager() {
+    let _one_at_a_time = one_real_alertmanager_at_a_time();
     use chrono::{Datelike, Timelike};
     // The mute interval is a whole minute (the finest time intervals
     // have): the one starting at the first minute boundary 8s or more away.
